@@ -1,0 +1,65 @@
+"""The shape every collector yields (RawPost, RawAuthor) and the Collector protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class RawAuthor:
+    """Public profile data of a post's author, as the platform reports it."""
+
+    platform: str
+    external_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    followers: int | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class RawPost:
+    """One post normalised across platforms; `created_at` is always aware UTC."""
+
+    platform: str
+    external_id: str
+    text: str
+    created_at: datetime
+    author: RawAuthor | None = None
+    brand: str | None = None
+    url: str | None = None
+    language: str | None = None
+    like_count: int = 0
+    repost_count: int = 0
+    reply_count: int = 0
+    quote_count: int = 0
+    reply_to: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"{self.platform}:{self.external_id}: created_at must be timezone-aware")
+        if self.created_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A batch of posts from one fetch, with the cursor to resume after it."""
+
+    posts: list[RawPost]
+    cursor: str | None
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """A source of posts: live API clients and replays implement the same protocol."""
+
+    source: str
+
+    def fetch(self, query: str, since: str | None = None) -> Iterator[Page]:
+        """Yield pages of posts matching `query` newer than cursor `since`."""
+        ...

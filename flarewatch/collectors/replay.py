@@ -1,0 +1,188 @@
+"""Replay posts from CSV or JSONL files through a column mapping, validating every row."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import html
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from flarewatch.collectors.base import Page, RawAuthor, RawPost
+
+FIELDS = (
+    "external_id", "text", "created_at", "author", "author_id", "author_name", "followers",
+    "verified", "url", "language", "like_count", "repost_count", "reply_count", "quote_count",
+    "reply_to", "brand", "platform",
+)
+REQUIRED = ("text", "created_at")
+INT_FIELDS = ("followers", "like_count", "repost_count", "reply_count", "quote_count")
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+
+
+class ReplayError(ValueError):
+    """A replay file or one of its rows cannot be imported; the message names file and row."""
+
+
+def parse_mapping(spec: str | None) -> dict[str, str]:
+    """Parse `field=column,field=column` into a mapping; unmapped fields keep their own name."""
+    mapping = {name: name for name in FIELDS}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        name, sep, column = part.partition("=")
+        if not sep or not column:
+            raise ReplayError(f"--map entry {part!r}: expected field=column")
+        if name not in FIELDS:
+            raise ReplayError(f"--map field {name!r}: expected one of {', '.join(FIELDS)}")
+        mapping[name] = column
+    return mapping
+
+
+def parse_time(value: Any) -> datetime:
+    """Parse ISO 8601, Twitter-style or epoch-second timestamps; naive times are taken as UTC."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        return datetime.fromtimestamp(float(value), UTC)
+    text = str(value).strip()
+    for fmt in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).astimezone(UTC)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"unreadable timestamp {text!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _int(name: str, value: Any) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {value!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How to read a replay file: column mapping, platform, brand, shifts and unescaping."""
+
+    mapping: Mapping[str, str] = field(default_factory=lambda: parse_mapping(None))
+    platform: str = "replay"
+    brand: str | None = None
+    shift: timedelta = timedelta(0)
+    unescape_html: bool = False
+
+
+def _get(record: Mapping[str, Any], opts: ReplayOptions, name: str) -> Any:
+    value = record.get(opts.mapping[name])
+    return None if value == "" else value
+
+
+def _author(record: Mapping[str, Any], opts: ReplayOptions, platform: str) -> RawAuthor | None:
+    handle = _get(record, opts, "author")
+    author_id = _get(record, opts, "author_id") or handle
+    if author_id is None:
+        return None
+    followers = _get(record, opts, "followers")
+    verified = str(_get(record, opts, "verified") or "").strip().lower() in TRUE_WORDS
+    return RawAuthor(platform=platform, external_id=str(author_id), handle=handle and str(handle),
+                     display_name=_get(record, opts, "author_name"),
+                     followers=None if followers is None else _int("followers", followers),
+                     verified=verified)
+
+
+def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
+    """Turn one mapped record into a RawPost, raising ValueError that says what is wrong."""
+    missing = [n for n in REQUIRED if _get(record, opts, n) is None]
+    if missing:
+        raise ValueError("missing " + ", ".join(f"{n} (column {opts.mapping[n]!r})" for n in missing))
+    text = str(_get(record, opts, "text"))
+    platform = str(_get(record, opts, "platform") or opts.platform)
+    external_id = _get(record, opts, "external_id")
+    if external_id is None:
+        # Files without ids still import idempotently: the same row always hashes the same.
+        digest = json.dumps(record, sort_keys=True, default=str).encode()
+        external_id = hashlib.sha1(digest).hexdigest()[:20]
+    return RawPost(
+        platform=platform, external_id=str(external_id),
+        text=html.unescape(text) if opts.unescape_html else text,
+        created_at=parse_time(_get(record, opts, "created_at")) + opts.shift,
+        author=_author(record, opts, platform), brand=_get(record, opts, "brand") or opts.brand,
+        url=_get(record, opts, "url"), language=_get(record, opts, "language"),
+        reply_to=None if _get(record, opts, "reply_to") is None else str(_get(record, opts, "reply_to")),
+        raw={k: v for k, v in record.items() if v not in (None, "")},
+        **{n: _int(n, _get(record, opts, n)) for n in INT_FIELDS if n != "followers"},
+    )
+
+
+def _open_text(path: Path) -> TextIO:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
+def _records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    stem = path.name.removesuffix(".gz")
+    if stem.endswith((".jsonl", ".ndjson", ".json")):
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ReplayError(f"{path}: row {number}: invalid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise ReplayError(f"{path}: row {number}: expected a JSON object")
+            yield number, record
+    else:
+        yield from enumerate(csv.DictReader(handle), start=1)
+
+
+def read_posts(path: str | Path, opts: ReplayOptions | None = None) -> list[RawPost]:
+    """Read and validate every row of a CSV or JSONL file (optionally gzipped) into RawPosts.
+
+    Raises:
+        ReplayError: naming the file, the row number and the problem, before anything is stored.
+    """
+    opts, path = opts or ReplayOptions(), Path(path)
+    if not path.exists():
+        raise ReplayError(f"{path}: file not found")
+    posts: list[RawPost] = []
+    try:
+        with _open_text(path) as handle:
+            for number, record in _records(path, handle):
+                try:
+                    posts.append(record_to_post(record, opts))
+                except ValueError as exc:
+                    raise ReplayError(f"{path}: row {number}: {exc}") from None
+    except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError) as exc:
+        raise ReplayError(f"{path}: unreadable file ({exc})") from None
+    return posts
+
+
+class ReplayCollector:
+    """A Collector over a file: yields the file's posts in time order, in pages."""
+
+    source = "replay"
+
+    def __init__(self, path: str | Path, opts: ReplayOptions | None = None, page_size: int = 1000):
+        self.path, self.opts, self.page_size = Path(path), opts or ReplayOptions(), page_size
+
+    def fetch(self, query: str = "", since: str | None = None) -> Iterator[Page]:
+        """Yield pages of posts created after the ISO timestamp cursor `since`."""
+        posts = sorted(read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id))
+        if since:
+            posts = [p for p in posts if p.created_at > datetime.fromisoformat(since)]
+        if query:
+            posts = [p for p in posts if query.lower() in p.text.lower()]
+        for start in range(0, len(posts), self.page_size):
+            page = posts[start : start + self.page_size]
+            yield Page(page, page[-1].created_at.isoformat())

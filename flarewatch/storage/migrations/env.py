@@ -1,0 +1,33 @@
+"""Alembic environment: run migrations on the engine Flarewatch hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+from flarewatch.storage.schema import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _engine() -> Engine:
+    engine = config.attributes.get("engine")
+    return engine if engine is not None else create_engine(config.get_main_option("sqlalchemy.url") or "")
+
+
+def run_migrations_online() -> None:
+    """Run migrations in a transaction; SQLite uses batch mode for ALTERs."""
+    engine = _engine()
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=engine.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,402 @@
+"""Every database read and write of Flarewatch, one named function each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.storage.schema import (
+    OUTREACH_STATUSES,
+    SEVERITIES,
+    Author,
+    CollectorCursor,
+    Incident,
+    Outreach,
+    Post,
+    SentimentScore,
+    utcnow,
+)
+
+UPSERT_CHUNK = 500
+POST_UPDATE_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count", "text", "url")
+AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
+
+
+class NotFoundError(LookupError):
+    """A row the caller named does not exist."""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """How many posts a save touched and how many of them were new."""
+
+    received: int
+    inserted: int
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert is not implemented for {dialect}")
+
+
+def _upsert(
+    session: Session, table: Any, rows: list[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+) -> None:
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        stmt = _insert(session, table).values(rows[start : start + UPSERT_CHUNK])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+        )
+        session.execute(stmt)
+
+
+def _author_row(author: RawAuthor) -> dict[str, Any]:
+    return {
+        "platform": author.platform,
+        "external_id": author.external_id,
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "followers": author.followers,
+        "verified": author.verified,
+        "updated_at": utcnow(),
+    }
+
+
+def save_authors(session: Session, authors: Iterable[RawAuthor]) -> dict[tuple[str, str], int]:
+    """Upsert authors and return their ids keyed by (platform, external_id)."""
+    unique = {(a.platform, a.external_id): a for a in authors}
+    if not unique:
+        return {}
+    _upsert(session, Author.__table__, [_author_row(a) for a in unique.values()],
+            ("platform", "external_id"), AUTHOR_UPDATE_COLUMNS)
+    return author_ids(session, list(unique))
+
+
+def author_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Map (platform, external_id) pairs to author ids."""
+    found: dict[tuple[str, str], int] = {}
+    for platform in {p for p, _ in keys}:
+        ext_ids = [e for p, e in keys if p == platform]
+        for start in range(0, len(ext_ids), UPSERT_CHUNK):
+            chunk = ext_ids[start : start + UPSERT_CHUNK]
+            stmt = select(Author.external_id, Author.id).where(
+                Author.platform == platform, Author.external_id.in_(chunk)
+            )
+            found.update({(platform, ext): aid for ext, aid in session.execute(stmt)})
+    return found
+
+
+def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
+    return {
+        "platform": post.platform,
+        "external_id": post.external_id,
+        "author_id": author_id,
+        "brand": post.brand,
+        "text": post.text,
+        "created_at": post.created_at,
+        "collected_at": utcnow(),
+        "url": post.url,
+        "language": post.language,
+        "like_count": post.like_count,
+        "repost_count": post.repost_count,
+        "reply_count": post.reply_count,
+        "quote_count": post.quote_count,
+        "reply_to": post.reply_to,
+        "raw": post.raw or None,
+    }
+
+
+def count_posts(session: Session, brand: str | None = None) -> int:
+    """Count stored posts, optionally for one brand."""
+    stmt = select(func.count(Post.id))
+    if brand is not None:
+        stmt = stmt.where(Post.brand == brand)
+    return int(session.scalar(stmt) or 0)
+
+
+def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
+    """Idempotently upsert posts and their authors; the last copy of a duplicate wins."""
+    unique = {(p.platform, p.external_id): p for p in posts}
+    if not unique:
+        return SaveResult(0, 0)
+    before = count_posts(session)
+    ids = save_authors(session, [p.author for p in unique.values() if p.author])
+    rows = [
+        _post_row(p, ids.get((p.author.platform, p.author.external_id)) if p.author else None)
+        for p in unique.values()
+    ]
+    _upsert(session, Post.__table__, rows, ("platform", "external_id"), POST_UPDATE_COLUMNS)
+    return SaveResult(len(unique), count_posts(session) - before)
+
+
+def get_cursor(session: Session, source: str, query: str) -> str | None:
+    """Return where collection of (source, query) left off, if anywhere."""
+    row = session.get(CollectorCursor, (source, query))
+    return row.cursor if row else None
+
+
+def set_cursor(session: Session, source: str, query: str, cursor: str | None) -> None:
+    """Remember where collection of (source, query) left off."""
+    _upsert(session, CollectorCursor.__table__,
+            [{"source": source, "query": query, "cursor": cursor, "updated_at": utcnow()}],
+            ("source", "query"), ("cursor", "updated_at"))
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def unscored_posts(session: Session, model_version: str, limit: int = 1000) -> list[tuple[int, str]]:
+    """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
+    scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
+    stmt = select(Post.id, Post.text).where(Post.id.not_in(scored)).order_by(Post.id).limit(limit)
+    return [(int(i), str(t)) for i, t in session.execute(stmt)]
+
+
+def count_unscored(session: Session, model_version: str) -> int:
+    """Count posts that `model_version` has not scored yet."""
+    scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
+    return int(session.scalar(select(func.count(Post.id)).where(Post.id.not_in(scored))) or 0)
+
+
+def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
+    """Upsert scores given as dicts with post_id, label, p_negative, p_neutral, p_positive."""
+    now = utcnow()
+    rows = [{**s, "model_version": model_version, "scored_at": now} for s in scores]
+    _upsert(session, SentimentScore.__table__, rows, ("post_id", "model_version"),
+            ("label", "p_negative", "p_neutral", "p_positive", "scored_at"))
+    return len(rows)
+
+
+def latest_model_version(session: Session) -> str | None:
+    """Return the model version that scored most recently, the one views show by default."""
+    stmt = select(SentimentScore.model_version).order_by(SentimentScore.scored_at.desc()).limit(1)
+    return session.scalar(stmt)
+
+
+def model_versions(session: Session) -> list[str]:
+    """List every model version that has scores stored."""
+    return list(session.scalars(select(SentimentScore.model_version).distinct()))
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+
+def open_incident(
+    session: Session,
+    title: str,
+    *,
+    brand: str | None = None,
+    brand_terms: Sequence[str] = (),
+    severity: str = "SEV3",
+    opened_at: datetime | None = None,
+) -> Incident:
+    """Open an incident and return it."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+    incident = Incident(title=title, brand=brand, brand_terms=list(brand_terms),
+                        severity=severity, status="open", opened_at=opened_at or utcnow())
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    """Return an incident or raise NotFoundError naming the id."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFoundError(f"no incident with id {incident_id}")
+    return incident
+
+
+def close_incident(session: Session, incident_id: int, resolved_at: datetime | None = None) -> Incident:
+    """Mark an incident resolved."""
+    incident = get_incident(session, incident_id)
+    incident.status = "resolved"
+    incident.resolved_at = resolved_at or utcnow()
+    return incident
+
+
+def list_incidents(session: Session, status: str | None = None) -> list[Incident]:
+    """List incidents, newest first, optionally only those with `status`."""
+    stmt = select(Incident).order_by(Incident.opened_at.desc())
+    if status:
+        stmt = stmt.where(Incident.status == status)
+    return list(session.scalars(stmt))
+
+
+# --- views over posts and scores --------------------------------------------------------------
+
+
+def _bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.cast(func.strftime("%s", column), sqlite.INTEGER) / seconds) * seconds
+    epoch = func.extract("epoch", column)
+    return func.cast(func.floor(epoch / seconds) * seconds, postgresql.BIGINT)
+
+
+def _window(stmt: Select[Any], brand: str | None, start: datetime | None, end: datetime | None) -> Select[Any]:
+    if brand is not None:
+        stmt = stmt.where(Post.brand == brand)
+    if start is not None:
+        stmt = stmt.where(Post.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(Post.created_at < end)
+    return stmt
+
+
+def _scored(model_version: str) -> Any:
+    return and_(SentimentScore.post_id == Post.id, SentimentScore.model_version == model_version)
+
+
+def sentiment_buckets(
+    session: Session,
+    *,
+    model_version: str,
+    bucket_minutes: int,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[tuple[int, str, int]]:
+    """Count posts per (bucket start as epoch seconds, label); unscored posts count as `unscored`."""
+    bucket = _bucket_epoch(session, Post.created_at, bucket_minutes * 60).label("bucket")
+    label = func.coalesce(SentimentScore.label, "unscored").label("label")
+    stmt = select(bucket, label, func.count(Post.id)).outerjoin(SentimentScore, _scored(model_version))
+    stmt = _window(stmt, brand, start, end).group_by(bucket, label).order_by(bucket)
+    return [(int(b), str(lbl), int(n)) for b, lbl, n in session.execute(stmt)]
+
+
+def newest_posts(
+    session: Session,
+    *,
+    model_version: str,
+    label: str | None = "negative",
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Return the newest scored posts (optionally of one label) with author and probabilities."""
+    stmt = (
+        select(Post.id, Post.created_at, Post.platform, Post.text, Post.url, Author.handle,
+               Author.followers, SentimentScore.label, SentimentScore.p_negative)
+        .join(SentimentScore, _scored(model_version))
+        .outerjoin(Author, Author.id == Post.author_id)
+    )
+    if label is not None:
+        stmt = stmt.where(SentimentScore.label == label)
+    stmt = _window(stmt, brand, start, end).order_by(Post.created_at.desc()).limit(limit)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def author_activity(
+    session: Session,
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    min_negative: int = 1,
+) -> list[dict[str, Any]]:
+    """Aggregate each author's posts in a window: counts, negativity, reach, engagement, recency."""
+    negative = case((SentimentScore.label == "negative", 1), else_=0)
+    engagement = Post.like_count + Post.repost_count + Post.reply_count + Post.quote_count
+    stmt = (
+        select(
+            Author.id.label("author_id"), Author.platform, Author.handle, Author.display_name,
+            Author.followers, Author.verified,
+            func.count(Post.id).label("posts"),
+            func.sum(negative).label("negative_posts"),
+            func.avg(SentimentScore.p_negative).label("mean_p_negative"),
+            func.max(SentimentScore.p_negative).label("max_p_negative"),
+            func.sum(engagement).label("engagement"),
+            func.max(Post.created_at).label("last_post_at"),
+        )
+        .join(Post, Post.author_id == Author.id)
+        .join(SentimentScore, _scored(model_version))
+    )
+    stmt = _window(stmt, brand, start, end).group_by(Author.id).having(func.sum(negative) >= min_negative)
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    for row in rows:
+        row["last_post_at"] = _as_utc(row["last_post_at"])
+    return rows
+
+
+def _as_utc(value: Any) -> Any:
+    from flarewatch.storage.schema import UTCDateTime
+
+    return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+
+
+def latest_negative_post(
+    session: Session, author_ids_: Sequence[int], *, model_version: str,
+    brand: str | None = None, start: datetime | None = None, end: datetime | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Return each author's newest negative post (text and url) in the window."""
+    stmt = (
+        select(Post.author_id, Post.text, Post.url, Post.created_at)
+        .join(SentimentScore, _scored(model_version))
+        .where(SentimentScore.label == "negative", Post.author_id.in_(list(author_ids_)))
+        .order_by(Post.created_at)
+    )
+    newest: dict[int, dict[str, Any]] = {}
+    for row in session.execute(_window(stmt, brand, start, end)):
+        newest[int(row.author_id)] = {"text": row.text, "url": row.url}
+    return newest
+
+
+def time_range(session: Session, brand: str | None = None) -> tuple[datetime | None, datetime | None]:
+    """Return the first and last post time (for one brand, or all posts)."""
+    stmt = _window(select(func.min(Post.created_at), func.max(Post.created_at)), brand, None, None)
+    first, last = session.execute(stmt).one()
+    return _as_utc(first), _as_utc(last)
+
+
+def brands(session: Session) -> list[str]:
+    """List the brands posts were collected for."""
+    stmt = select(Post.brand).where(Post.brand.is_not(None)).distinct().order_by(Post.brand)
+    return [str(b) for b in session.scalars(stmt)]
+
+
+# --- outreach --------------------------------------------------------------------------------
+
+
+def outreach_states(session: Session, incident_id: int) -> dict[int, dict[str, Any]]:
+    """Return support's status, assignee and note per author id for one incident."""
+    stmt = select(Outreach).where(Outreach.incident_id == incident_id)
+    return {
+        o.author_id: {"status": o.status, "assignee": o.assignee, "note": o.note,
+                      "updated_at": o.updated_at}
+        for o in session.scalars(stmt)
+    }
+
+
+def set_outreach(
+    session: Session,
+    incident_id: int,
+    author_id: int,
+    *,
+    status: str,
+    assignee: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record support's status, assignee and note for one author in one incident."""
+    if status not in OUTREACH_STATUSES:
+        raise ValueError(f"outreach status {status!r}: expected one of {', '.join(OUTREACH_STATUSES)}")
+    get_incident(session, incident_id)
+    if session.get(Author, author_id) is None:
+        raise NotFoundError(f"no author with id {author_id}")
+    row = {"incident_id": incident_id, "author_id": author_id, "status": status,
+           "assignee": assignee, "note": note, "updated_at": utcnow()}
+    _upsert(session, Outreach.__table__, [row], ("incident_id", "author_id"),
+            ("status", "assignee", "note", "updated_at"))

@@ -1,0 +1,71 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when CI provides one)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.storage.engine import make_engine, upgrade
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+POSTGRES_URL = os.environ.get("FLAREWATCH_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip("FLAREWATCH_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL)")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    """A freshly migrated database: SQLite always, PostgreSQL when CI provides one."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'flarewatch.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+    else:
+        for eng in _postgres_engine():
+            upgrade(eng)
+            yield eng
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:
+    """A freshly migrated SQLite database only."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'flarewatch.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def make_post(i: int, text: str = "hello", *, author: str = "a1", minutes: int = 0,
+              followers: int = 10, brand: str = "acme", likes: int = 0) -> RawPost:
+    """Build a RawPost for tests."""
+    return RawPost(
+        platform="x", external_id=str(i), text=text, created_at=T0 + timedelta(minutes=minutes),
+        author=RawAuthor(platform="x", external_id=author, handle=author, followers=followers),
+        brand=brand, like_count=likes, url=f"https://x.com/{author}/status/{i}",
+    )
