@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,9 +13,13 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 
+from flarewatch import api
+from flarewatch.analysis.export import outreach_csv
+from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
+from flarewatch.storage.schema import SEVERITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
@@ -52,14 +57,21 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group()
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="TOML config file (default: ./flarewatch.toml or $FLAREWATCH_CONFIG).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML config file (default: ./flarewatch.toml or $FLAREWATCH_CONFIG).",
+)
 @click.option("--database-url", default=None, help="SQLAlchemy URL (env FLAREWATCH_DATABASE_URL).")
 @click.option("--model", default=None, help="`default` or any Hugging Face model name or path.")
 @click.version_option(package_name="flarewatch")
 @click.pass_context
 @friendly_errors
-def cli(ctx: click.Context, config_file: str | None, database_url: str | None, model: str | None) -> None:
+def cli(
+    ctx: click.Context, config_file: str | None, database_url: str | None, model: str | None
+) -> None:
     """Flarewatch: social-media sentiment monitoring for IT incidents."""
     settings = load_settings(config_file, database_url=database_url, model=model)
     ctx.obj = Context(settings)
@@ -100,25 +112,232 @@ def collect() -> None:
 
 @collect.command("replay")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--map", "mapping", default=None,
-              help="Column mapping, e.g. text=body,created_at=ts,external_id=id,author=user.")
+@click.option(
+    "--map",
+    "mapping",
+    default=None,
+    help="Column mapping, e.g. text=body,created_at=ts,external_id=id,author=user.",
+)
 @click.option("--platform", default="replay", show_default=True, help="Platform of the posts.")
 @click.option("--brand", default=None, help="Brand the posts are about (unless a column says).")
 @click.option("--shift-hours", type=float, default=0.0, help="Shift every timestamp by this much.")
 @click.option("--unescape-html", is_flag=True, help="Decode &amp; and friends in texts.")
 @pass_ctx
 @friendly_errors
-def collect_replay(ctx: Context, path: str, mapping: str | None, platform: str, brand: str | None,
-                   shift_hours: float, unescape_html: bool) -> None:
+def collect_replay(
+    ctx: Context,
+    path: str,
+    mapping: str | None,
+    platform: str,
+    brand: str | None,
+    shift_hours: float,
+    unescape_html: bool,
+) -> None:
     """Import posts from a CSV or JSONL file (validated whole before anything is stored)."""
     from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
 
-    opts = ReplayOptions(mapping=parse_mapping(mapping), platform=platform, brand=brand,
-                         shift=timedelta(hours=shift_hours), unescape_html=unescape_html)
+    opts = ReplayOptions(
+        mapping=parse_mapping(mapping),
+        platform=platform,
+        brand=brand,
+        shift=timedelta(hours=shift_hours),
+        unescape_html=unescape_html,
+    )
     posts = read_posts(Path(path), opts)
     with session_scope(ctx.engine) as session:
         result = queries.save_posts(session, posts)
     click.echo(f"{path}: {result.received} posts read, {result.inserted} new")
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+
+@cli.group()
+def incident() -> None:
+    """Open, close and list incidents."""
+
+
+@incident.command("open")
+@click.argument("title")
+@click.option("--brand", default=None, help="Brand whose posts the incident is judged on.")
+@click.option("--term", "terms", multiple=True, help="Brand term (repeatable).")
+@click.option("--severity", type=click.Choice(SEVERITIES), default="SEV3", show_default=True)
+@click.option("--at", "opened_at", default=None, help="When it opened (ISO 8601; default now).")
+@pass_ctx
+@friendly_errors
+def incident_open(
+    ctx: Context,
+    title: str,
+    brand: str | None,
+    terms: tuple[str, ...],
+    severity: str,
+    opened_at: str | None,
+) -> None:
+    """Open an incident."""
+    with session_scope(ctx.engine) as session:
+        row = queries.open_incident(
+            session,
+            title,
+            brand=brand,
+            brand_terms=terms,
+            severity=severity,
+            opened_at=parse_time(opened_at) if opened_at else None,
+        )
+        click.echo(f"opened incident {row.id}: {row.title} ({row.severity})")
+
+
+@incident.command("close")
+@click.argument("incident_id", type=int)
+@click.option(
+    "--at", "resolved_at", default=None, help="When it was resolved (ISO 8601; default now)."
+)
+@pass_ctx
+@friendly_errors
+def incident_close(ctx: Context, incident_id: int, resolved_at: str | None) -> None:
+    """Mark an incident resolved."""
+    with session_scope(ctx.engine) as session:
+        row = queries.close_incident(
+            session, incident_id, parse_time(resolved_at) if resolved_at else None
+        )
+        click.echo(f"resolved incident {row.id} at {row.resolved_at:%Y-%m-%d %H:%M} UTC")
+
+
+@incident.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@pass_ctx
+@friendly_errors
+def incident_list(ctx: Context, as_json: bool) -> None:
+    """List incidents, newest first."""
+    frame = api.incidents(ctx.engine)
+    if as_json:
+        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
+    else:
+        click.echo(frame.to_string(index=False) if len(frame) else "no incidents")
+
+
+# --- outreach ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def outreach() -> None:
+    """The list of unhappy customers to answer."""
+
+
+@outreach.command("export")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write."
+)
+@pass_ctx
+@friendly_errors
+def outreach_export(ctx: Context, incident_id: int, out: str) -> None:
+    """Export the ranked outreach list as a spreadsheet-safe CSV."""
+    table = api.outreach(ctx.engine, incident_id)
+    Path(out).write_bytes(outreach_csv(table))
+    click.echo(f"wrote {len(table)} authors to {out}")
+
+
+# --- demo and dashboard -----------------------------------------------------------------------
+
+
+def _progress_bar(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="post", disable=total == 0)
+
+
+@cli.command()
+@click.option(
+    "--serve/--no-serve", default=True, help="Serve the dashboard once the data is ready."
+)
+@pass_ctx
+@friendly_errors
+def demo(ctx: Context, serve: bool) -> None:
+    """Load the demo incident (real airline tweets, time-shifted), score it and serve the dashboard."""
+    from flarewatch.demo import build_demo, demo_posts
+    from flarewatch.models.transformer import load_scorer
+
+    scorer = load_scorer(ctx.settings.model)
+    with _progress_bar(len(demo_posts(datetime.now(UTC))), "scoring") as bar:
+        summary = build_demo(
+            ctx.engine, scorer, batch_size=ctx.settings.batch_size, progress=bar.update
+        )
+    click.echo(
+        f"demo ready: {summary.posts} posts, {summary.scored} newly scored, "
+        f"incident {summary.incident_id}, {summary.spikes} negative spike(s)"
+    )
+    if serve:
+        _serve(ctx.settings)
+
+
+def _serve(settings: Settings) -> None:
+    import subprocess
+    import sys
+
+    app = Path(__file__).parent / "dashboard" / "app.py"
+    env = {**os.environ, "FLAREWATCH_DATABASE_URL": settings.database_url}
+    click.echo(f"dashboard on http://{settings.dashboard_address}:{settings.dashboard_port}")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.address",
+            settings.dashboard_address,
+            "--server.port",
+            str(settings.dashboard_port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        check=False,
+    )
+
+
+@cli.command()
+@pass_ctx
+def dashboard(ctx: Context) -> None:
+    """Serve the Streamlit dashboard (127.0.0.1 unless configured otherwise)."""
+    _serve(ctx.settings)
+
+
+# --- model ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def model() -> None:
+    """Train and evaluate sentiment models."""
+
+
+@model.command("train")
+@click.option("--data", required=True, type=click.Path(file_okay=False, exists=True),
+              help="TweetEval sentiment directory (train_*/val_* text and label files).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Artifact directory; a checkpoint there is resumed.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--max-examples", type=int, default=0, show_default=True, help="0 = all.")
+@click.option("--rank", type=int, default=16, show_default=True, help="LoRA rank.")
+@click.option("--targets", default="query,key,value,dense", show_default=True,
+              help="Comma-separated encoder modules that get LoRA adapters.")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--threads", type=int, default=2, show_default=True, help="torch CPU threads.")
+@friendly_errors
+def model_train(data: str, out: str, seed: int, epochs: float, max_examples: int, rank: int,
+                targets: str, lr: float, batch_size: int, threads: int) -> None:
+    """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
+    from flarewatch.models.train import TrainingArguments, train
+
+    args = TrainingArguments(data=data, out=out, seed=seed, epochs=epochs,
+                             max_examples=max_examples, rank=rank, alpha=2 * rank,
+                             targets=tuple(targets.split(",")), lr=lr, batch_size=batch_size,
+                             threads=threads)
+    train(args, log=lambda line: click.echo(line, nl=True))
 
 
 def main() -> None:

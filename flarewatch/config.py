@@ -125,5 +125,7 @@ def require_secret(name: str, env: dict[str, str] | None = None) -> str:
     environ = os.environ if env is None else env
     value = environ.get(name)
     if not value:
-        raise ConfigError(f"missing credential: set the environment variable {name} (or put it in .env)")
+        raise ConfigError(
+            f"missing credential: set the environment variable {name} (or put it in .env)"
+        )
     return value

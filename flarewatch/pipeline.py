@@ -30,11 +30,20 @@ def score_pending(
             return done
         predictions = scorer.predict([text for _, text in pending], batch_size=batch_size)
         with session_scope(engine) as session:
-            queries.save_scores(session, scorer.version, [
-                {"post_id": pid, "label": p.label, "p_negative": p.p_negative,
-                 "p_neutral": p.p_neutral, "p_positive": p.p_positive}
-                for (pid, _), p in zip(pending, predictions, strict=True)
-            ])
+            queries.save_scores(
+                session,
+                scorer.version,
+                [
+                    {
+                        "post_id": pid,
+                        "label": p.label,
+                        "p_negative": p.p_negative,
+                        "p_neutral": p.p_neutral,
+                        "p_positive": p.p_positive,
+                    }
+                    for (pid, _), p in zip(pending, predictions, strict=True)
+                ],
+            )
         done += len(pending)
         if progress:
             progress(len(pending))

@@ -61,11 +61,24 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-def make_post(i: int, text: str = "hello", *, author: str = "a1", minutes: int = 0,
-              followers: int = 10, brand: str = "acme", likes: int = 0) -> RawPost:
+def make_post(
+    i: int,
+    text: str = "hello",
+    *,
+    author: str = "a1",
+    minutes: int = 0,
+    followers: int = 10,
+    brand: str = "acme",
+    likes: int = 0,
+) -> RawPost:
     """Build a RawPost for tests."""
     return RawPost(
-        platform="x", external_id=str(i), text=text, created_at=T0 + timedelta(minutes=minutes),
+        platform="x",
+        external_id=str(i),
+        text=text,
+        created_at=T0 + timedelta(minutes=minutes),
         author=RawAuthor(platform="x", external_id=author, handle=author, followers=followers),
-        brand=brand, like_count=likes, url=f"https://x.com/{author}/status/{i}",
+        brand=brand,
+        like_count=likes,
+        url=f"https://x.com/{author}/status/{i}",
     )

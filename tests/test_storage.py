@@ -14,7 +14,14 @@ from .conftest import T0, make_post
 def test_upgrade__creates_every_table_and_is_idempotent(engine):
     upgrade(engine)
     names = set(inspect(engine).get_table_names())
-    assert {"posts", "authors", "sentiment_scores", "incidents", "outreach", "collector_cursors"} <= names
+    assert {
+        "posts",
+        "authors",
+        "sentiment_scores",
+        "incidents",
+        "outreach",
+        "collector_cursors",
+    } <= names
     assert current_revision(engine) is not None
 
 
@@ -54,9 +61,20 @@ def test_scores__unscored_then_saved(engine):
         queries.save_posts(s, [make_post(i) for i in range(3)])
         pending = queries.unscored_posts(s, "m1")
         assert len(pending) == 3
-        queries.save_scores(s, "m1", [
-            {"post_id": pid, "label": "negative", "p_negative": 0.9, "p_neutral": 0.05,
-             "p_positive": 0.05} for pid, _ in pending])
+        queries.save_scores(
+            s,
+            "m1",
+            [
+                {
+                    "post_id": pid,
+                    "label": "negative",
+                    "p_negative": 0.9,
+                    "p_neutral": 0.05,
+                    "p_positive": 0.05,
+                }
+                for pid, _ in pending
+            ],
+        )
         assert queries.unscored_posts(s, "m1") == []
         assert queries.count_unscored(s, "m2") == 3
         assert queries.latest_model_version(s) == "m1"
@@ -72,8 +90,9 @@ def test_cursor__round_trip(engine):
 
 def test_incident__open_close_list(engine):
     with session_scope(engine) as s:
-        inc = queries.open_incident(s, "Login outage", brand="acme", brand_terms=["acme"],
-                                    severity="SEV2", opened_at=T0)
+        inc = queries.open_incident(
+            s, "Login outage", brand="acme", brand_terms=["acme"], severity="SEV2", opened_at=T0
+        )
         incident_id = inc.id
     with session_scope(engine) as s:
         assert [i.id for i in queries.list_incidents(s, status="open")] == [incident_id]
@@ -90,7 +109,9 @@ def test_outreach__set_and_read(engine):
         queries.save_posts(s, [make_post(1, author="angry")])
         inc = queries.open_incident(s, "Outage", brand="acme")
         author_id = queries.author_ids(s, [("x", "angry")])[("x", "angry")]
-        queries.set_outreach(s, inc.id, author_id, status="contacted", assignee="sam", note="DM sent")
+        queries.set_outreach(
+            s, inc.id, author_id, status="contacted", assignee="sam", note="DM sent"
+        )
         states = queries.outreach_states(s, inc.id)
     assert states[author_id]["status"] == "contacted"
     assert states[author_id]["assignee"] == "sam"

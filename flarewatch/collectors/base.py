@@ -41,7 +41,9 @@ class RawPost:
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:
-            raise ValueError(f"{self.platform}:{self.external_id}: created_at must be timezone-aware")
+            raise ValueError(
+                f"{self.platform}:{self.external_id}: created_at must be timezone-aware"
+            )
         if self.created_at.utcoffset() != UTC.utcoffset(None):
             object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
 

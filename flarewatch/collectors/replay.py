@@ -17,9 +17,23 @@ from typing import Any, TextIO
 from flarewatch.collectors.base import Page, RawAuthor, RawPost
 
 FIELDS = (
-    "external_id", "text", "created_at", "author", "author_id", "author_name", "followers",
-    "verified", "url", "language", "like_count", "repost_count", "reply_count", "quote_count",
-    "reply_to", "brand", "platform",
+    "external_id",
+    "text",
+    "created_at",
+    "author",
+    "author_id",
+    "author_name",
+    "followers",
+    "verified",
+    "url",
+    "language",
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "reply_to",
+    "brand",
+    "platform",
 )
 REQUIRED = ("text", "created_at")
 INT_FIELDS = ("followers", "like_count", "repost_count", "reply_count", "quote_count")
@@ -93,17 +107,23 @@ def _author(record: Mapping[str, Any], opts: ReplayOptions, platform: str) -> Ra
         return None
     followers = _get(record, opts, "followers")
     verified = str(_get(record, opts, "verified") or "").strip().lower() in TRUE_WORDS
-    return RawAuthor(platform=platform, external_id=str(author_id), handle=handle and str(handle),
-                     display_name=_get(record, opts, "author_name"),
-                     followers=None if followers is None else _int("followers", followers),
-                     verified=verified)
+    return RawAuthor(
+        platform=platform,
+        external_id=str(author_id),
+        handle=handle and str(handle),
+        display_name=_get(record, opts, "author_name"),
+        followers=None if followers is None else _int("followers", followers),
+        verified=verified,
+    )
 
 
 def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
     """Turn one mapped record into a RawPost, raising ValueError that says what is wrong."""
     missing = [n for n in REQUIRED if _get(record, opts, n) is None]
     if missing:
-        raise ValueError("missing " + ", ".join(f"{n} (column {opts.mapping[n]!r})" for n in missing))
+        raise ValueError(
+            "missing " + ", ".join(f"{n} (column {opts.mapping[n]!r})" for n in missing)
+        )
     text = str(_get(record, opts, "text"))
     platform = str(_get(record, opts, "platform") or opts.platform)
     external_id = _get(record, opts, "external_id")
@@ -112,12 +132,17 @@ def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
         digest = json.dumps(record, sort_keys=True, default=str).encode()
         external_id = hashlib.sha1(digest).hexdigest()[:20]
     return RawPost(
-        platform=platform, external_id=str(external_id),
+        platform=platform,
+        external_id=str(external_id),
         text=html.unescape(text) if opts.unescape_html else text,
         created_at=parse_time(_get(record, opts, "created_at")) + opts.shift,
-        author=_author(record, opts, platform), brand=_get(record, opts, "brand") or opts.brand,
-        url=_get(record, opts, "url"), language=_get(record, opts, "language"),
-        reply_to=None if _get(record, opts, "reply_to") is None else str(_get(record, opts, "reply_to")),
+        author=_author(record, opts, platform),
+        brand=_get(record, opts, "brand") or opts.brand,
+        url=_get(record, opts, "url"),
+        language=_get(record, opts, "language"),
+        reply_to=None
+        if _get(record, opts, "reply_to") is None
+        else str(_get(record, opts, "reply_to")),
         raw={k: v for k, v in record.items() if v not in (None, "")},
         **{n: _int(n, _get(record, opts, n)) for n in INT_FIELDS if n != "followers"},
     )
@@ -178,7 +203,9 @@ class ReplayCollector:
 
     def fetch(self, query: str = "", since: str | None = None) -> Iterator[Page]:
         """Yield pages of posts created after the ISO timestamp cursor `since`."""
-        posts = sorted(read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id))
+        posts = sorted(
+            read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id)
+        )
         if since:
             posts = [p for p in posts if p.created_at > datetime.fromisoformat(since)]
         if query:

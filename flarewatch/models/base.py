@@ -32,6 +32,8 @@ class SentimentScorer(Protocol):
 
     version: str
 
-    def predict(self, texts: str | Sequence[str], batch_size: int = 32) -> list[SentimentPrediction]:
+    def predict(
+        self, texts: str | Sequence[str], batch_size: int = 32
+    ) -> list[SentimentPrediction]:
         """Score one text or many, in order."""
         ...

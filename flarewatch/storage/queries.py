@@ -51,7 +51,11 @@ def _insert(session: Session, table: Any) -> Any:
 
 
 def _upsert(
-    session: Session, table: Any, rows: list[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
 ) -> None:
     for start in range(0, len(rows), UPSERT_CHUNK):
         stmt = _insert(session, table).values(rows[start : start + UPSERT_CHUNK])
@@ -78,8 +82,13 @@ def save_authors(session: Session, authors: Iterable[RawAuthor]) -> dict[tuple[s
     unique = {(a.platform, a.external_id): a for a in authors}
     if not unique:
         return {}
-    _upsert(session, Author.__table__, [_author_row(a) for a in unique.values()],
-            ("platform", "external_id"), AUTHOR_UPDATE_COLUMNS)
+    _upsert(
+        session,
+        Author.__table__,
+        [_author_row(a) for a in unique.values()],
+        ("platform", "external_id"),
+        AUTHOR_UPDATE_COLUMNS,
+    )
     return author_ids(session, list(unique))
 
 
@@ -148,15 +157,21 @@ def get_cursor(session: Session, source: str, query: str) -> str | None:
 
 def set_cursor(session: Session, source: str, query: str, cursor: str | None) -> None:
     """Remember where collection of (source, query) left off."""
-    _upsert(session, CollectorCursor.__table__,
-            [{"source": source, "query": query, "cursor": cursor, "updated_at": utcnow()}],
-            ("source", "query"), ("cursor", "updated_at"))
+    _upsert(
+        session,
+        CollectorCursor.__table__,
+        [{"source": source, "query": query, "cursor": cursor, "updated_at": utcnow()}],
+        ("source", "query"),
+        ("cursor", "updated_at"),
+    )
 
 
 # --- scoring ---------------------------------------------------------------------------------
 
 
-def unscored_posts(session: Session, model_version: str, limit: int = 1000) -> list[tuple[int, str]]:
+def unscored_posts(
+    session: Session, model_version: str, limit: int = 1000
+) -> list[tuple[int, str]]:
     """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
     scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
     stmt = select(Post.id, Post.text).where(Post.id.not_in(scored)).order_by(Post.id).limit(limit)
@@ -173,8 +188,13 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
     """Upsert scores given as dicts with post_id, label, p_negative, p_neutral, p_positive."""
     now = utcnow()
     rows = [{**s, "model_version": model_version, "scored_at": now} for s in scores]
-    _upsert(session, SentimentScore.__table__, rows, ("post_id", "model_version"),
-            ("label", "p_negative", "p_neutral", "p_positive", "scored_at"))
+    _upsert(
+        session,
+        SentimentScore.__table__,
+        rows,
+        ("post_id", "model_version"),
+        ("label", "p_negative", "p_neutral", "p_positive", "scored_at"),
+    )
     return len(rows)
 
 
@@ -204,8 +224,14 @@ def open_incident(
     """Open an incident and return it."""
     if severity not in SEVERITIES:
         raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
-    incident = Incident(title=title, brand=brand, brand_terms=list(brand_terms),
-                        severity=severity, status="open", opened_at=opened_at or utcnow())
+    incident = Incident(
+        title=title,
+        brand=brand,
+        brand_terms=list(brand_terms),
+        severity=severity,
+        status="open",
+        opened_at=opened_at or utcnow(),
+    )
     session.add(incident)
     session.flush()
     return incident
@@ -219,7 +245,9 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return incident
 
 
-def close_incident(session: Session, incident_id: int, resolved_at: datetime | None = None) -> Incident:
+def close_incident(
+    session: Session, incident_id: int, resolved_at: datetime | None = None
+) -> Incident:
     """Mark an incident resolved."""
     incident = get_incident(session, incident_id)
     incident.status = "resolved"
@@ -245,7 +273,9 @@ def _bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[
     return func.cast(func.floor(epoch / seconds) * seconds, postgresql.BIGINT)
 
 
-def _window(stmt: Select[Any], brand: str | None, start: datetime | None, end: datetime | None) -> Select[Any]:
+def _window(
+    stmt: Select[Any], brand: str | None, start: datetime | None, end: datetime | None
+) -> Select[Any]:
     if brand is not None:
         stmt = stmt.where(Post.brand == brand)
     if start is not None:
@@ -271,7 +301,9 @@ def sentiment_buckets(
     """Count posts per (bucket start as epoch seconds, label); unscored posts count as `unscored`."""
     bucket = _bucket_epoch(session, Post.created_at, bucket_minutes * 60).label("bucket")
     label = func.coalesce(SentimentScore.label, "unscored").label("label")
-    stmt = select(bucket, label, func.count(Post.id)).outerjoin(SentimentScore, _scored(model_version))
+    stmt = select(bucket, label, func.count(Post.id)).outerjoin(
+        SentimentScore, _scored(model_version)
+    )
     stmt = _window(stmt, brand, start, end).group_by(bucket, label).order_by(bucket)
     return [(int(b), str(lbl), int(n)) for b, lbl, n in session.execute(stmt)]
 
@@ -288,8 +320,17 @@ def newest_posts(
 ) -> list[dict[str, Any]]:
     """Return the newest scored posts (optionally of one label) with author and probabilities."""
     stmt = (
-        select(Post.id, Post.created_at, Post.platform, Post.text, Post.url, Author.handle,
-               Author.followers, SentimentScore.label, SentimentScore.p_negative)
+        select(
+            Post.id,
+            Post.created_at,
+            Post.platform,
+            Post.text,
+            Post.url,
+            Author.handle,
+            Author.followers,
+            SentimentScore.label,
+            SentimentScore.p_negative,
+        )
         .join(SentimentScore, _scored(model_version))
         .outerjoin(Author, Author.id == Post.author_id)
     )
@@ -313,8 +354,12 @@ def author_activity(
     engagement = Post.like_count + Post.repost_count + Post.reply_count + Post.quote_count
     stmt = (
         select(
-            Author.id.label("author_id"), Author.platform, Author.handle, Author.display_name,
-            Author.followers, Author.verified,
+            Author.id.label("author_id"),
+            Author.platform,
+            Author.handle,
+            Author.display_name,
+            Author.followers,
+            Author.verified,
             func.count(Post.id).label("posts"),
             func.sum(negative).label("negative_posts"),
             func.avg(SentimentScore.p_negative).label("mean_p_negative"),
@@ -325,7 +370,11 @@ def author_activity(
         .join(Post, Post.author_id == Author.id)
         .join(SentimentScore, _scored(model_version))
     )
-    stmt = _window(stmt, brand, start, end).group_by(Author.id).having(func.sum(negative) >= min_negative)
+    stmt = (
+        _window(stmt, brand, start, end)
+        .group_by(Author.id)
+        .having(func.sum(negative) >= min_negative)
+    )
     rows = [dict(r._mapping) for r in session.execute(stmt)]
     for row in rows:
         row["last_post_at"] = _as_utc(row["last_post_at"])
@@ -339,8 +388,13 @@ def _as_utc(value: Any) -> Any:
 
 
 def latest_negative_post(
-    session: Session, author_ids_: Sequence[int], *, model_version: str,
-    brand: str | None = None, start: datetime | None = None, end: datetime | None = None,
+    session: Session,
+    author_ids_: Sequence[int],
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Return each author's newest negative post (text and url) in the window."""
     stmt = (
@@ -355,7 +409,9 @@ def latest_negative_post(
     return newest
 
 
-def time_range(session: Session, brand: str | None = None) -> tuple[datetime | None, datetime | None]:
+def time_range(
+    session: Session, brand: str | None = None
+) -> tuple[datetime | None, datetime | None]:
     """Return the first and last post time (for one brand, or all posts)."""
     stmt = _window(select(func.min(Post.created_at), func.max(Post.created_at)), brand, None, None)
     first, last = session.execute(stmt).one()
@@ -375,8 +431,12 @@ def outreach_states(session: Session, incident_id: int) -> dict[int, dict[str, A
     """Return support's status, assignee and note per author id for one incident."""
     stmt = select(Outreach).where(Outreach.incident_id == incident_id)
     return {
-        o.author_id: {"status": o.status, "assignee": o.assignee, "note": o.note,
-                      "updated_at": o.updated_at}
+        o.author_id: {
+            "status": o.status,
+            "assignee": o.assignee,
+            "note": o.note,
+            "updated_at": o.updated_at,
+        }
         for o in session.scalars(stmt)
     }
 
@@ -392,11 +452,24 @@ def set_outreach(
 ) -> None:
     """Record support's status, assignee and note for one author in one incident."""
     if status not in OUTREACH_STATUSES:
-        raise ValueError(f"outreach status {status!r}: expected one of {', '.join(OUTREACH_STATUSES)}")
+        raise ValueError(
+            f"outreach status {status!r}: expected one of {', '.join(OUTREACH_STATUSES)}"
+        )
     get_incident(session, incident_id)
     if session.get(Author, author_id) is None:
         raise NotFoundError(f"no author with id {author_id}")
-    row = {"incident_id": incident_id, "author_id": author_id, "status": status,
-           "assignee": assignee, "note": note, "updated_at": utcnow()}
-    _upsert(session, Outreach.__table__, [row], ("incident_id", "author_id"),
-            ("status", "assignee", "note", "updated_at"))
+    row = {
+        "incident_id": incident_id,
+        "author_id": author_id,
+        "status": status,
+        "assignee": assignee,
+        "note": note,
+        "updated_at": utcnow(),
+    }
+    _upsert(
+        session,
+        Outreach.__table__,
+        [row],
+        ("incident_id", "author_id"),
+        ("status", "assignee", "note", "updated_at"),
+    )

@@ -13,7 +13,11 @@ target_metadata = Base.metadata
 
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
-    return engine if engine is not None else create_engine(config.get_main_option("sqlalchemy.url") or "")
+    return (
+        engine
+        if engine is not None
+        else create_engine(config.get_main_option("sqlalchemy.url") or "")
+    )
 
 
 def run_migrations_online() -> None:

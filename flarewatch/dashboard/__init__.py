@@ -1,0 +1,1 @@
+"""Streamlit dashboard: the war room for comms, support and incident leads."""

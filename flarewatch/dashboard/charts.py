@@ -1,0 +1,80 @@
+"""Altair charts for the dashboard: sentiment timeline with spikes and incident markers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import altair as alt
+import pandas as pd
+
+from flarewatch.analysis.spikes import Spike
+
+LABEL_COLORS = {
+    "negative": "#d62728",
+    "neutral": "#9e9e9e",
+    "positive": "#2ca02c",
+    "unscored": "#dddddd",
+}
+
+
+def _long(frame: pd.DataFrame) -> pd.DataFrame:
+    labels = [c for c in LABEL_COLORS if c in frame.columns and frame[c].sum() > 0]
+    long = (
+        frame[labels].reset_index().melt(id_vars="bucket", var_name="sentiment", value_name="posts")
+    )
+    return long
+
+
+def _spike_layer(spikes: list[Spike], bucket_minutes: int) -> alt.Chart:
+    rows = [
+        {
+            "start": s.start,
+            "end": s.end + pd.Timedelta(minutes=bucket_minutes),
+            "spike": f"{s.observed} negative vs baseline {s.baseline:.0f} ({s.ratio:.1f}×)",
+        }
+        for s in spikes
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["start", "end", "spike"]))
+        .mark_rect(color="#ff7f0e", opacity=0.18)
+        .encode(x="start:T", x2="end:T", tooltip=["spike:N"])
+    )
+
+
+def _event_layer(events: dict[str, datetime | None]) -> alt.Chart:
+    rows = [{"at": at, "event": name} for name, at in events.items() if at is not None]
+    base = alt.Chart(pd.DataFrame(rows, columns=["at", "event"]))
+    rule = base.mark_rule(strokeDash=[6, 3], color="#1f77b4").encode(
+        x="at:T", tooltip=["event:N", "at:T"]
+    )
+    text = base.mark_text(align="left", dx=4, dy=-6, color="#1f77b4").encode(
+        x="at:T", y=alt.value(8), text="event:N"
+    )
+    return rule + text
+
+
+def timeline_chart(
+    frame: pd.DataFrame,
+    spikes: list[Spike],
+    bucket_minutes: int,
+    events: dict[str, datetime | None],
+) -> alt.LayerChart:
+    """Stacked posts per bucket by sentiment, spikes shaded, incident open/resolve as rules."""
+    colors = alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values()))
+    bars = (
+        alt.Chart(_long(frame))
+        .mark_area(interpolate="step-after")
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("posts:Q", stack=True, title=f"posts per {bucket_minutes} min"),
+            color=alt.Color("sentiment:N", scale=colors, sort=list(LABEL_COLORS)),
+            order=alt.Order("order:Q"),
+            tooltip=["bucket:T", "sentiment:N", "posts:Q"],
+        )
+        .transform_calculate(order=f"indexof({list(LABEL_COLORS)}, datum.sentiment)")
+    )
+    return (
+        alt.layer(_spike_layer(spikes, bucket_minutes), bars, _event_layer(events))
+        .properties(height=320)
+        .interactive(bind_y=False)
+    )

@@ -1,0 +1,1 @@
+"""Data files shipped with Flarewatch (the demo dataset and its attribution)."""
