@@ -17,16 +17,19 @@ from flarewatch.storage.engine import session_scope
 LIVE_TTL_S = 30
 
 
-@st.cache_resource
 def settings() -> Settings:
-    """Settings resolved once per server process."""
+    """Settings as resolved now (arguments > env > file > defaults)."""
     return load_settings()
 
 
 @st.cache_resource
+def _engine(database_url: str) -> Engine:
+    return api.connect(database_url)
+
+
 def engine() -> Engine:
-    """One migrated engine per server process."""
-    return api.connect(settings().database_url)
+    """One migrated engine per database URL for the life of the server."""
+    return _engine(settings().database_url)
 
 
 @st.cache_data(ttl=LIVE_TTL_S)

@@ -44,7 +44,7 @@ def render() -> None:
     spikes = data.spikes(frame)
     kpis(frame, spikes, bucket)
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), use_container_width=True)
+    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
     st.subheader("Newest negative posts")
     st.dataframe(
         data.negative_posts(incident["brand"], start, end),
