@@ -473,3 +473,46 @@ def set_outreach(
         ("incident_id", "author_id"),
         ("status", "assignee", "note", "updated_at"),
     )
+
+
+# --- collector health ------------------------------------------------------------------------
+
+
+def _health(session: Session, source: str) -> Any:
+    from flarewatch.storage.schema import SourceHealth
+
+    row = session.get(SourceHealth, source)
+    if row is None:
+        row = SourceHealth(source=source, consecutive_failures=0, posts_collected=0)
+        session.add(row)
+    return row
+
+
+def record_source_success(session: Session, source: str, inserted: int,
+                          at: datetime | None = None) -> None:
+    """Note a successful collection run of `source` that stored `inserted` new posts."""
+    row = _health(session, source)
+    row.last_success_at = row.updated_at = at or utcnow()
+    row.consecutive_failures = 0
+    row.posts_collected = (row.posts_collected or 0) + inserted
+
+
+def record_source_failure(session: Session, source: str, error: str, inserted: int = 0,
+                          at: datetime | None = None) -> None:
+    """Note a failed run of `source` (`error` must already be free of secrets)."""
+    row = _health(session, source)
+    row.last_error_at = row.updated_at = at or utcnow()
+    row.last_error = error[:1000]
+    row.consecutive_failures = (row.consecutive_failures or 0) + 1
+    row.posts_collected = (row.posts_collected or 0) + inserted
+
+
+def source_health(session: Session) -> list[dict[str, Any]]:
+    """Return every source's health: last success and error, failures in a row, posts collected."""
+    from flarewatch.storage.schema import SourceHealth
+
+    rows = session.scalars(select(SourceHealth).order_by(SourceHealth.source))
+    return [{"source": r.source, "last_success_at": r.last_success_at,
+             "last_error_at": r.last_error_at, "last_error": r.last_error,
+             "consecutive_failures": r.consecutive_failures,
+             "posts_collected": r.posts_collected} for r in rows]

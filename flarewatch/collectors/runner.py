@@ -1,0 +1,161 @@
+"""Run collectors: save each page and its cursor in one transaction, record health, loop."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from flarewatch.collectors.backoff import RateLimited, Retrier, SourceError
+from flarewatch.collectors.base import Collector, RawPost
+from flarewatch.collectors.watch import Query, SourceConfig, Watch, scrub
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What one run of one source did."""
+
+    source: str
+    received: int = 0
+    inserted: int = 0
+    pages: int = 0
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def _with_brand(posts: list[RawPost], brand: str) -> list[RawPost]:
+    return [p if p.brand else dataclasses.replace(p, brand=brand) for p in posts]
+
+
+def collect_query(engine: Engine, collector: Collector, query: Query, result: RunResult,
+                  *, max_pages: int = 5) -> None:
+    """Fetch pages for one query; each page and its cursor commit together, or neither does."""
+    with session_scope(engine) as session:
+        since = queries.get_cursor(session, collector.source, query.key)
+    pages = collector.fetch(query.key, since)
+    try:
+        for page in pages:
+            with session_scope(engine) as session:
+                saved = queries.save_posts(session, _with_brand(page.posts, query.brand))
+                queries.set_cursor(session, collector.source, query.key, page.cursor)
+            result.received += saved.received
+            result.inserted += saved.inserted
+            result.pages += 1
+            if result.pages >= max_pages:
+                break
+    finally:
+        close = getattr(pages, "close", None)
+        if close:
+            close()
+
+
+def collect_source(engine: Engine, collector: Collector, query_list: Sequence[Query], *,
+                   max_pages: int = 5, env: Mapping[str, str] | None = None) -> RunResult:
+    """Run every query of one source once and record the source's health.
+
+    Source errors (rate limits, outages, rejected credentials) are recorded and returned;
+    anything else is recorded and raised, as it is a bug.
+    """
+    result = RunResult(collector.source)
+    try:
+        for query in query_list:
+            before = result.pages
+            collect_query(engine, collector, query, result, max_pages=before + max_pages)
+    except Exception as exc:
+        result.error = scrub(f"{type(exc).__name__}: {exc}", env or {})
+        if isinstance(exc, RateLimited):
+            result.retry_after = exc.retry_after
+        with session_scope(engine) as session:
+            queries.record_source_failure(session, collector.source, result.error, result.inserted)
+        if not isinstance(exc, SourceError):
+            raise
+        return result
+    with session_scope(engine) as session:
+        queries.record_source_success(session, collector.source, result.inserted)
+    return result
+
+
+def make_collector(name: str, config: SourceConfig, env: Mapping[str, str],
+                   retry: Retrier | None = None) -> Collector:
+    """Build the live collector of source `name`; a missing credential raises ConfigError."""
+    retry = retry or Retrier()
+    if name == "x":
+        from flarewatch.collectors import twitter
+
+        return twitter.XCollector(twitter.make_client(env), retry=retry)
+    if name == "reddit":
+        from flarewatch.collectors import reddit
+
+        subreddits = config.options.get("subreddits", ["all"])
+        return reddit.RedditCollector(reddit.make_client(env), subreddits, retry=retry)
+    if name == "mastodon":
+        from flarewatch.collectors import mastodon
+
+        factory = mastodon.client_factory(env, search=bool(config.options.get("search")))
+        return mastodon.MastodonCollector(factory, retry=retry)
+    if name == "bluesky":
+        from flarewatch.collectors import bluesky
+
+        return bluesky.BlueskyCollector(bluesky.login(env), retry=retry)
+    if name == "hackernews":
+        from flarewatch.collectors.hackernews import HNCollector
+
+        return HNCollector(retry=retry)
+    raise ValueError(f"unknown source {name!r}")
+
+
+@dataclass
+class Scheduler:
+    """Loop over sources, each on its own interval; rate limits push a source's next run."""
+
+    engine: Engine
+    watch: Watch
+    collectors: Mapping[str, Collector]
+    env: Mapping[str, str] = field(default_factory=dict)
+    after_save: Callable[[RunResult], Any] | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    due: dict[str, float] = field(default_factory=dict)
+
+    def run_due(self) -> list[RunResult]:
+        """Run every source whose time has come; returns their results."""
+        results = []
+        for name, collector in self.collectors.items():
+            if self.due.get(name, 0.0) <= self.clock():
+                results.append(self._run_one(name, collector))
+        return results
+
+    def _run_one(self, name: str, collector: Collector) -> RunResult:
+        config = self.watch.sources[name]
+        try:
+            result = collect_source(self.engine, collector, self.watch.queries(name),
+                                    max_pages=config.max_pages, env=self.env)
+        except Exception as exc:
+            log.exception("%s: unexpected failure", name)
+            result = RunResult(name, error=scrub(f"{type(exc).__name__}: {exc}", self.env))
+        wait = max(config.interval, result.retry_after or 0.0)
+        self.due[name] = self.clock() + wait
+        if result.inserted and self.after_save:
+            self.after_save(result)
+        return result
+
+    def run(self, cycles: int | None = None) -> None:
+        """Run forever (or `cycles` times), sleeping until the next source is due."""
+        done = 0
+        while cycles is None or done < cycles:
+            for result in self.run_due():
+                log.info("%s: %d new of %d, %s", result.source, result.inserted, result.received,
+                         result.error or "ok")
+            done += 1
+            if cycles is not None and done >= cycles:
+                return
+            self.sleep(max(0.0, min(self.due.values(), default=0.0) - self.clock()))

@@ -1,0 +1,192 @@
+"""Read the watch file (brands, terms, sources) and the credentials the sources need."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flarewatch.config import ConfigError
+
+SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews")
+DEFAULT_INTERVALS = {"x": 900, "reddit": 300, "mastodon": 300, "bluesky": 300, "hackernews": 600}
+CREDENTIAL_VARS = (
+    "X_BEARER_TOKEN", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET",
+    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD",
+)
+MASTODON_TOKEN_PREFIX = "MASTODON_TOKEN_"
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand to watch and the words that mention it."""
+
+    name: str
+    terms: tuple[str, ...] = ()
+    handles: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One source's settings from the watch file."""
+
+    name: str
+    interval: float
+    max_pages: int = 5
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query a source runs for one brand; `key` is also the cursor's name."""
+
+    source: str
+    key: str
+    brand: str
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What to watch and where."""
+
+    brands: tuple[Brand, ...]
+    sources: Mapping[str, SourceConfig]
+
+    def queries(self, source: str) -> list[Query]:
+        """List the queries `source` runs, one or more per brand."""
+        config = self.sources[source]
+        build = QUERY_BUILDERS[source]
+        return [Query(source, key, b.name) for b in self.brands for key in build(b, config.options)]
+
+
+def _quote(term: str) -> str:
+    return f'"{term}"' if " " in term else term
+
+
+def x_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """One X search per brand: every term, mention and hashtag, retweets excluded."""
+    parts = [_quote(t) for t in brand.terms] + [f"@{h}" for h in brand.handles]
+    parts += [f"#{t}" for t in brand.hashtags]
+    suffix = options.get("filter", "-is:retweet")
+    return [f"({' OR '.join(parts)}) {suffix}".strip()] if parts else []
+
+
+def reddit_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """A submission search per brand, and a scan of new comments when enabled."""
+    keys = [" OR ".join(_quote(t) for t in brand.terms)] if brand.terms else []
+    if options.get("comments", True) and brand.terms:
+        keys.append("comments:" + "|".join(brand.terms))
+    return keys
+
+
+def mastodon_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """Per instance: each hashtag timeline, plus term searches when `search` is on."""
+    keys = []
+    for instance in options.get("instances", []):
+        keys += [f"#{tag}@{instance}" for tag in brand.hashtags]
+        if options.get("search", False):
+            keys += [f"{term}@{instance}" for term in brand.terms]
+    return keys
+
+
+def term_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """One query per term (Hacker News search has no OR)."""
+    return [_quote(t) for t in brand.terms]
+
+
+def bluesky_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """One search per term and hashtag."""
+    return [_quote(t) for t in brand.terms] + [f"#{t}" for t in brand.hashtags]
+
+
+QUERY_BUILDERS: dict[str, Callable[[Brand, Mapping[str, Any]], list[str]]] = {
+    "x": x_queries, "reddit": reddit_queries, "mastodon": mastodon_queries,
+    "bluesky": bluesky_queries, "hackernews": term_queries,
+}
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _brand(table: Mapping[str, Any], index: int) -> Brand:
+    where = f"watch file: brands[{index}]"
+    if not isinstance(table.get("name"), str):
+        raise ConfigError(f"{where}: name is required")
+    return Brand(table["name"], _strings(table, "terms", where),
+                 tuple(h.lstrip("@") for h in _strings(table, "handles", where)),
+                 tuple(t.lstrip("#") for t in _strings(table, "hashtags", where)))
+
+
+def _source(name: str, table: Mapping[str, Any]) -> SourceConfig:
+    if name not in SOURCES:
+        raise ConfigError(f"watch file: unknown source {name!r}; expected one of {', '.join(SOURCES)}")
+    options = {k: v for k, v in table.items() if k not in ("interval", "max_pages", "enabled")}
+    try:
+        interval = float(table.get("interval", DEFAULT_INTERVALS[name]))
+        max_pages = int(table.get("max_pages", 5))
+    except (TypeError, ValueError):
+        raise ConfigError(f"watch file: sources.{name}: interval and max_pages must be numbers") from None
+    return SourceConfig(name, interval, max_pages, options)
+
+
+def parse_watch(data: Mapping[str, Any]) -> Watch:
+    """Build a Watch from parsed TOML; sources with `enabled = false` are left out."""
+    brands = tuple(_brand(t, i) for i, t in enumerate(data.get("brands", [])))
+    if not brands:
+        raise ConfigError("watch file: add at least one [[brands]] table with a name and terms")
+    tables = data.get("sources", {})
+    sources = {n: _source(n, t) for n, t in tables.items() if t.get("enabled", True)}
+    return Watch(brands, sources)
+
+
+def load_watch(path: str | os.PathLike[str]) -> Watch:
+    """Read and validate a watch file."""
+    chosen = Path(path)
+    if not chosen.exists():
+        raise ConfigError(f"watch file not found: {chosen} (copy watch.example.toml to start)")
+    try:
+        return parse_watch(tomllib.loads(chosen.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"watch file {chosen}: {exc}") from exc
+
+
+def read_dotenv(path: str | os.PathLike[str] = ".env") -> dict[str, str]:
+    """Read KEY=VALUE lines of a git-ignored .env file; a missing file is empty."""
+    chosen = Path(path)
+    if not chosen.exists():
+        return {}
+    values = {}
+    for line in chosen.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().removeprefix("export ").partition("=")
+        if sep and key and not key.startswith("#"):
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def credentials(env: Mapping[str, str] | None = None, dotenv: str | None = ".env") -> dict[str, str]:
+    """Merge .env under the real environment (the environment wins)."""
+    base = read_dotenv(dotenv) if dotenv else {}
+    return {**base, **(os.environ if env is None else env)}
+
+
+def mastodon_token_var(instance: str) -> str:
+    """Name of the environment variable holding the access token for `instance`."""
+    return MASTODON_TOKEN_PREFIX + re.sub(r"[^A-Z0-9]", "_", instance.upper())
+
+
+def scrub(text: str, env: Mapping[str, str]) -> str:
+    """Replace every credential value found in `text` by a placeholder naming its variable."""
+    for name, value in env.items():
+        is_secret = name in CREDENTIAL_VARS or name.startswith(MASTODON_TOKEN_PREFIX)
+        if is_secret and value and len(value) >= 4:
+            text = text.replace(value, f"<{name}>")
+    return text
