@@ -58,7 +58,7 @@ def timeline_chart(
     spikes: list[Spike],
     bucket_minutes: int,
     events: dict[str, datetime | None],
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Stacked posts per bucket by sentiment, spikes shaded, incident open/resolve as rules."""
     colors = alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values()))
     bars = (

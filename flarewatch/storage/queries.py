@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,7 @@ from flarewatch.storage.schema import (
 )
 
 UPSERT_CHUNK = 500
+_S = TypeVar("_S", bound=Select)
 POST_UPDATE_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count", "text", "url")
 AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
 
@@ -273,9 +274,7 @@ def _bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[
     return func.cast(func.floor(epoch / seconds) * seconds, postgresql.BIGINT)
 
 
-def _window(
-    stmt: Select[Any], brand: str | None, start: datetime | None, end: datetime | None
-) -> Select[Any]:
+def _window(stmt: _S, brand: str | None, start: datetime | None, end: datetime | None) -> _S:
     if brand is not None:
         stmt = stmt.where(Post.brand == brand)
     if start is not None:
@@ -516,3 +515,100 @@ def source_health(session: Session) -> list[dict[str, Any]]:
              "last_error_at": r.last_error_at, "last_error": r.last_error,
              "consecutive_failures": r.consecutive_failures,
              "posts_collected": r.posts_collected} for r in rows]
+
+
+# --- analyst views ---------------------------------------------------------------------------
+
+
+def posts_with_scores(
+    session: Session,
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    platform: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return posts in a window, oldest first, with author, engagement and (if scored) sentiment."""
+    stmt = (
+        select(
+            Post.id,
+            Post.created_at,
+            Post.platform,
+            Post.brand,
+            Post.text,
+            Post.url,
+            Post.author_id,
+            Author.handle,
+            Author.followers,
+            Post.like_count,
+            Post.repost_count,
+            Post.reply_count,
+            Post.quote_count,
+            SentimentScore.label,
+            SentimentScore.p_negative,
+            SentimentScore.p_neutral,
+            SentimentScore.p_positive,
+        )
+        .outerjoin(SentimentScore, _scored(model_version))
+        .outerjoin(Author, Author.id == Post.author_id)
+    )
+    if platform is not None:
+        stmt = stmt.where(Post.platform == platform)
+    stmt = _window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+# --- dashboard breakdowns ---------------------------------------------------------------------
+
+BREAKDOWN_COLUMNS = ("platform", "language")
+
+
+def sentiment_by(
+    session: Session,
+    column: str,
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[tuple[str | None, str, int]]:
+    """Count posts per (platform or language, label) in a window; unscored count as `unscored`."""
+    if column not in BREAKDOWN_COLUMNS:
+        raise ValueError(f"breakdown {column!r}: expected one of {', '.join(BREAKDOWN_COLUMNS)}")
+    group = getattr(Post, column).label("group")
+    label = func.coalesce(SentimentScore.label, "unscored").label("label")
+    stmt = select(group, label, func.count(Post.id)).outerjoin(
+        SentimentScore, _scored(model_version)
+    )
+    stmt = _window(stmt, brand, start, end).group_by(group, label)
+    return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
+
+
+def set_incident_severity(session: Session, incident_id: int, severity: str) -> Incident:
+    """Change an incident's severity."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+    incident = get_incident(session, incident_id)
+    incident.severity = severity
+    return incident
+
+
+def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
+    """Per platform: posts collected since `since`, and the newest collected and created times."""
+    stmt = (
+        select(
+            Post.platform,
+            func.count(Post.id).label("posts"),
+            func.max(Post.collected_at).label("last_collected_at"),
+            func.max(Post.created_at).label("last_post_at"),
+        )
+        .where(Post.collected_at >= since)
+        .group_by(Post.platform)
+        .order_by(Post.platform)
+    )
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    for row in rows:
+        row["last_collected_at"] = _as_utc(row["last_collected_at"])
+        row["last_post_at"] = _as_utc(row["last_post_at"])
+    return rows

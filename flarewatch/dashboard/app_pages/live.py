@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data
 
 
-def kpis(frame, spikes, bucket_minutes: int) -> None:
+def kpis(frame: pd.DataFrame, spikes: list[Spike], bucket_minutes: int) -> None:
     """Headline numbers for the incident window."""
     last, prev = frame.iloc[-1:], frame.iloc[-2:-1] if len(frame) > 1 else frame.iloc[-1:]
     cols = st.columns(4)
