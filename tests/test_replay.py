@@ -42,7 +42,9 @@ def test_read_posts__csv_mapping_and_time_formats(tmp_path):
 
 def test_read_posts__gzipped_jsonl(tmp_path):
     path = tmp_path / "posts.jsonl.gz"
-    rows = [{"id": i, "text": f"post {i}", "created_at": "2026-03-02T10:00:00+00:00"} for i in range(3)]
+    rows = [
+        {"id": i, "text": f"post {i}", "created_at": "2026-03-02T10:00:00+00:00"} for i in range(3)
+    ]
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write("\n".join(json.dumps(r) for r in rows) + "\n")
     posts = read_posts(path, ReplayOptions(mapping=parse_mapping("external_id=id")))
@@ -52,10 +54,20 @@ def test_read_posts__gzipped_jsonl(tmp_path):
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("id,body,ts,user,likes\n1,ok,2026-03-02T10:00:00Z,a,1\n2,bad,yesterday-ish,a,1\n", "row 2: unreadable timestamp"),
-        ("id,body,ts,user,likes\n1,,2026-03-02T10:00:00Z,a,1\n", "row 1: missing text (column 'body')"),
-        ("id,body,ts,user,likes\n1,ok,2026-03-02T10:00:00Z,a,lots\n", "row 1: like_count 'lots' is not a number"),
-        ("other,columns\n1,2\n", "row 1: missing text (column 'body'), created_at (column 'ts')"),
+        (
+            "id,body,ts,user,likes\n1,ok,2026-03-02T10:00:00Z,a,1\n2,bad,yesterday-ish,a,1\n",
+            "row 2: unreadable timestamp",
+        ),
+        (
+            "id,body,ts,user,likes\n1,,2026-03-02T10:00:00Z,a,1\n",
+            "row 1: missing text (column 'body')",
+        ),
+        (
+            "id,body,ts,user,likes\n1,ok,2026-03-02T10:00:00Z,a,lots\n",
+            "row 1: like_count 'lots' is not a number",
+        ),
+        ("other,columns\n1,2\n", "header: no column 'body' or 'ts' (found other, columns)"),
+        ("id,body\n", "header: no column 'ts' (found id, body)"),
     ],
 )
 def test_read_posts__bad_row_names_file_row_and_problem(tmp_path, content, problem):
@@ -95,9 +107,13 @@ def test_cli_collect_replay__bad_file_keeps_what_was_stored(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good), "--map", MAP])
     assert ok.exit_code == 0, ok.output
-    again = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good), "--map", MAP])
+    again = runner.invoke(
+        cli, ["--database-url", url, "collect", "replay", str(good), "--map", MAP]
+    )
     assert "3 posts read, 0 new" in again.output
-    failed = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(bad), "--map", MAP])
+    failed = runner.invoke(
+        cli, ["--database-url", url, "collect", "replay", str(bad), "--map", MAP]
+    )
     assert failed.exit_code == 1
     assert "bad.csv: row 2: unreadable timestamp 'not a time'" in failed.output
     with session_scope(make_engine(url)) as session:

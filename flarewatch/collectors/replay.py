@@ -168,7 +168,21 @@ def _records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]
                 raise ReplayError(f"{path}: row {number}: expected a JSON object")
             yield number, record
     else:
-        yield from enumerate(csv.DictReader(handle), start=1)
+        reader = csv.DictReader(handle)
+        yield from enumerate(reader, start=1)
+
+
+def _check_header(path: Path, handle: TextIO, opts: ReplayOptions) -> None:
+    if path.name.removesuffix(".gz").endswith((".jsonl", ".ndjson", ".json")):
+        return
+    header = next(csv.reader([handle.readline()]), [])
+    handle.seek(0)
+    missing = [opts.mapping[n] for n in REQUIRED if opts.mapping[n] not in header]
+    if missing:
+        found = ", ".join(header) or "nothing"
+        raise ReplayError(
+            f"{path}: header: no column {' or '.join(map(repr, missing))} (found {found})"
+        )
 
 
 def read_posts(path: str | Path, opts: ReplayOptions | None = None) -> list[RawPost]:
@@ -183,6 +197,7 @@ def read_posts(path: str | Path, opts: ReplayOptions | None = None) -> list[RawP
     posts: list[RawPost] = []
     try:
         with _open_text(path) as handle:
+            _check_header(path, handle, opts)
             for number, record in _records(path, handle):
                 try:
                     posts.append(record_to_post(record, opts))
