@@ -82,3 +82,16 @@ def make_post(
         like_count=likes,
         url=f"https://x.com/{author}/status/{i}",
     )
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory) -> str:
+    """The demo database built once per test session by `flarewatch demo --no-serve` (real model)."""
+    from click.testing import CliRunner
+
+    from flarewatch.cli import cli
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    result = CliRunner().invoke(cli, ["--database-url", url, "demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    return url
