@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from flarewatch import api
-from flarewatch.analysis.spikes import SpikeParams
 from flarewatch.collectors.base import RawPost
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
 from flarewatch.models.base import SentimentScorer
@@ -30,6 +29,7 @@ DEMO_CUTOFF = datetime(2015, 2, 23, 2, 0, tzinfo=UTC)
 DEMO_EXCLUDED = frozenset({"American"})
 DEMO_BUCKET_MINUTES = 60
 FALLBACK_OPENED = datetime(2015, 2, 22, 14, 0, tzinfo=UTC)
+DEMO_RECENT = timedelta(hours=18)
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,12 @@ def demo_posts(now: datetime) -> list[RawPost]:
     return [p for p in posts if p.created_at <= now and p.brand not in DEMO_EXCLUDED]
 
 
-def _incident_opened_at(engine: Engine, shift: timedelta) -> datetime:
+def _incident_opened_at(engine: Engine, now: datetime) -> datetime:
+    shift = now - DEMO_CUTOFF
     frame = api.timeline(engine, brand=DEMO_BRAND, bucket_minutes=DEMO_BUCKET_MINUTES)
-    found = api.spikes(frame, SpikeParams())
-    # The incident is declared an hour after the first spike Flarewatch saw, as comms teams do.
-    return found[0].start.to_pydatetime() + timedelta(hours=1) if found else FALLBACK_OPENED + shift
+    recent = [s for s in api.spikes(frame) if s.end >= now - DEMO_RECENT]
+    # The incident is declared an hour after the first recent spike, as comms teams do.
+    return recent[0].start.to_pydatetime() + timedelta(hours=1) if recent else FALLBACK_OPENED + shift
 
 
 def _ensure_incident(engine: Engine, opened_at: datetime) -> int:
@@ -93,6 +94,6 @@ def build_demo(
     with session_scope(engine) as session:
         saved = queries.save_posts(session, demo_posts(now))
     scored = score_pending(engine, scorer, batch_size=batch_size, progress=progress)
-    incident_id = _ensure_incident(engine, _incident_opened_at(engine, now - DEMO_CUTOFF))
+    incident_id = _ensure_incident(engine, _incident_opened_at(engine, now))
     frame = api.timeline(engine, brand=DEMO_BRAND, bucket_minutes=DEMO_BUCKET_MINUTES)
     return DemoSummary(saved.received, scored, incident_id, len(api.spikes(frame)))
