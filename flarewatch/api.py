@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from flarewatch.analysis.compare import SUMMARY_COLUMNS, RecoveryParams, summarise_incident
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
 from flarewatch.config import load_settings
@@ -15,9 +16,47 @@ from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from flarewatch.storage.schema import LABELS, Incident
 
+__all__ = [
+    "COMPARE_COLUMNS",
+    "POST_COLUMNS",
+    "TIMELINE_COLUMNS",
+    "compare_incidents",
+    "connect",
+    "get_incident",
+    "incident_window",
+    "incidents",
+    "negative_posts",
+    "outreach",
+    "posts",
+    "resolve_model_version",
+    "spikes",
+    "timeline",
+]
+
 LOOKBACK = timedelta(hours=24)
 AFTERMATH = timedelta(hours=24)
 TIMELINE_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
+INCIDENT_COLUMNS = ["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]
+POST_COLUMNS = [
+    "id",
+    "created_at",
+    "platform",
+    "brand",
+    "text",
+    "url",
+    "author_id",
+    "handle",
+    "followers",
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "label",
+    "p_negative",
+    "p_neutral",
+    "p_positive",
+]
+COMPARE_COLUMNS = [*INCIDENT_COLUMNS, "bucket_minutes", *SUMMARY_COLUMNS]
 
 
 def connect(database_url: str | None = None) -> Engine:
@@ -39,9 +78,7 @@ def incidents(engine: Engine) -> pd.DataFrame:
     """All incidents, newest first, as a DataFrame."""
     with session_scope(engine) as session:
         rows = [_incident_row(i) for i in queries.list_incidents(session)]
-    return pd.DataFrame(
-        rows, columns=["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]
-    )
+    return pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
 
 
 def _incident_row(incident: Incident) -> dict[str, Any]:
@@ -194,3 +231,89 @@ def _with_outreach_state(
     ranked["assignee"] = [states.get(a, {}).get("assignee") for a in ids]
     ranked["note"] = [states.get(a, {}).get("note") for a in ids]
     return ranked[[*OUTREACH_COLUMNS, "latest_post", "latest_url", "status", "assignee", "note"]]
+
+
+def posts(
+    engine: Engine,
+    *,
+    incident_id: int | None = None,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    platform: str | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """Posts with author, engagement and sentiment scores, oldest first.
+
+    Args:
+        engine: The database.
+        incident_id: Limit to an incident: its brand and window (`incident_window`), unless
+            `brand`, `start` or `end` are given, which win.
+        brand: Only posts about this brand.
+        start: Only posts created at or after this time.
+        end: Only posts created before this time.
+        platform: Only posts from this platform (`x`, `reddit`, ...).
+        model_version: Whose scores to show (default: the most recent model).
+
+    Returns:
+        One row per post with `POST_COLUMNS`; unscored posts have no label and NaN probabilities.
+    """
+    if incident_id is not None:
+        incident = get_incident(engine, incident_id)
+        window_start, window_end = incident_window(engine, incident)
+        brand = brand if brand is not None else incident.brand
+        start, end = start or window_start, end or window_end
+    version = resolve_model_version(engine, model_version)
+    with session_scope(engine) as session:
+        rows = queries.posts_with_scores(
+            session, model_version=version, brand=brand, start=start, end=end, platform=platform
+        )
+    frame = pd.DataFrame(rows, columns=POST_COLUMNS)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame
+
+
+def compare_incidents(
+    engine: Engine,
+    *,
+    bucket_minutes: int = 60,
+    model_version: str | None = None,
+    params: RecoveryParams | None = None,
+) -> pd.DataFrame:
+    """Compare every incident: peak negativity, duration, time back to baseline and volume.
+
+    Args:
+        engine: The database.
+        bucket_minutes: Bucket size of the timelines the peak and recovery are measured on.
+        model_version: Whose scores to count (default: the most recent model).
+        params: What counts as back to baseline after resolution.
+
+    Returns:
+        One row per incident, newest first, with `COMPARE_COLUMNS` (see
+        `analysis.compare.summarise_incident` for what each measure means).
+    """
+    version = resolve_model_version(engine, model_version)
+    with session_scope(engine) as session:
+        found = queries.list_incidents(session)
+    rows = [_compare_row(engine, i, bucket_minutes, version, params) for i in found]
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+
+def _compare_row(
+    engine: Engine,
+    incident: Incident,
+    bucket_minutes: int,
+    model_version: str,
+    params: RecoveryParams | None,
+) -> dict[str, Any]:
+    start, end = incident_window(engine, incident)
+    frame = timeline(
+        engine,
+        brand=incident.brand,
+        start=start,
+        end=end,
+        bucket_minutes=bucket_minutes,
+        model_version=model_version,
+    )
+    summary = summarise_incident(frame, incident.opened_at, incident.resolved_at, params)
+    return {**_incident_row(incident), "bucket_minutes": bucket_minutes, **summary}

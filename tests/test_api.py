@@ -1,0 +1,156 @@
+"""The public DataFrame API on a seeded database, on every backend."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from flarewatch import api
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
+from tests.conftest import T0, make_post
+
+MODEL = "test-model"
+# Negative posts per hour relative to T0: a quiet day, a three-hour spike, one loud hour after.
+NEGATIVE_PER_HOUR = {h: 1 for h in range(-24, 11)} | {0: 10, 1: 12, 2: 8, 3: 6}
+
+
+def _hour_posts(hour: int, negatives: int, start_id: int) -> list:
+    posts = [
+        make_post(start_id + k, f"app down {hour} {k}", author=f"angry{k}", minutes=hour * 60 + k)
+        for k in range(negatives)
+    ]
+    posts.append(make_post(start_id + 99, f"all good {hour}", author="fan", minutes=hour * 60 + 30))
+    return posts
+
+
+def _score_all(session) -> None:
+    scores = [
+        {
+            "post_id": pid,
+            "label": "negative" if "down" in text else "positive",
+            "p_negative": 0.9 if "down" in text else 0.05,
+            "p_neutral": 0.05,
+            "p_positive": 0.05 if "down" in text else 0.9,
+        }
+        for pid, text in queries.unscored_posts(session, MODEL, limit=10_000)
+    ]
+    queries.save_scores(session, MODEL, scores)
+
+
+def seed(engine) -> dict[str, int]:
+    """A resolved acme incident with a spike, an open globex incident and one unscored post."""
+    posts = [
+        p
+        for h, n in NEGATIVE_PER_HOUR.items()
+        for p in _hour_posts(h, n, start_id=(h + 100) * 1000)
+    ]
+    posts.append(
+        dataclasses.replace(make_post(1, "on reddit: app down", minutes=15), platform="reddit")
+    )
+    posts.append(make_post(2, "globex is down", brand="globex", minutes=5 * 60))
+    with session_scope(engine) as s:
+        queries.save_posts(s, posts)
+        _score_all(s)
+        queries.save_posts(s, [make_post(3, "not scored yet", minutes=20)])
+        acme = queries.open_incident(s, "Login outage", brand="acme", opened_at=T0)
+        queries.close_incident(s, acme.id, resolved_at=T0 + timedelta(hours=3))
+        globex = queries.open_incident(
+            s, "Globex API", brand="globex", opened_at=T0 + timedelta(hours=5)
+        )
+        return {"acme": acme.id, "globex": globex.id}
+
+
+def test_public_names__pinned():
+    assert sorted(api.__all__) == [
+        "COMPARE_COLUMNS",
+        "POST_COLUMNS",
+        "TIMELINE_COLUMNS",
+        "compare_incidents",
+        "connect",
+        "get_incident",
+        "incident_window",
+        "incidents",
+        "negative_posts",
+        "outreach",
+        "posts",
+        "resolve_model_version",
+        "spikes",
+        "timeline",
+    ]
+    assert all(callable(getattr(api, n)) or n.isupper() for n in api.__all__)
+
+
+def test_posts__incident_window_with_scores(engine):
+    ids = seed(engine)
+    frame = api.posts(engine, incident_id=ids["acme"])
+    assert list(frame.columns) == api.POST_COLUMNS
+    assert set(frame["brand"]) == {"acme"}
+    assert frame["created_at"].is_monotonic_increasing
+    assert str(frame["created_at"].dt.tz) == "UTC"
+    assert frame["created_at"].min() >= T0 - timedelta(hours=24)
+    down = frame[frame["text"].str.contains("down")]
+    assert (down["label"] == "negative").all() and (down["p_negative"] == 0.9).all()
+    assert len(frame) == sum(NEGATIVE_PER_HOUR.values()) + len(NEGATIVE_PER_HOUR) + 2
+
+
+def test_posts__unscored_post_has_no_label(engine):
+    seed(engine)
+    frame = api.posts(engine, brand="acme")
+    unscored = frame[frame["text"] == "not scored yet"].iloc[0]
+    assert pd.isna(unscored["label"]) and pd.isna(unscored["p_negative"])
+
+
+def test_posts__platform_and_time_filters(engine):
+    seed(engine)
+    reddit = api.posts(engine, platform="reddit")
+    assert list(reddit["text"]) == ["on reddit: app down"]
+    hour = api.posts(engine, brand="acme", start=T0, end=T0 + timedelta(hours=1))
+    assert len(hour) == 10 + 1 + 2  # the spike hour, its positive post, reddit and the unscored one
+    assert api.posts(engine, brand="globex", model_version="other-model")["label"].isna().all()
+
+
+def test_posts__empty_database_keeps_columns(engine):
+    frame = api.posts(engine)
+    assert frame.empty and list(frame.columns) == api.POST_COLUMNS
+
+
+def test_compare_incidents__resolved_incident(engine):
+    ids = seed(engine)
+    frame = api.compare_incidents(engine).set_index("id")
+    assert list(frame.reset_index().columns) == api.COMPARE_COLUMNS
+    acme = frame.loc[ids["acme"]]
+    assert acme["duration"] == pd.Timedelta(hours=3)
+    assert acme["peak_negative"] == 12
+    assert acme["peak_at"] == pd.Timestamp(T0 + timedelta(hours=1))
+    assert acme["baseline_negative"] == 1
+    assert acme["back_to_baseline_at"] == pd.Timestamp(T0 + timedelta(hours=4))
+    assert acme["time_to_baseline"] == pd.Timedelta(hours=1)
+    assert acme["negative_posts"] == 10 + 1 + 12 + 8  # the reddit post falls in the first hour
+    assert acme["posts"] == acme["negative_posts"] + 3 + 1  # three positive, one unscored
+    assert acme["negative_share"] == pytest.approx(31 / 34)
+
+
+def test_compare_incidents__open_incident_has_no_recovery(engine):
+    ids = seed(engine)
+    globex = api.compare_incidents(engine, bucket_minutes=30).set_index("id").loc[ids["globex"]]
+    assert globex["status"] == "open" and globex["bucket_minutes"] == 30
+    assert pd.isna(globex["duration"]) and pd.isna(globex["time_to_baseline"])
+    assert globex["peak_negative"] == 1 and globex["negative_posts"] == 1
+
+
+def test_compare_incidents__no_incidents(engine):
+    frame = api.compare_incidents(engine)
+    assert frame.empty and list(frame.columns) == api.COMPARE_COLUMNS
+
+
+def test_timeline__posts_between_bucket_starts_land_in_their_bucket(engine):
+    seed(engine)
+    frame = api.timeline(
+        engine, brand="acme", start=T0, end=T0 + timedelta(hours=3), bucket_minutes=60
+    )
+    assert list(frame["negative"])[:3] == [11, 12, 8]
+    assert list(frame["unscored"])[:3] == [1, 0, 0]
