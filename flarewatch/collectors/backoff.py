@@ -24,11 +24,19 @@ class TransientError(SourceError):
 
 
 class RateLimited(TransientError):
-    """The API said to slow down; `retry_after` is seconds to wait, when it said."""
+    """The API said to slow down; the wait comes from `retry_after` or the response headers."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None,
+                 headers: Mapping[str, str] | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.headers = dict(headers or {})
+
+    def wait(self, now: float) -> float | None:
+        """Seconds to wait from `now`, if the API said."""
+        if self.retry_after is not None:
+            return self.retry_after
+        return delay_from_headers(self.headers, now)
 
 
 class PermanentError(SourceError):
@@ -117,12 +125,15 @@ class Retrier:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, exc: TransientError, attempt: int) -> float | None:
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            if exc.retry_after > self.policy.max_sleep:
-                return None
-            # A little jitter keeps several workers from waking up in the same instant.
-            return exc.retry_after + self.rng.uniform(0, 1)
-        return self.policy.delay(attempt, self.rng)
+        told = exc.wait(self.clock()) if isinstance(exc, RateLimited) else None
+        if told is None:
+            return self.policy.delay(attempt, self.rng)
+        assert isinstance(exc, RateLimited)
+        exc.retry_after = told
+        if told > self.policy.max_sleep:
+            return None
+        # A little jitter keeps several workers from waking up in the same instant.
+        return told + self.rng.uniform(0, 1)
 
 
 def _translated(request: Callable[[], T], translate: Callable[[Exception], SourceError | None]) -> T:
@@ -137,10 +148,10 @@ def _translated(request: Callable[[], T], translate: Callable[[Exception], Sourc
         raise mapped from exc
 
 
-def http_error(status: int, headers: Mapping[str, str], what: str, now: float) -> SourceError:
+def http_error(status: int, headers: Mapping[str, str], what: str) -> SourceError:
     """Map an HTTP status to the matching SourceError."""
     if status == 429:
-        return RateLimited(f"{what}: rate limited (429)", delay_from_headers(headers, now))
+        return RateLimited(f"{what}: rate limited (429)", headers=headers)
     if status >= 500 or status in (408, 409, 413):
         return TransientError(f"{what}: server error ({status})")
     return PermanentError(f"{what}: request rejected ({status})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +15,6 @@ from flarewatch.collectors.backoff import (
     Retrier,
     SourceError,
     TransientError,
-    delay_from_headers,
 )
 from flarewatch.collectors.base import Page, RawAuthor, RawPost
 from flarewatch.collectors.cursor import Batch, Resume, sweep
@@ -41,7 +39,7 @@ def translate(exc: Exception) -> SourceError | None:
     """Map atproto exceptions to source errors."""
     if isinstance(exc, atx.RateLimitExceededError):
         headers = exc.response.headers if exc.response else {}
-        return RateLimited("bluesky: rate limited (429)", delay_from_headers(headers, time.time()))
+        return RateLimited("bluesky: rate limited (429)", headers=headers)
     if isinstance(exc, atx.UnauthorizedError):
         return PermanentError("bluesky: login rejected; check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD")
     if isinstance(exc, atx.BadRequestError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,7 @@ def translate(exc: Exception) -> SourceError | None:
     """Map httpx exceptions to source errors."""
     if isinstance(exc, httpx.HTTPStatusError):
         response = exc.response
-        return http_error(response.status_code, response.headers, "hackernews", time.time())
+        return http_error(response.status_code, response.headers, "hackernews")
     if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
         return TransientError(f"hackernews: network error ({type(exc).__name__})")
     if isinstance(exc, ValueError):
@@ -34,10 +33,11 @@ def translate(exc: Exception) -> SourceError | None:
 
 
 def _text(hit: Mapping[str, Any]) -> str:
-    parts = [hit.get("title") or hit.get("story_title") or "", hit.get("story_text") or "",
-             hit.get("comment_text") or "", hit.get("url") or ""]
-    body = "\n".join(p for p in parts if p)
-    return html.unescape(TAG_RE.sub(" ", body.replace("<p>", "\n"))).strip()
+    if "comment" in hit.get("_tags", []):
+        body = hit.get("comment_text") or ""
+    else:
+        body = "\n".join(filter(None, [hit.get("title"), hit.get("story_text")]))
+    return html.unescape(TAG_RE.sub("", body.replace("<p>", "\n"))).strip()
 
 
 def hit_to_post(hit: Mapping[str, Any]) -> RawPost:

@@ -6,7 +6,6 @@ import functools
 import html
 import json
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from flarewatch.collectors.watch import mastodon_token_var
 from flarewatch.config import require_secret
 
 TAG_RE = re.compile(r"<[^>]+>")
+BREAK_RE = re.compile(r"</p>\s*<p>|<br\s*/?>")
 PAGE_SIZE = 40  # Mastodon's maximum for timelines and search
 
 
@@ -49,7 +49,8 @@ def _translator(client: Mastodon) -> Callable[[Exception], SourceError | None]:
     def translate(exc: Exception) -> SourceError | None:
         if isinstance(exc, mx.MastodonRatelimitError):
             reset = getattr(client, "ratelimit_reset", None)
-            return RateLimited("mastodon: rate limited", max(0.0, reset - time.time()) if reset else None)
+            return RateLimited("mastodon: rate limited",
+                               headers={"x-rate-limit-reset": str(reset)} if reset else None)
         if isinstance(exc, mx.MastodonUnauthorizedError):
             return PermanentError("mastodon: token rejected (401); check MASTODON_TOKEN_<INSTANCE>")
         if isinstance(exc, mx.MastodonServerError | mx.MastodonNetworkError):
@@ -69,9 +70,10 @@ def _jsonable(status: Any) -> dict[str, Any]:
 def status_to_post(status: Mapping[str, Any]) -> RawPost:
     """Normalise a status; its ActivityPub `uri` is the id, the same from every instance."""
     account = status["account"]
-    text = html.unescape(TAG_RE.sub(" ", str(status.get("content", "")).replace("</p><p>", "\n")))
+    content = BREAK_RE.sub("\n", str(status.get("content", "")))
+    text = html.unescape(TAG_RE.sub("", content))
     return RawPost(
-        platform="mastodon", external_id=str(status["uri"]), text=" ".join(text.split()),
+        platform="mastodon", external_id=str(status["uri"]), text=text.strip(),
         created_at=parse_time(str(status["created_at"])),
         author=RawAuthor("mastodon", str(account.get("url") or account["id"]),
                          handle=account.get("acct"), display_name=account.get("display_name"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,6 @@ from flarewatch.collectors.backoff import (
     Retrier,
     SourceError,
     TransientError,
-    delay_from_headers,
 )
 from flarewatch.collectors.base import Page, RawAuthor, RawPost
 from flarewatch.collectors.cursor import Batch, Resume, sweep
@@ -41,7 +39,7 @@ def make_client(env: Mapping[str, str] | None = None) -> praw.Reddit:
 def translate(exc: Exception) -> SourceError | None:
     """Map prawcore exceptions to source errors."""
     if isinstance(exc, prawcore.TooManyRequests):
-        return RateLimited("reddit: rate limited (429)", delay_from_headers(exc.response.headers, time.time()))
+        return RateLimited("reddit: rate limited (429)", headers=exc.response.headers)
     if isinstance(exc, prawcore.ServerError | prawcore.RequestException | prawcore.BadJSON):
         return TransientError(f"reddit: {type(exc).__name__}")
     if isinstance(exc, prawcore.OAuthException | prawcore.Forbidden | prawcore.InvalidToken):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,6 @@ from flarewatch.collectors.backoff import (
     Retrier,
     SourceError,
     TransientError,
-    delay_from_headers,
 )
 from flarewatch.collectors.base import Page, RawAuthor, RawPost
 from flarewatch.collectors.cursor import Batch, Resume, sweep
@@ -48,7 +46,7 @@ def make_client(env: Mapping[str, str] | None = None) -> tweepy.Client:
 def translate(exc: Exception) -> SourceError | None:
     """Map tweepy and requests exceptions to source errors."""
     if isinstance(exc, tweepy.TooManyRequests):
-        return RateLimited("x: rate limited (429)", delay_from_headers(exc.response.headers, time.time()))
+        return RateLimited("x: rate limited (429)", headers=exc.response.headers)
     if isinstance(exc, tweepy.TwitterServerError):
         return TransientError(f"x: server error ({exc.response.status_code})")
     if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
