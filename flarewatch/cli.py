@@ -340,6 +340,59 @@ def model_train(data: str, out: str, seed: int, epochs: float, max_examples: int
     train(args, log=lambda line: click.echo(line, nl=True))
 
 
+# --- live collectors and the runner -------------------------------------------------------------
+
+LIVE_SOURCES = {"x": "X recent search (tweepy)", "reddit": "Reddit search and new comments (praw)",
+                "mastodon": "Mastodon hashtags and search (Mastodon.py)",
+                "bluesky": "Bluesky searchPosts (atproto)", "hackernews": "Hacker News (Algolia)"}
+
+
+def _live_command(name: str, help_text: str) -> None:
+    @collect.command(name, help=f"Collect once from {help_text}, as set up in the watch file.")
+    @pass_ctx
+    @friendly_errors
+    def command(ctx: Context) -> None:
+        from flarewatch.collectors.runner import collect_once, describe
+
+        result = collect_once(ctx.engine, ctx.settings.watch_file, name)
+        click.echo(describe(result))
+        if result.error:
+            raise SystemExit(1)
+
+
+for _name, _help in LIVE_SOURCES.items():
+    _live_command(_name, _help)
+
+
+@collect.command("health")
+@pass_ctx
+def collect_health(ctx: Context) -> None:
+    """Print each source's health: last success and error, failures in a row, posts."""
+    with session_scope(ctx.engine) as session:
+        click.echo(json.dumps(queries.source_health(session), indent=2, default=str))
+
+
+@cli.command("run")
+@click.option("--no-score", is_flag=True, help="Collect only; score later with `flarewatch score`.")
+@click.option("--cycles", type=int, default=None, help="Stop after this many passes (default: never).")
+@pass_ctx
+@friendly_errors
+def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
+    """Collect from every source in the watch file on its interval, scoring new posts."""
+    from flarewatch.collectors.runner import run_watch
+    from flarewatch.pipeline import score_pending
+
+    after_save = None
+    if not no_score:
+        from flarewatch.models.transformer import load_scorer
+
+        scorer = load_scorer(ctx.settings.model)
+        batch = ctx.settings.batch_size
+        after_save = lambda _result: score_pending(ctx.engine, scorer, batch_size=batch)  # noqa: E731
+    run_watch(ctx.engine, ctx.settings.watch_file, after_save=after_save, cycles=cycles,
+              echo=click.echo)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="flarewatch")
