@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from flarewatch.collectors.backoff import RateLimited, Retrier, SourceError
 from flarewatch.collectors.base import Collector, RawPost
-from flarewatch.collectors.watch import Query, SourceConfig, Watch, scrub
+from flarewatch.collectors.watch import Query, SourceConfig, Watch, credentials, load_watch, scrub
+from flarewatch.config import ConfigError
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -30,6 +31,12 @@ class RunResult:
     pages: int = 0
     error: str | None = None
     retry_after: float | None = None
+
+
+def describe(result: RunResult) -> str:
+    """One line for the terminal: new and seen posts, or the (scrubbed) error."""
+    line = f"{result.source}: {result.inserted} new, {result.received} fetched, {result.pages} pages"
+    return f"{line}; failed: {result.error}" if result.error else line
 
 
 def _with_brand(posts: list[RawPost], brand: str) -> list[RawPost]:
@@ -125,6 +132,7 @@ class Scheduler:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     due: dict[str, float] = field(default_factory=dict)
+    echo: Callable[[str], Any] | None = None
 
     def run_due(self) -> list[RunResult]:
         """Run every source whose time has come; returns their results."""
@@ -155,7 +163,48 @@ class Scheduler:
             for result in self.run_due():
                 log.info("%s: %d new of %d, %s", result.source, result.inserted, result.received,
                          result.error or "ok")
+                if self.echo:
+                    self.echo(describe(result))
             done += 1
             if cycles is not None and done >= cycles:
                 return
             self.sleep(max(0.0, min(self.due.values(), default=0.0) - self.clock()))
+
+
+def collect_once(engine: Engine, watch_file: str, name: str,
+                 env: Mapping[str, str] | None = None) -> RunResult:
+    """Run one source of the watch file once (`flarewatch collect SOURCE`)."""
+    watch = load_watch(watch_file)
+    if name not in watch.sources:
+        raise ConfigError(f"source {name!r} is not enabled in {watch_file} (add [sources.{name}])")
+    creds = credentials(env)
+    collector = make_collector(name, watch.sources[name], creds)
+    return collect_source(engine, collector, watch.queries(name),
+                          max_pages=watch.sources[name].max_pages, env=creds)
+
+
+def _collectors(engine: Engine, watch: Watch, creds: Mapping[str, str],
+                echo: Callable[[str], Any]) -> dict[str, Collector]:
+    built = {}
+    for name, config in watch.sources.items():
+        try:
+            built[name] = make_collector(name, config, creds)
+        except (ConfigError, SourceError) as exc:
+            message = scrub(str(exc), creds)
+            echo(f"{name}: skipped: {message}")
+            with session_scope(engine) as session:
+                queries.record_source_failure(session, name, message)
+    return built
+
+
+def run_watch(engine: Engine, watch_file: str, *, after_save: Callable[[RunResult], Any] | None = None,
+              cycles: int | None = None, env: Mapping[str, str] | None = None,
+              echo: Callable[[str], Any] = print) -> Scheduler:
+    """Loop over every enabled source of the watch file (`flarewatch run`)."""
+    watch, creds = load_watch(watch_file), credentials(env)
+    collectors = _collectors(engine, watch, creds, echo)
+    if not collectors:
+        raise ConfigError(f"no source in {watch_file} could start")
+    scheduler = Scheduler(engine, watch, collectors, creds, after_save=after_save, echo=echo)
+    scheduler.run(cycles)
+    return scheduler

@@ -12,15 +12,13 @@ from tests.collectors.test_sources import WATCH
 
 def test_recording__response_never_played__fails(env, retrier):
     collector = twitter.XCollector(twitter.make_client(env), retry=retrier)
-    with pytest.raises(AssertionError, match="2 recorded response"):  # noqa: PT012
-        with recording("x_search"):
-            next(iter(collector.fetch(WATCH.queries("x")[0].key)))
+    with pytest.raises(AssertionError, match="2 recorded response"), recording("x_search"):
+        next(iter(collector.fetch(WATCH.queries("x")[0].key)))
 
 
 def test_recording__nothing_played__fails():
-    with pytest.raises(AssertionError, match="no recorded response was played"):  # noqa: PT012
-        with recording("x_search"):
-            pass
+    with pytest.raises(AssertionError, match="no recorded response was played"), recording("x_search"):
+        pass
 
 
 def test_cassettes__hold_placeholders_not_secrets():
