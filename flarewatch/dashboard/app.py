@@ -1,4 +1,4 @@
-"""Streamlit entry point: incident selector in the sidebar and st.navigation over the pages."""
+"""Streamlit entry point: password gate, shared sidebar filters and st.navigation over the pages."""
 
 from __future__ import annotations
 
@@ -6,23 +6,29 @@ from pathlib import Path
 
 import streamlit as st
 
-from flarewatch.dashboard import data
+from flarewatch.dashboard import auth, data, state
 
 PAGES = Path(__file__).parent / "app_pages"
 BUCKETS = (15, 30, 60, 180)
 
 
 def sidebar() -> None:
-    """Incident and bucket selectors shared by every page, kept in session state."""
+    """Incident, bucket and refresh selectors shared by every page, kept in session state."""
     frame = data.incidents()
     if frame.empty:
-        st.sidebar.info("No incidents yet: `flarewatch incident open` or `flarewatch demo`.")
+        st.sidebar.info(
+            "No incidents yet: open one on the Incidents page or run `flarewatch demo`."
+        )
         st.session_state["incident_id"] = None
-        return
-    labels = {int(r.id): f"#{r.id} {r.severity} {r.title} ({r.status})" for r in frame.itertuples()}
-    st.sidebar.selectbox(
-        "Incident", list(labels), format_func=labels.__getitem__, key="incident_id"
-    )
+    else:
+        labels = {
+            int(r.id): f"#{r.id} {r.severity} {r.title} ({r.status})" for r in frame.itertuples()
+        }
+        if st.session_state.get("incident_id") not in labels:
+            st.session_state.pop("incident_id", None)
+        st.sidebar.selectbox(
+            "Incident", list(labels), format_func=labels.__getitem__, key="incident_id"
+        )
     default = data.settings().bucket_minutes
     st.sidebar.select_slider(
         "Bucket (minutes)",
@@ -30,19 +36,28 @@ def sidebar() -> None:
         key="bucket_minutes",
         value=default if default in BUCKETS else 60,
     )
+    st.sidebar.toggle("Live refresh", value=True, key="live_refresh")
+
+
+def pages() -> list[st.Page]:
+    """The dashboard pages, Live first."""
+    return [
+        st.Page(PAGES / "live.py", title="Live", icon="📈", default=True),
+        st.Page(PAGES / "outreach.py", title="Outreach", icon="📣"),
+        st.Page(PAGES / "trends.py", title="Trends", icon="📊"),
+        st.Page(PAGES / "incidents.py", title="Incidents", icon="🚨"),
+        st.Page(PAGES / "sources.py", title="Sources", icon="🛰️"),
+    ]
 
 
 def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="Flarewatch", page_icon="🔥", layout="wide")
+    if not auth.require_login():
+        return
+    state.keep_filters()
     sidebar()
-    page = st.navigation(
-        [
-            st.Page(PAGES / "live.py", title="Live", icon="📈", default=True),
-            st.Page(PAGES / "outreach.py", title="Outreach", icon="📣"),
-        ]
-    )
-    page.run()
+    st.navigation(pages()).run()
 
 
 main()

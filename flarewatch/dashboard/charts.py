@@ -1,4 +1,4 @@
-"""Altair charts for the dashboard: sentiment timeline with spikes and incident markers."""
+"""Altair charts for the dashboard: sentiment timeline, breakdowns, incident comparison."""
 
 from __future__ import annotations
 
@@ -77,4 +77,54 @@ def timeline_chart(
         alt.layer(_spike_layer(spikes, bucket_minutes), bars, _event_layer(events))
         .properties(height=320)
         .interactive(bind_y=False)
+    )
+
+
+def breakdown_chart(frame: pd.DataFrame, column: str) -> alt.Chart:
+    """Horizontal stacked bars of posts by sentiment for each platform or language."""
+    labels = [c for c in LABEL_COLORS if c in frame.columns]
+    long = frame.melt(id_vars=[column], value_vars=labels, var_name="sentiment", value_name="posts")
+    colors = alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values()))
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{column}:N", sort=list(frame[column]), title=None),
+            x=alt.X("posts:Q", stack=True, title="posts"),
+            color=alt.Color("sentiment:N", scale=colors, sort=list(LABEL_COLORS)),
+            order=alt.Order("order:Q"),
+            tooltip=[f"{column}:N", "sentiment:N", "posts:Q"],
+        )
+        .transform_calculate(order=f"indexof({list(LABEL_COLORS)}, datum.sentiment)")
+        .properties(height=alt.Step(28))
+    )
+
+
+def compare_chart(frame: pd.DataFrame, bucket_minutes: int) -> alt.Chart:
+    """Negative posts per bucket against hours since each incident opened, one line per incident."""
+    return (
+        alt.Chart(frame)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("hours_since_open:Q", title="hours since the incident opened"),
+            y=alt.Y("negative:Q", title=f"negative posts per {bucket_minutes} min"),
+            color=alt.Color("incident:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["incident:N", "hours_since_open:Q", "negative:Q", "total:Q"],
+        )
+        .properties(height=300)
+        .interactive(bind_y=False)
+    )
+
+
+def activity_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Posts collected per platform as bars."""
+    return (
+        alt.Chart(frame)
+        .mark_bar(color="#1f77b4")
+        .encode(
+            y=alt.Y("platform:N", sort="-x", title=None),
+            x=alt.X("posts:Q", title="posts collected in the last 24 h"),
+            tooltip=["platform:N", "posts:Q", "last_collected_at:T", "last_post_at:T"],
+        )
+        .properties(height=alt.Step(28))
     )

@@ -1,20 +1,26 @@
-"""Cached data access for the dashboard pages; every read goes through flarewatch.api."""
+"""Cached data access for the dashboard pages; every read goes through flarewatch.api or queries."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
 
 from flarewatch import api
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.schema import LABELS
 
+# Live views refresh every half minute; slow-moving ones (incident list, health) less often.
 LIVE_TTL_S = 30
+SLOW_TTL_S = 60
+BREAKDOWN_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
+ACTIVITY_WINDOW = timedelta(hours=24)
 
 
 def settings() -> Settings:
@@ -23,13 +29,17 @@ def settings() -> Settings:
 
 
 @st.cache_resource
-def _engine(database_url: str) -> Engine:
+def _engine(database_url: str) -> api.Engine:
     return api.connect(database_url)
 
 
-def engine() -> Engine:
+def engine() -> api.Engine:
     """One migrated engine per database URL for the life of the server."""
     return _engine(settings().database_url)
+
+
+def _session() -> Any:
+    return session_scope(engine())
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
@@ -71,12 +81,85 @@ def outreach(incident_id: int) -> pd.DataFrame:
     return api.outreach(engine(), incident_id)
 
 
+@st.cache_data(ttl=LIVE_TTL_S)
+def breakdown(column: str, brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Posts by sentiment per platform or language, with the negative share of scored posts."""
+    version = api.resolve_model_version(engine())
+    with _session() as session:
+        rows = queries.sentiment_by(
+            session, column, model_version=version, brand=brand, start=start, end=end
+        )
+    long = pd.DataFrame(rows, columns=[column, "label", "count"]).fillna({column: "unknown"})
+    wide = long.pivot_table(index=column, columns="label", values="count", aggfunc="sum")
+    wide = wide.reindex(columns=[*LABELS, "unscored"]).fillna(0).astype(int)
+    wide["total"] = wide.sum(axis=1)
+    scored = wide["total"] - wide["unscored"]
+    wide["negative_share"] = (wide["negative"] / scored.where(scored > 0)).fillna(0.0)
+    wide.columns.name = None
+    return wide.sort_values("total", ascending=False).reset_index()
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def brands() -> list[str]:
+    """Brands posts were collected for."""
+    with _session() as session:
+        return queries.brands(session)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def source_health() -> pd.DataFrame | None:
+    """Each collector source's health, or None while this Flarewatch has no health tracking."""
+    health: Callable[[Any], list[dict[str, Any]]] | None = getattr(queries, "source_health", None)
+    if health is None:
+        return None
+    with _session() as session:
+        rows = health(session)
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def platform_activity() -> pd.DataFrame:
+    """Posts collected per platform over the last day, with the newest collected and post times."""
+    since = datetime.now(UTC) - ACTIVITY_WINDOW
+    with _session() as session:
+        rows = queries.platform_activity(session, since)
+    columns = ["platform", "posts", "last_collected_at", "last_post_at"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _clear_incident_caches() -> None:
+    incidents.clear()
+    incident_window.clear()
+
+
 def save_outreach(
     incident_id: int, author_id: int, status: str, assignee: str | None, note: str | None
 ) -> None:
     """Store support's edit of one author's outreach row and drop the cached table."""
-    with session_scope(engine()) as session:
+    with _session() as session:
         queries.set_outreach(
             session, incident_id, author_id, status=status, assignee=assignee, note=note
         )
     outreach.clear()
+
+
+def open_incident(title: str, brand: str | None, severity: str) -> int:
+    """Open an incident now and return its id."""
+    with _session() as session:
+        incident_id = queries.open_incident(session, title, brand=brand, severity=severity).id
+    _clear_incident_caches()
+    return incident_id
+
+
+def close_incident(incident_id: int) -> None:
+    """Mark an incident resolved now."""
+    with _session() as session:
+        queries.close_incident(session, incident_id)
+    _clear_incident_caches()
+
+
+def set_severity(incident_id: int, severity: str) -> None:
+    """Change an incident's severity."""
+    with _session() as session:
+        queries.set_incident_severity(session, incident_id, severity)
+    _clear_incident_caches()

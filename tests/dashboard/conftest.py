@@ -1,12 +1,14 @@
-"""A seeded database for dashboard tests: one incident, a quiet baseline and a negative spike."""
+"""A seeded database for dashboard tests: incidents, a quiet baseline, a negative spike, health."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import streamlit as st
 
+from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.conftest import T0, make_post
@@ -14,22 +16,53 @@ from tests.conftest import T0, make_post
 APP = "flarewatch/dashboard/app.py"
 
 
+def _fan_post(i: int) -> RawPost:
+    """A happy post; every third one on Mastodon, every fifth one in German."""
+    post = make_post(i, f"all good {i}", author=f"fan{i % 40}", minutes=-15 * i)
+    post = replace(post, language="de" if i % 5 == 0 else "en")
+    if i % 3 == 0:
+        author = RawAuthor(platform="mastodon", external_id=f"fan{i % 40}", handle=f"fan{i % 40}")
+        post = replace(post, platform="mastodon", author=author)
+    return post
+
+
 def seed(url: str) -> int:
-    """Store 2 days of posts with a negative burst at the end, score them and open an incident."""
+    """Store 2 days of posts with a negative burst at the end, score them, open incidents."""
     engine = make_engine(url)
     upgrade(engine)
-    posts = [make_post(i, f"all good {i}", author=f"fan{i % 40}", minutes=-15 * i) for i in range(190)]
-    posts += [make_post(1000 + i, f"app down again {i}", author=f"angry{i % 25}",
-                        minutes=-(i % 8) * 15, followers=100 * i) for i in range(120)]
+    posts = [_fan_post(i) for i in range(190)]
+    posts += [
+        make_post(
+            1000 + i,
+            f"app down again {i}",
+            author=f"angry{i % 25}",
+            minutes=-(i % 8) * 15,
+            followers=100 * i,
+        )
+        for i in range(120)
+    ]
     with session_scope(engine) as s:
         queries.save_posts(s, posts)
-        scores = [{"post_id": pid, "label": "negative" if "down" in text else "positive",
-                   "p_negative": 0.9 if "down" in text else 0.05, "p_neutral": 0.05,
-                   "p_positive": 0.05 if "down" in text else 0.9}
-                  for pid, text in queries.unscored_posts(s, "test-model", limit=10_000)]
+        scores = [
+            {
+                "post_id": pid,
+                "label": "negative" if "down" in text else "positive",
+                "p_negative": 0.9 if "down" in text else 0.05,
+                "p_neutral": 0.05,
+                "p_positive": 0.05 if "down" in text else 0.9,
+            }
+            for pid, text in queries.unscored_posts(s, "test-model", limit=10_000)
+        ]
         queries.save_scores(s, "test-model", scores)
-        incident = queries.open_incident(s, "App login outage", brand="acme", severity="SEV2",
-                                         opened_at=T0 - timedelta(hours=1))
+        old = queries.open_incident(
+            s, "Checkout errors", brand="acme", severity="SEV3", opened_at=T0 - timedelta(hours=30)
+        )
+        queries.close_incident(s, old.id, resolved_at=T0 - timedelta(hours=26))
+        incident = queries.open_incident(
+            s, "App login outage", brand="acme", severity="SEV2", opened_at=T0 - timedelta(hours=1)
+        )
+        queries.record_source_success(s, "x", 120, at=T0)
+        queries.record_source_failure(s, "reddit", "HTTP 503 from oauth.reddit.com", at=T0)
         return incident.id
 
 
@@ -38,6 +71,7 @@ def seeded_url(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'dash.db'}"
     seed(url)
     monkeypatch.setenv("FLAREWATCH_DATABASE_URL", url)
+    monkeypatch.delenv("FLAREWATCH_DASHBOARD_PASSWORD", raising=False)
     monkeypatch.chdir(tmp_path.parent)  # no stray flarewatch.toml
     st.cache_data.clear()
     st.cache_resource.clear()

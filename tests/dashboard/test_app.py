@@ -1,21 +1,29 @@
-"""AppTest runs of the dashboard pages on a seeded database."""
+"""AppTest runs of every dashboard page on a seeded database."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import flarewatch.dashboard
+from flarewatch.storage import queries
+from flarewatch.storage.engine import make_engine, session_scope
 
 APP = str(Path(flarewatch.dashboard.__file__).parent / "app.py")
 
 
-def _run(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def _run(page: str | None = None, at: AppTest | None = None) -> AppTest:
+    at = (at or AppTest.from_file(APP, default_timeout=30)).run()
     if page:
         at.switch_page(str(Path(APP).parent / "app_pages" / page)).run()
     return at
+
+
+def _session(url: str):
+    return session_scope(make_engine(url))
 
 
 def test_live__shows_timeline_with_spike_and_negative_posts(seeded_url):
@@ -30,6 +38,20 @@ def test_live__shows_timeline_with_spike_and_negative_posts(seeded_url):
     assert len(newest) == 50 and set(newest["label"]) == {"negative"}
 
 
+def test_live__keeps_the_chosen_incident_across_pages(seeded_url):
+    at = _run()
+    older = [o for o in at.selectbox(key="incident_id").options if "Checkout" in o]
+    at.selectbox(key="incident_id").set_value(_id(older[0])).run()
+    assert at.title[0].value == "Checkout errors"
+    _run("trends.py", at)
+    _run("live.py", at)
+    assert at.title[0].value == "Checkout errors"
+
+
+def _id(option: str) -> int:
+    return int(option.split()[0].lstrip("#"))
+
+
 def test_outreach__ranks_authors_and_offers_csv(seeded_url):
     at = _run("outreach.py")
     assert not at.exception
@@ -38,4 +60,92 @@ def test_outreach__ranks_authors_and_offers_csv(seeded_url):
     assert table["priority"].is_monotonic_decreasing
     assert table.iloc[0]["negative_posts"] == 5 and table.iloc[-1]["negative_posts"] == 4
     assert "25 unhappy authors; 25 not contacted yet." in at.caption[0].value
-    assert len(at.get("download_button")) == 1
+    assert at.get("download_button")[0].proto.label == "Download CSV (25 rows)"
+
+
+def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seeded_url):
+    at = _run("outreach.py")
+    author_id = int(at.dataframe[0].value.iloc[0]["author_id"])
+    with _session(seeded_url) as s:
+        queries.set_outreach(s, 2, author_id, status="resolved", assignee="kim")
+    st.cache_data.clear()
+    at.multiselect(key="keep_outreach_status").set_value(["resolved"]).run()
+    table = at.dataframe[0].value
+    assert list(table["author_id"]) == [author_id] and table.iloc[0]["assignee"] == "kim"
+    _run("sources.py", at)
+    _run("outreach.py", at)
+    assert at.multiselect(key="keep_outreach_status").value == ["resolved"]
+    assert len(at.dataframe[0].value) == 1
+
+
+def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(seeded_url):
+    at = _run("trends.py")
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 3
+    by_platform, by_language, compared = (d.value for d in at.dataframe)
+    assert set(by_platform["platform"]) == {"x", "mastodon"}
+    assert by_platform.set_index("platform").loc["x", "negative"] == 120
+    assert set(by_language["language"]) == {"en", "de", "unknown"}
+    assert list(compared["incident"]) == ["#2 App login outage", "#1 Checkout errors"]
+
+
+def test_incidents__opens_changes_severity_and_closes(seeded_url):
+    at = _run("incidents.py")
+    assert not at.exception and len(at.dataframe[0].value) == 2
+    at.text_input[0].input("Payments failing")
+    at.button[0].click().run()
+    assert at.session_state["incident_id"] == 3
+    assert at.subheader[0].value == "#3 Payments failing"
+    at.selectbox(key="severity_3").set_value("SEV1").run()
+    close = next(b for b in at.button if b.label == "Close incident")
+    close.click().run()
+    assert not at.exception
+    with _session(seeded_url) as s:
+        incident = queries.get_incident(s, 3)
+        assert (incident.severity, incident.status) == ("SEV1", "resolved")
+
+
+def test_sources__shows_collector_health_and_activity(seeded_url):
+    at = _run("sources.py")
+    assert not at.exception
+    health = at.dataframe[0].value.set_index("source")
+    assert health.loc["reddit", "state"] == "failing (1 in a row)"
+    assert health.loc["x", "state"] == "stale"
+    assert {m.label: m.value for m in at.metric}["Failing sources"] == "1"
+    activity = at.dataframe[1].value.set_index("platform")
+    assert activity["posts"].sum() == 310
+
+
+def test_every_page__explains_an_empty_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLAREWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.delenv("FLAREWATCH_DASHBOARD_PASSWORD", raising=False)
+    monkeypatch.chdir(tmp_path)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = _run()
+    for page in ("outreach.py", "trends.py", "incidents.py", "sources.py", "live.py"):
+        _run(page, at)
+        assert not at.exception, page
+        assert at.info, page
+
+
+def test_password__env_password_gates_the_dashboard(seeded_url, monkeypatch):
+    monkeypatch.setenv("FLAREWATCH_DASHBOARD_PASSWORD", "s3cret")
+    at = _run()
+    assert not at.metric and at.title[0].value == "Flarewatch"
+    at.text_input[0].input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "Wrong password." and not at.metric
+    at.text_input[0].input("s3cret")
+    at.button[0].click().run()
+    assert at.title[0].value == "App login outage" and at.metric
+
+
+@pytest.mark.parametrize("given, shown", [("letmein", True), ("nope", False)])
+def test_password__streamlit_secret_gates_the_dashboard(seeded_url, given, shown):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["dashboard_password"] = "letmein"
+    at.run()
+    at.text_input[0].input(given)
+    at.button[0].click().run()
+    assert bool(at.metric) is shown

@@ -1,4 +1,4 @@
-"""Outreach page: unhappy authors ranked by priority, editable status, CSV export."""
+"""Outreach page: unhappy authors ranked by priority, filters, edits saved as made, CSV export."""
 
 from __future__ import annotations
 
@@ -6,54 +6,119 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch.analysis.export import outreach_csv
-from flarewatch.dashboard import data
+from flarewatch.dashboard import data, state
 from flarewatch.storage.schema import OUTREACH_STATUSES
 
 EDITABLE = ("status", "assignee", "note")
+SHOWN = "outreach_shown"
+VERSION = "outreach_version"
+COLUMNS = [
+    "priority",
+    "handle",
+    "platform",
+    "followers",
+    "negative_posts",
+    "reason",
+    "latest_post",
+    "latest_url",
+    "status",
+    "assignee",
+    "note",
+]
 
 
-def save_edits(incident_id: int, before: pd.DataFrame, after: pd.DataFrame) -> int:
-    """Persist rows whose status, assignee or note changed; returns how many."""
-    changed = (before[list(EDITABLE)].fillna("") != after[list(EDITABLE)].fillna("")).any(axis=1)
-    for row in after[changed].itertuples():
-        data.save_outreach(
-            incident_id, int(row.author_id), str(row.status), row.assignee or None, row.note or None
-        )
-    return int(changed.sum())
-
-
-def render() -> None:
-    """Render the ranked outreach table for the selected incident."""
-    st.title("Outreach")
-    incident_id = st.session_state.get("incident_id")
-    if incident_id is None:
-        st.info("No incident selected.")
-        return
-    table = data.outreach(incident_id)
-    st.caption(
-        f"{len(table)} unhappy authors; {int((table['status'] == 'new').sum())} not contacted yet."
+def filters(table: pd.DataFrame) -> pd.DataFrame:
+    """Status, platform, priority and handle filters; their values stick across pages."""
+    state.default("keep_outreach_status", ["new", "contacted"])
+    state.default("keep_outreach_min_priority", 0)
+    cols = st.columns([2, 2, 2, 3])
+    statuses = cols[0].multiselect("Status", OUTREACH_STATUSES, key="keep_outreach_status")
+    platforms = cols[1].multiselect(
+        "Platform", sorted(table["platform"].dropna().unique()), key="keep_outreach_platform"
     )
-    edited = st.data_editor(
-        table,
+    floor = cols[2].slider("Priority at least", 0, 100, key="keep_outreach_min_priority")
+    search = cols[3].text_input("Handle contains", key="keep_outreach_search")
+    keep = table["priority"] >= floor
+    if statuses:
+        keep &= table["status"].isin(statuses)
+    if platforms:
+        keep &= table["platform"].isin(platforms)
+    if search:
+        keep &= table["handle"].fillna("").str.contains(search, case=False, regex=False)
+    return table[keep].reset_index(drop=True)
+
+
+def save_edits(incident_id: int, editor_key: str) -> None:
+    """Persist the rows just edited in the table (a data_editor callback)."""
+    shown: pd.DataFrame = st.session_state[SHOWN]
+    edits: dict[int, dict[str, object]] = st.session_state[editor_key]["edited_rows"]
+    for position, change in edits.items():
+        row = {**shown.iloc[int(position)][list(EDITABLE)].to_dict(), **change}
+        data.save_outreach(
+            incident_id,
+            int(shown.iloc[int(position)]["author_id"]),
+            str(row["status"]),
+            str(row["assignee"]) if row["assignee"] else None,
+            str(row["note"]) if row["note"] else None,
+        )
+    # A fresh editor key drops the applied edits: the table now shows what the database holds.
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
+    st.session_state["outreach_saved"] = len(edits)
+
+
+def editor(incident_id: int, shown: pd.DataFrame) -> None:
+    """The editable ranked table; each edit is saved to the database at once."""
+    st.session_state[SHOWN] = shown
+    key = f"outreach_{incident_id}_{st.session_state.get(VERSION, 0)}"
+    st.data_editor(
+        shown,
         hide_index=True,
-        key=f"outreach_{incident_id}",
-        disabled=[c for c in table.columns if c not in EDITABLE],
+        key=key,
+        on_change=save_edits,
+        args=(incident_id, key),
+        column_order=COLUMNS,
+        disabled=[c for c in shown.columns if c not in EDITABLE],
         column_config={
             "status": st.column_config.SelectboxColumn(
                 options=list(OUTREACH_STATUSES), required=True
             ),
             "priority": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.0f"),
+            "latest_post": st.column_config.TextColumn("latest complaint", width="large"),
             "latest_url": st.column_config.LinkColumn("link", display_text="open"),
+            "reason": st.column_config.TextColumn(width="medium"),
         },
     )
-    if st.button("Save changes", type="primary") and (n := save_edits(incident_id, table, edited)):
-        st.success(f"Saved {n} row(s).")
+    if saved := st.session_state.pop("outreach_saved", 0):
+        st.toast(f"Saved {saved} row(s).")
+
+
+def body() -> None:
+    """The refreshing part: filters, the table and the export."""
+    incident = state.selected_incident()
+    if incident is None:
+        return
+    incident_id = int(incident.name)
+    table = data.outreach(incident_id)
+    open_count = int((table["status"] == "new").sum())
+    st.caption(f"{len(table)} unhappy authors; {open_count} not contacted yet.")
+    shown = filters(table)
+    editor(incident_id, shown)
     st.download_button(
-        "Download CSV",
-        outreach_csv(table),
+        f"Download CSV ({len(shown)} rows)",
+        outreach_csv(shown),
         file_name=f"outreach_incident_{incident_id}.csv",
         mime="text/csv",
+        on_click="ignore",
     )
+
+
+def render() -> None:
+    """Render the ranked outreach table for the selected incident."""
+    st.title("Outreach")
+    if state.selected_incident() is None:
+        st.info("No incident selected.")
+        return
+    state.live(body)
 
 
 render()

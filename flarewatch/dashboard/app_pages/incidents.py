@@ -1,0 +1,75 @@
+"""Incidents page: every incident, open a new one, change severity, close the selected one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from flarewatch.dashboard import data, state
+from flarewatch.storage.schema import SEVERITIES
+
+
+def _open_incident() -> None:
+    title = st.session_state["new_incident_title"].strip()
+    if not title:
+        st.session_state["new_incident_error"] = "Give the incident a title."
+        return
+    brand, severity = st.session_state["new_incident_brand"], st.session_state["new_incident_sev"]
+    # A callback runs before the sidebar exists, so it may select the new incident.
+    st.session_state["incident_id"] = data.open_incident(title, brand, severity)
+
+
+def open_form() -> None:
+    """Declare a new incident; it opens now and becomes the selected one."""
+    with st.expander("Open an incident"), st.form("open_incident", clear_on_submit=True):
+        st.text_input("Title", placeholder="Login outage", key="new_incident_title")
+        st.selectbox(
+            "Brand", data.brands(), index=None, placeholder="all brands", key="new_incident_brand"
+        )
+        st.selectbox("Severity", SEVERITIES, index=2, key="new_incident_sev")
+        st.form_submit_button("Open incident", type="primary", on_click=_open_incident)
+    if error := st.session_state.pop("new_incident_error", None):
+        st.error(error)
+
+
+def manage(incident: pd.Series) -> None:
+    """Severity and closing for the incident chosen in the sidebar."""
+    incident_id = int(incident.name)
+    st.subheader(f"#{incident_id} {incident['title']}")
+    cols = st.columns([2, 1, 3])
+    severity = cols[0].selectbox(
+        "Severity",
+        SEVERITIES,
+        index=SEVERITIES.index(incident["severity"]),
+        key=f"severity_{incident_id}",
+    )
+    if severity != incident["severity"]:
+        data.set_severity(incident_id, severity)
+        st.rerun()
+    if incident["status"] == "open":
+        if cols[1].button("Close incident", type="primary"):
+            data.close_incident(incident_id)
+            st.rerun()
+    else:
+        cols[1].metric("Resolved", f"{incident['resolved_at']:%Y-%m-%d %H:%M} UTC")
+
+
+def render() -> None:
+    """Render the Incidents page."""
+    st.title("Incidents")
+    incidents = data.incidents()
+    st.dataframe(
+        incidents,
+        hide_index=True,
+        column_config={
+            "opened_at": st.column_config.DatetimeColumn("opened", format="YYYY-MM-DD HH:mm"),
+            "resolved_at": st.column_config.DatetimeColumn("resolved", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    open_form()
+    incident = state.selected_incident()
+    if incident is not None:
+        manage(incident)
+
+
+render()
