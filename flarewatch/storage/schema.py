@@ -71,6 +71,7 @@ class Author(Base):
     followers: Mapped[int | None] = mapped_column(Integer)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Post(Base):
@@ -100,6 +101,7 @@ class Post(Base):
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
     reply_to: Mapped[str | None] = mapped_column(String(128))
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SentimentScore(Base):
@@ -119,6 +121,19 @@ class SentimentScore(Base):
     p_neutral: Mapped[float] = mapped_column(Float)
     p_positive: Mapped[float] = mapped_column(Float)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScoreClaim(Base):
+    """A scoring worker's leased claim on one post for one model version."""
+
+    __tablename__ = "score_claims"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(String(256), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(128))
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Incident(Base):
