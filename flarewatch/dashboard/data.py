@@ -82,6 +82,12 @@ def outreach(incident_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
+def compare_incidents(bucket_minutes: int) -> pd.DataFrame:
+    """Every incident's peak, duration, recovery and volume, newest first."""
+    return api.compare_incidents(engine(), bucket_minutes=bucket_minutes)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
 def breakdown(column: str, brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
     """Posts by sentiment per platform or language, with the negative share of scored posts."""
     version = api.resolve_model_version(engine())

@@ -31,40 +31,48 @@ def breakdown(column: str, brand: str | None, window: tuple[datetime, datetime])
     )
 
 
-def _aligned(incident_id: int, title: str, bucket: int) -> tuple[pd.DataFrame, dict[str, object]]:
-    incident = data.incidents().set_index("id").loc[incident_id]
-    frame = data.timeline(incident["brand"], *data.incident_window(incident_id), bucket)
-    hours = (frame.index - incident["opened_at"]).total_seconds() / 3600
-    line = pd.DataFrame(
+SUMMARY = {
+    "title": "incident",
+    "severity": "severity",
+    "status": "status",
+    "duration": "duration",
+    "peak_negative": "peak negative per bucket",
+    "peak_at": "peak at",
+    "time_to_baseline": "back to baseline after",
+    "posts": "posts",
+    "negative_posts": "negative posts",
+    "negative_share": "negative share",
+}
+
+
+def _aligned(incident: pd.Series, bucket: int) -> pd.DataFrame:
+    """One incident's timeline against hours since it opened."""
+    frame = data.timeline(incident["brand"], *data.incident_window(int(incident.name)), bucket)
+    return pd.DataFrame(
         {
-            "incident": title,
-            "hours_since_open": hours,
+            "incident": f"#{incident.name} {incident['title']}",
+            "hours_since_open": (frame.index - incident["opened_at"]).total_seconds() / 3600,
             "negative": frame["negative"].to_numpy(),
             "total": frame["total"].to_numpy(),
         }
     )
-    scored = int(frame["total"].sum() - frame["unscored"].sum())
-    summary = {
-        "incident": title,
-        "severity": incident["severity"],
-        "status": incident["status"],
-        "posts": int(frame["total"].sum()),
-        "negative": int(frame["negative"].sum()),
-        "negative_share": frame["negative"].sum() / scored if scored else 0.0,
-        f"peak negative per {bucket} min": int(frame["negative"].max()) if len(frame) else 0,
-        "spikes": len(data.spikes(frame)) if len(frame) else 0,
-    }
-    return line, summary
+
+
+def _readable(summary: pd.DataFrame) -> pd.DataFrame:
+    shown = summary[list(SUMMARY)].rename(columns=SUMMARY)
+    for column in ("duration", "back to baseline after"):
+        shown[column] = shown[column].map(lambda d: "" if pd.isna(d) else str(d).rsplit(":", 1)[0])
+    return shown
 
 
 def compare(bucket: int) -> None:
-    """Negative posts against hours since opening, for the incidents the user picks."""
+    """Negative posts against hours since opening, and the summary, for the incidents picked."""
     st.subheader("Compare incidents")
-    incidents = data.incidents()
+    incidents = data.incidents().set_index("id")
     if incidents.empty:
         st.info("No incidents yet.")
         return
-    titles = {int(r.id): f"#{r.id} {r.title}" for r in incidents.itertuples()}
+    titles = {int(i): f"#{i} {r['title']}" for i, r in incidents.iterrows()}
     state.default("keep_trends_compare", list(titles)[:3])
     chosen = st.multiselect(
         "Incidents", list(titles), format_func=titles.__getitem__, key="keep_trends_compare"
@@ -72,12 +80,13 @@ def compare(bucket: int) -> None:
     chosen = [i for i in chosen if i in titles]
     if not chosen:
         return
-    parts = [_aligned(i, titles[i], bucket) for i in chosen]
-    st.altair_chart(charts.compare_chart(pd.concat([p[0] for p in parts]), bucket), width="stretch")
+    lines = pd.concat([_aligned(incidents.loc[i], bucket) for i in chosen])
+    st.altair_chart(charts.compare_chart(lines, bucket), width="stretch")
+    summary = data.compare_incidents(bucket)
     st.dataframe(
-        pd.DataFrame([p[1] for p in parts]),
+        _readable(summary[summary["id"].isin(chosen)]),
         hide_index=True,
-        column_config={"negative_share": st.column_config.NumberColumn(format="percent")},
+        column_config={"negative share": st.column_config.NumberColumn(format="percent")},
     )
 
 
