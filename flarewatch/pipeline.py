@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from flarewatch.models.base import SentimentScorer
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.schema import utcnow
 
 SCORE_CHUNK = 512
+LEASE_SECONDS = 300.0
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a scoring worker shares posts with others: its name, lease length and idle poll."""
+
+    name: str
+    lease_seconds: float = LEASE_SECONDS
+    poll_seconds: float = POLL_SECONDS
+
+
+def default_worker_name() -> str:
+    """A name unique to this process on this host, stored with each claim."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _rows(pending: Sequence[tuple[int, str]], scorer: SentimentScorer, batch_size: int) -> Any:
+    predictions = scorer.predict([text for _, text in pending], batch_size=batch_size)
+    return [
+        {
+            "post_id": pid,
+            "label": p.label,
+            "p_negative": p.p_negative,
+            "p_neutral": p.p_neutral,
+            "p_positive": p.p_positive,
+        }
+        for (pid, _), p in zip(pending, predictions, strict=True)
+    ]
 
 
 def score_pending(
@@ -20,33 +57,81 @@ def score_pending(
     batch_size: int = 32,
     chunk: int = SCORE_CHUNK,
     progress: Callable[[int], None] | None = None,
+    worker: WorkerOptions | None = None,
 ) -> int:
-    """Score every post `scorer` has not scored yet, committing chunk by chunk; returns the count."""
+    """Score every post `scorer` has not scored yet, committing chunk by chunk; returns the count.
+
+    Args:
+        engine: The database.
+        scorer: The model; its `version` names the stored scores.
+        batch_size: Posts per model batch.
+        chunk: Posts read, scored and committed together.
+        progress: Called with the number of posts after each committed chunk.
+        worker: Share the work with other workers through leased claims; the worker returns
+            once every post is scored, by it or by others (a dead worker's claims are taken
+            over when their lease runs out).
+    """
+    if worker is not None:
+        return _score_as_worker(engine, scorer, worker, batch_size, chunk, progress)
     done = 0
     while True:
         with session_scope(engine) as session:
             pending = queries.unscored_posts(session, scorer.version, limit=chunk)
         if not pending:
             return done
-        predictions = scorer.predict([text for _, text in pending], batch_size=batch_size)
+        rows = _rows(pending, scorer, batch_size)
         with session_scope(engine) as session:
-            queries.save_scores(
-                session,
-                scorer.version,
-                [
-                    {
-                        "post_id": pid,
-                        "label": p.label,
-                        "p_negative": p.p_negative,
-                        "p_neutral": p.p_neutral,
-                        "p_positive": p.p_positive,
-                    }
-                    for (pid, _), p in zip(pending, predictions, strict=True)
-                ],
-            )
+            queries.save_scores(session, scorer.version, rows)
         done += len(pending)
         if progress:
             progress(len(pending))
+
+
+def _claim(engine: Engine, version: str, worker: WorkerOptions, chunk: int) -> Any:
+    lease_until = utcnow() + timedelta(seconds=worker.lease_seconds)
+    with session_scope(engine) as session:
+        return queries.claim_unscored(
+            session, version, worker.name, limit=chunk, lease_until=lease_until
+        )
+
+
+def _wait_for_others(engine: Engine, version: str, worker: WorkerOptions) -> bool:
+    """Sleep while other workers hold live claims; False once nothing is left to wait for."""
+    with session_scope(engine) as session:
+        expiry = queries.next_claim_expiry(session, version)
+    if expiry is None:
+        return False
+    until_expiry = (expiry - utcnow()).total_seconds()
+    time.sleep(min(max(until_expiry, 0.0), worker.poll_seconds) + 0.01)
+    return True
+
+
+def _score_as_worker(
+    engine: Engine,
+    scorer: SentimentScorer,
+    worker: WorkerOptions,
+    batch_size: int,
+    chunk: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    done = 0
+    try:
+        while True:
+            pending = _claim(engine, scorer.version, worker, chunk)
+            if not pending:
+                if _wait_for_others(engine, scorer.version, worker):
+                    continue
+                return done
+            rows = _rows(pending, scorer, batch_size)
+            with session_scope(engine) as session:
+                queries.save_claimed_scores(session, scorer.version, rows)
+            done += len(pending)
+            if progress:
+                progress(len(pending))
+    finally:
+        # A clean exit (Ctrl-C included) hands unfinished claims back at once, not at expiry.
+        with session_scope(engine) as session:
+            queries.release_claims(session, scorer.version, worker.name)
 
 
 def count_pending(engine: Engine, scorer: SentimentScorer) -> int:

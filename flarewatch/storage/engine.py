@@ -58,7 +58,9 @@ def alembic_config(engine: Engine) -> Config:
     """Alembic config pointing at the packaged migrations and at `engine`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser treats % as interpolation; URL-encoded passwords and options contain it.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     config.attributes["engine"] = engine
     return config
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -92,7 +92,7 @@ def _executemany_positional(
         tuple(f(row[k]) if f else row[k] for k, f in zip(order, processors, strict=True))
         for row in rows
     ]
-    connection.exec_driver_sql(str(compiled), params)  # type: ignore[arg-type]
+    connection.exec_driver_sql(str(compiled), params)
     return True
 
 
@@ -228,14 +228,20 @@ def unscored_posts(
 ) -> list[tuple[int, str]]:
     """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
     scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
-    stmt = select(Post.id, Post.text).where(Post.id.not_in(scored)).order_by(Post.id).limit(limit)
+    stmt = (
+        select(Post.id, Post.text)
+        .where(Post.id.not_in(scored), Post.purged_at.is_(None))
+        .order_by(Post.id)
+        .limit(limit)
+    )
     return [(int(i), str(t)) for i, t in session.execute(stmt)]
 
 
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
     scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
-    return int(session.scalar(select(func.count(Post.id)).where(Post.id.not_in(scored))) or 0)
+    stmt = select(func.count(Post.id)).where(Post.id.not_in(scored), Post.purged_at.is_(None))
+    return int(session.scalar(stmt) or 0)
 
 
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
@@ -666,3 +672,182 @@ def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]
         row["last_collected_at"] = _as_utc(row["last_collected_at"])
         row["last_post_at"] = _as_utc(row["last_post_at"])
     return rows
+
+
+# --- scoring workers: leased claims ----------------------------------------------------------
+
+
+def claim_unscored(
+    session: Session,
+    model_version: str,
+    worker: str,
+    *,
+    limit: int,
+    lease_until: datetime,
+    now: datetime | None = None,
+) -> list[tuple[int, str]]:
+    """Claim up to `limit` posts nobody has scored or holds a live claim on; return (id, text).
+
+    One INSERT ... SELECT takes the claims, so on SQLite the claim transaction holds the write
+    lock from its first statement; on PostgreSQL the candidates are picked with
+    `FOR UPDATE SKIP LOCKED`. The conflict clause only takes over expired claims, so two workers
+    never both receive the same post while its lease is live.
+    """
+    from sqlalchemy import exists, literal
+
+    from flarewatch.storage.schema import ScoreClaim, UTCDateTime
+
+    now = now or utcnow()
+    claims = ScoreClaim.__table__
+    candidates = (
+        select(
+            Post.id,
+            literal(model_version),
+            literal(worker),
+            literal(lease_until, UTCDateTime()),
+        )
+        .where(
+            Post.purged_at.is_(None),
+            ~exists().where(_scored(model_version)),
+            ~exists().where(
+                claims.c.post_id == Post.id,
+                claims.c.model_version == model_version,
+                claims.c.lease_until > now,
+            ),
+        )
+        .order_by(Post.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=Post)
+    stmt = _insert(session, claims).from_select(
+        ["post_id", "model_version", "worker", "lease_until"], candidates
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["post_id", "model_version"],
+        set_={"worker": stmt.excluded.worker, "lease_until": stmt.excluded.lease_until},
+        where=claims.c.lease_until <= now,
+    ).returning(claims.c.post_id)
+    ids = [int(i) for i in session.scalars(stmt)]
+    if not ids:
+        return []
+    texts = session.execute(select(Post.id, Post.text).where(Post.id.in_(ids)).order_by(Post.id))
+    return [(int(i), str(t)) for i, t in texts]
+
+
+def save_claimed_scores(
+    session: Session, model_version: str, scores: Sequence[dict[str, Any]]
+) -> int:
+    """Save scores (as `save_scores`) and drop the claims on those posts in the same transaction."""
+    from flarewatch.storage.schema import ScoreClaim
+
+    saved = save_scores(session, model_version, scores)
+    ids = [s["post_id"] for s in scores]
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        session.execute(
+            delete(ScoreClaim).where(
+                ScoreClaim.model_version == model_version,
+                ScoreClaim.post_id.in_(ids[start : start + LOOKUP_CHUNK]),
+            )
+        )
+    return saved
+
+
+def release_claims(session: Session, model_version: str, worker: str) -> int:
+    """Drop every claim `worker` holds, so other workers can take those posts at once."""
+    from flarewatch.storage.schema import ScoreClaim
+
+    result = session.execute(
+        delete(ScoreClaim).where(
+            ScoreClaim.model_version == model_version, ScoreClaim.worker == worker
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def next_claim_expiry(
+    session: Session, model_version: str, now: datetime | None = None
+) -> datetime | None:
+    """When the earliest live claim on a still unscored post runs out; None if there is none."""
+    from flarewatch.storage.schema import ScoreClaim
+
+    stmt = select(func.min(ScoreClaim.lease_until)).where(
+        ScoreClaim.model_version == model_version,
+        ScoreClaim.lease_until > (now or utcnow()),
+        ~select(SentimentScore.id)
+        .where(
+            SentimentScore.post_id == ScoreClaim.post_id,
+            SentimentScore.model_version == model_version,
+        )
+        .exists(),
+    )
+    return _as_utc(session.scalar(stmt))
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """How many posts and authors a purge stripped of personal data."""
+
+    posts: int
+    authors: int
+
+
+def purge_before(session: Session, before: datetime, now: datetime | None = None) -> PurgeResult:
+    """Remove text and profile data of posts created before `before` and of their authors.
+
+    Post rows, their scores and ids stay, so counts and sentiment over time are unchanged. An
+    author is purged only when none of their posts is on or after `before`; their platform id is
+    replaced by a placeholder and support's notes about them are dropped.
+    """
+    now = now or utcnow()
+    posts = session.execute(
+        update(Post)
+        .where(Post.created_at < before, Post.purged_at.is_(None))
+        .values(text="", url=None, raw=None, reply_to=None, purged_at=now)
+    )
+    recent = select(Post.author_id).where(Post.created_at >= before, Post.author_id.is_not(None))
+    stale = select(Author.id).where(Author.purged_at.is_(None), Author.id.not_in(recent))
+    stale_ids = list(session.scalars(stale))
+    for start in range(0, len(stale_ids), LOOKUP_CHUNK):
+        _purge_authors(session, stale_ids[start : start + LOOKUP_CHUNK], now)
+    return PurgeResult(int(posts.rowcount or 0), len(stale_ids))  # type: ignore[attr-defined]
+
+
+def _purge_authors(session: Session, ids: list[int], now: datetime) -> None:
+    from sqlalchemy import String, cast, literal
+
+    placeholder = literal("purged-") + cast(Author.id, String)
+    session.execute(
+        update(Author)
+        .where(Author.id.in_(ids))
+        .values(
+            external_id=placeholder,
+            handle=None,
+            display_name=None,
+            followers=None,
+            verified=False,
+            purged_at=now,
+        )
+    )
+    session.execute(
+        update(Outreach).where(Outreach.author_id.in_(ids)).values(note=None, assignee=None)
+    )
+
+
+def count_scores(session: Session, model_version: str) -> int:
+    """Count stored scores of `model_version` (at most one per post)."""
+    stmt = select(func.count(SentimentScore.id)).where(
+        SentimentScore.model_version == model_version
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def count_claims(session: Session, model_version: str) -> int:
+    """Count scoring claims, live or expired, held for `model_version`."""
+    from flarewatch.storage.schema import ScoreClaim
+
+    stmt = select(func.count()).where(ScoreClaim.model_version == model_version)
+    return int(session.scalar(stmt) or 0)
