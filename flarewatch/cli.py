@@ -340,6 +340,77 @@ def model_train(data: str, out: str, seed: int, epochs: float, max_examples: int
     train(args, log=lambda line: click.echo(line, nl=True))
 
 
+@model.command("evaluate")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="TweetEval-layout directory ({split}_text.txt, {split}_labels.txt).")
+@click.option("--split", default="val", show_default=True, help="Split to read from --data.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV with negative/neutral/positive label words.")
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--model", "model_name", default=None,
+              help="Model to evaluate (default: the configured model).")
+@click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
+@click.option("--batch-size", type=int, default=None, help="Posts per batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+@friendly_errors
+def model_evaluate(ctx: Context, data_dir: str | None, split: str, csv_file: str | None,
+                   text_col: str, label_col: str, model_name: str | None, quantize: bool,
+                   batch_size: int | None, as_json: bool) -> None:
+    """Measure accuracy, macro recall/F1, calibration (ECE) and speed on labelled posts."""
+    from flarewatch.models.data import read_labelled_csv, read_tweeteval
+    from flarewatch.models.evaluate import evaluate
+    from flarewatch.models.transformer import load_scorer
+
+    if (data_dir is None) == (csv_file is None):
+        raise click.UsageError("give exactly one of --data DIR or --csv FILE")
+    data = (read_tweeteval(data_dir, split) if data_dir
+            else read_labelled_csv(str(csv_file), text_col, label_col))
+    scorer = load_scorer(model_name or ctx.settings.model, quantize=quantize)
+    result = evaluate(scorer, data, batch_size or ctx.settings.batch_size)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    for key in ("model", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece",
+                "posts_per_s"):
+        click.echo(f"{key:>13}: {result[key]}")
+
+
+# --- score ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
+@click.option("--worker", is_flag=True,
+              help="Share the work with other `score --worker` processes through leased claims.")
+@click.option("--worker-name", default=None, help="Name stored with claims (default host:pid).")
+@click.option("--lease-seconds", type=float, default=300.0, show_default=True,
+              help="How long a claim lasts before a dead worker's posts are taken over.")
+@pass_ctx
+@friendly_errors
+def score(ctx: Context, quantize: bool, worker: bool, worker_name: str | None,
+          lease_seconds: float) -> None:
+    """Score every post the configured model has not scored yet."""
+    import time
+
+    from tqdm import tqdm
+
+    from flarewatch.models.transformer import load_scorer
+    from flarewatch.pipeline import WorkerOptions, count_pending, default_worker_name, score_pending
+
+    scorer = load_scorer(ctx.settings.model, quantize=quantize)
+    options = (WorkerOptions(worker_name or default_worker_name(), lease_seconds=lease_seconds)
+               if worker else None)
+    started = time.perf_counter()
+    with tqdm(total=count_pending(ctx.engine, scorer), unit="post", desc="scoring") as bar:
+        done = score_pending(ctx.engine, scorer, batch_size=ctx.settings.batch_size,
+                             progress=bar.update, worker=options)
+    seconds = time.perf_counter() - started
+    click.echo(f"scored {done} posts with {scorer.version} "
+               f"({done / max(seconds, 1e-9):.1f} posts/s)")
+
+
 # --- live collectors and the runner -------------------------------------------------------------
 
 LIVE_SOURCES = {"x": "X recent search (tweepy)", "reddit": "Reddit search and new comments (praw)",
@@ -391,6 +462,28 @@ def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
         after_save = lambda _result: score_pending(ctx.engine, scorer, batch_size=batch)  # noqa: E731
     run_watch(ctx.engine, ctx.settings.watch_file, after_save=after_save, cycles=cycles,
               echo=click.echo)
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--before", "before", required=True,
+              help="Date or ISO time (UTC unless it says otherwise); older data is purged.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+@friendly_errors
+def purge(ctx: Context, before: str, yes: bool) -> None:
+    """Remove post text and author profile data older than --before; counts are kept."""
+    from flarewatch.retention import purge as purge_data
+
+    cutoff = parse_time(before)
+    if not yes:
+        click.confirm(f"Purge post text and author data before {cutoff:%Y-%m-%d %H:%M} UTC?",
+                      abort=True)
+    result = purge_data(ctx.engine, cutoff)
+    click.echo(f"purged {result.posts} posts and {result.authors} authors "
+               f"created before {cutoff.isoformat()}")
 
 
 def main() -> None:

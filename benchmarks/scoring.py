@@ -1,0 +1,128 @@
+"""Scoring speed: Flarewatch's batched scorer vs a naive one-post-at-a-time HF pipeline.
+
+Usage: python benchmarks/scoring.py --data DIR [--posts 2000] [--threads 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch
+
+from flarewatch.models import minilm
+from flarewatch.models.data import read_tweeteval
+from flarewatch.models.text import preprocess_all
+from flarewatch.models.transformer import SentimentModel
+
+HIDDEN, FFN, LAYERS = 384, 1536, 6
+
+
+def _mean_pool_hf_class():
+    from transformers import BertConfig, BertModel, BertPreTrainedModel
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class MeanPoolBertForSequenceClassification(BertPreTrainedModel):
+        def __init__(self, source):
+            config = BertConfig.from_pretrained(minilm.base_model_path())
+            config.id2label = {0: "negative", 1: "neutral", 2: "positive"}
+            config.label2id = {v: k for k, v in config.id2label.items()}
+            super().__init__(config)
+            self.bert = source.encoder if isinstance(source.encoder, BertModel) else source
+            self.classifier = source.head
+
+        def forward(self, input_ids=None, attention_mask=None, **kwargs):
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return SequenceClassifierOutput(
+                logits=self.classifier(minilm.mean_pool(hidden, attention_mask)))
+
+    return MeanPoolBertForSequenceClassification
+
+
+def naive_rate(texts: list[str]) -> float:
+    """Posts/s of `pipeline("text-classification")` called once per post on the default model.
+
+    The merged encoder plus our mean-pooling head is not a stock architecture, so it is
+    wrapped in a small `BertPreTrainedModel` subclass the pipeline accepts.
+    """
+    from transformers import pipeline
+
+    source = minilm.load_classifier(minilm.DEFAULT_ARTIFACT)
+    model = _mean_pool_hf_class()(source).eval()
+    pipe = pipeline("text-classification", model=model, tokenizer=minilm.load_tokenizer(),
+                    device="cpu")
+    pipe(texts[0])
+    started = time.perf_counter()
+    for text in texts:
+        pipe(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def flarewatch_rate(model: SentimentModel, texts: list[str], batch_size: int) -> float:
+    """Posts/s of `SentimentModel.predict` over all texts (preprocessing included)."""
+    model.predict(texts[:batch_size], batch_size=batch_size)
+    started = time.perf_counter()
+    model.predict(texts, batch_size=batch_size)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def matmul_gflops(seconds: float = 2.0) -> float:
+    """Measured fp32 GFLOP/s of an encoder-shaped matmul (64 tokens × 384 → 1536)."""
+    a, b = torch.randn(64 * 32, HIDDEN), torch.randn(HIDDEN, FFN)
+    torch.mm(a, b)
+    flops, started, runs = 2 * a.shape[0] * HIDDEN * FFN, time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        torch.mm(a, b)
+        runs += 1
+    return flops * runs / (time.perf_counter() - started) / 1e9
+
+
+def flops_per_post(model: SentimentModel, texts: list[str]) -> float:
+    """Encoder FLOPs per post at the real token counts (linear layers + attention)."""
+    lengths = [len(ids) for ids in model.tokenizer(preprocess_all(texts), truncation=True,
+                                                    max_length=model.max_length)["input_ids"]]
+    per_token = LAYERS * (2 * (4 * HIDDEN * HIDDEN + 2 * HIDDEN * FFN))
+    attention = sum(LAYERS * 4 * n * n * HIDDEN for n in lengths)
+    return (per_token * sum(lengths) + attention) / len(lengths)
+
+
+def run(data: str, posts: int, threads: int, batch_size: int) -> dict[str, float | int | str]:
+    """Measure both scorers on the same tweets and the FLOPs-bound ceiling."""
+    texts = read_tweeteval(data, "val").texts[:posts]
+    model = SentimentModel.from_pretrained("default", num_threads=threads)
+    ours = flarewatch_rate(model, texts, batch_size)
+    naive = naive_rate(texts)
+    gflops = matmul_gflops()
+    bound = gflops * 1e9 / flops_per_post(model, texts)
+    return {"posts": len(texts), "threads": threads, "batch_size": batch_size,
+            "model": model.version, "flarewatch_posts_per_s": round(ours, 1),
+            "naive_posts_per_s": round(naive, 1), "ratio": round(ours / naive, 2),
+            "matmul_gflops": round(gflops, 1),
+            "flops_per_post_m": round(flops_per_post(model, texts) / 1e6, 1),
+            "flops_bound_posts_per_s": round(bound, 1),
+            "fraction_of_flops_bound": round(ours / bound, 2)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="TweetEval sentiment directory")
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = run(args.data, args.posts, args.threads, args.batch_size)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>26}: {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Transformer sentiment scorer: the default MiniLM-LoRA model or any HF classifier."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flarewatch.models.base import LABELS, SentimentPrediction
+from flarewatch.models.text import preprocess_all
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+DEFAULT_NAME = "default"
+DEFAULT_VERSION_PREFIX = "flarewatch-minilm-lora"
+MAX_THREADS = 8
+_SYNONYMS = {
+    "negative": ("negative", "neg"),
+    "neutral": ("neutral", "neu", "none", "mixed"),
+    "positive": ("positive", "pos"),
+}
+
+
+class LabelMappingError(ValueError):
+    """A model's labels cannot be read as negative / neutral / positive."""
+
+
+def label_order(id2label: dict[int, str]) -> list[int | None]:
+    """Find which model output holds each of negative, neutral, positive.
+
+    Args:
+        id2label: The model config's mapping from output index to label name.
+
+    Returns:
+        Three output indices ordered negative, neutral, positive; neutral is None for
+        two-label (negative/positive) models.
+
+    Raises:
+        LabelMappingError: The labels are not recognisable; the message names them.
+    """
+    names = {int(i): str(n).strip().lower() for i, n in id2label.items()}
+    found: dict[str, int] = {}
+    for index, name in names.items():
+        for label, synonyms in _SYNONYMS.items():
+            if name in synonyms:
+                found[label] = index
+    if len(names) == 3 and sorted(names.values()) == ["label_0", "label_1", "label_2"]:
+        found = {label: i for i, label in enumerate(LABELS)}
+    if len(names) == 3 and len(found) == 3:
+        return [found[label] for label in LABELS]
+    if len(names) == 2 and {"negative", "positive"} <= found.keys():
+        return [found["negative"], None, found["positive"]]
+    raise LabelMappingError(
+        f"cannot map model labels {sorted(id2label.values())} to negative/neutral/positive "
+        "(expected e.g. negative/neutral/positive, NEG/NEU/POS, LABEL_0..2 or a pos/neg pair)")
+
+
+def default_threads() -> int:
+    """Threads for inference: OMP_NUM_THREADS if set, else every core up to eight."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, MAX_THREADS)
+
+
+class SentimentModel:
+    """Scores posts as negative / neutral / positive with calibrated probabilities.
+
+    Build it with `SentimentModel.from_pretrained(...)`; it satisfies `SentimentScorer`.
+
+    Example::
+
+        model = SentimentModel.from_pretrained()
+        model.predict("my flight was cancelled again")[0].label  # "negative"
+    """
+
+    def __init__(self, network: Any, tokenizer: Any, *, version: str,
+                 order: Sequence[int | None] = (0, 1, 2), temperature: float = 1.0,
+                 max_length: int = 128, embedder: Any = None):
+        self.network = network
+        self.tokenizer = tokenizer
+        self.version = version
+        self.order = list(order)
+        self.temperature = temperature
+        self.max_length = max_length
+        self._embedder = embedder
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str = DEFAULT_NAME, *, quantize: bool = False,
+                        device: str | None = None, num_threads: int | None = None
+                        ) -> SentimentModel:
+        """Load the default model, a Flarewatch artifact directory, or any HF classifier.
+
+        Args:
+            name_or_path: `default`; a directory written by `flarewatch model train`; or a
+                Hugging Face sequence-classification model name or local path.
+            quantize: Apply int8 dynamic quantisation to the linear layers (CPU only;
+                faster, slightly less accurate).
+            device: torch device, e.g. `cuda`; CPU by default.
+            num_threads: torch CPU threads (default: `default_threads()`).
+
+        Raises:
+            LabelMappingError: An HF model's labels cannot be mapped.
+        """
+        import torch
+
+        torch.set_num_threads(num_threads or default_threads())
+        from flarewatch.models import minilm
+
+        if name_or_path == DEFAULT_NAME or minilm.is_artifact(name_or_path):
+            model = cls._from_artifact(minilm.DEFAULT_ARTIFACT if name_or_path == DEFAULT_NAME
+                                       else Path(name_or_path))
+        else:
+            model = cls._from_hf(name_or_path)
+        return model._placed(device, quantize)
+
+    @classmethod
+    def _from_artifact(cls, artifact: Path) -> SentimentModel:
+        from flarewatch.models import minilm
+
+        config = minilm.read_config(artifact)
+        version = f"{DEFAULT_VERSION_PREFIX}@{minilm.artifact_digest(artifact)}"
+        return cls(minilm.load_classifier(artifact), minilm.load_tokenizer(), version=version,
+                   temperature=float(config.get("temperature", 1.0)),
+                   max_length=int(config.get("max_length", 128)))
+
+    @classmethod
+    def _from_hf(cls, name_or_path: str) -> SentimentModel:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        hf_model = AutoModelForSequenceClassification.from_pretrained(name_or_path).eval()
+        order = label_order(hf_model.config.id2label)
+        version = f"{name_or_path.rstrip('/')}@{_hf_revision(name_or_path, hf_model)}"
+        limit = min(int(getattr(tokenizer, "model_max_length", 128) or 128), 128)
+        return cls(_LogitsOnly(hf_model), tokenizer, version=version, order=order,
+                   max_length=limit)
+
+    def _placed(self, device: str | None, quantize: bool) -> SentimentModel:
+        import torch
+
+        if quantize:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # quantize_dynamic is deprecated, still works
+                quantized = torch.ao.quantization.quantize_dynamic(
+                    _module(self.network), {torch.nn.Linear}, dtype=torch.qint8)
+            wrapped = isinstance(self.network, _LogitsOnly)
+            self.network = _LogitsOnly(quantized) if wrapped else quantized
+            self.version += "+int8"
+        elif device:
+            self.network = self.network.to(device)
+        self.network.eval()
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network's weights live."""
+        import torch
+
+        param = next(self.network.parameters(), None)
+        return param.device if param is not None else torch.device("cpu")
+
+    def predict(self, texts: str | Sequence[str], batch_size: int = 32
+                ) -> list[SentimentPrediction]:
+        """Score one text or many; returns predictions in input order.
+
+        Args:
+            texts: A post or a sequence of posts (raw text; preprocessing happens here).
+            batch_size: Posts per forward pass (texts are length-sorted first).
+        """
+        probs = self.predict_proba([texts] if isinstance(texts, str) else texts, batch_size)
+        return [SentimentPrediction.from_probs(row) for row in probs]
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Return calibrated probabilities, shape (n, 3), ordered negative, neutral, positive."""
+        import numpy as np
+
+        logits = self._forward_all(preprocess_all(texts), batch_size)
+        scaled = logits / self.temperature
+        exp = np.exp(scaled - scaled.max(1, keepdims=True))
+        model_probs = exp / exp.sum(1, keepdims=True)
+        zeros = np.zeros(len(texts), dtype=model_probs.dtype)
+        return np.stack([model_probs[:, i] if i is not None else zeros for i in self.order], 1)
+
+    def _forward_all(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import numpy as np
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        width = self.network_outputs()
+        out = np.zeros((len(texts), width), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                enc = self._encode([texts[i] for i in idx])
+                out[idx] = self.network(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy()
+        return out
+
+    def network_outputs(self) -> int:
+        """Number of classes the underlying network emits."""
+        return max(i for i in self.order if i is not None) + 1
+
+    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                             return_tensors="pt")
+        return {k: v.to(self.device) for k, v in enc.items()}
+
+    def embed(self, texts: str | Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Mean-pooled, L2-normalised sentence embeddings, one row per text (for clustering).
+
+        The default model embeds with the plain all-MiniLM-L6-v2 encoder (loaded on first use),
+        whose embedding space was trained for semantic similarity; HF models use their own encoder.
+        """
+        import numpy as np
+        import torch
+
+        from flarewatch.models.minilm import mean_pool
+
+        items = preprocess_all([texts] if isinstance(texts, str) else texts)
+        encoder = self._embedding_encoder()
+        order = sorted(range(len(items)), key=lambda i: len(items[i]))
+        out: np.ndarray | None = None
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                enc = self._encode([items[i] for i in idx])
+                hidden = encoder(**enc, output_hidden_states=True).hidden_states[-1]
+                pooled = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]))
+                if out is None:
+                    out = np.zeros((len(items), pooled.shape[1]), dtype=np.float32)
+                out[idx] = pooled.float().cpu().numpy()
+        return out if out is not None else np.zeros((0, 384), dtype=np.float32)
+
+    def _embedding_encoder(self) -> Any:
+        if self._embedder is None:
+            if isinstance(self.network, _LogitsOnly):
+                self._embedder = self.network.model
+            else:
+                from flarewatch.models.minilm import load_encoder
+
+                self._embedder = load_encoder().to(self.device).eval()
+        return self._embedder
+
+
+class _LogitsOnly:
+    """Adapts an HF classifier to `network(input_ids, attention_mask) -> logits`."""
+
+    def __init__(self, model: Any):
+        self.model = model
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self.model(input_ids=input_ids,
+                                          attention_mask=attention_mask).logits
+        return logits
+
+    def parameters(self) -> Any:
+        return self.model.parameters()
+
+    def to(self, device: str) -> _LogitsOnly:
+        self.model = self.model.to(device)
+        return self
+
+    def eval(self) -> _LogitsOnly:
+        self.model.eval()
+        return self
+
+
+def _module(network: Any) -> torch.nn.Module:
+    module: torch.nn.Module = network.model if isinstance(network, _LogitsOnly) else network
+    return module
+
+
+def _hf_revision(name_or_path: str, hf_model: Any) -> str:
+    commit = getattr(hf_model.config, "_commit_hash", None)
+    if commit:
+        return str(commit)[:12]
+    weights = sorted(Path(name_or_path).glob("*.safetensors")) + sorted(
+        Path(name_or_path).glob("*.bin"))
+    digest = hashlib.sha256()
+    for path in weights or sorted(Path(name_or_path).glob("config.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_scorer(name_or_path: str = DEFAULT_NAME, *, quantize: bool = False) -> SentimentModel:
+    """Load a scorer by name: `default`, an artifact directory or any HF classifier.
+
+    Args:
+        name_or_path: What to load (see `SentimentModel.from_pretrained`).
+        quantize: Apply int8 dynamic quantisation.
+    """
+    return SentimentModel.from_pretrained(name_or_path, quantize=quantize)
