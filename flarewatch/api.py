@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from flarewatch.alerts.channels import AlertSettings, dispatch
+from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.compare import SUMMARY_COLUMNS, RecoveryParams, summarise_incident
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
+from flarewatch.analysis.report import (
+    IncidentReport,
+    Posture,
+    build_report,
+    render_html,
+    render_markdown,
+)
+from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
+from flarewatch.analysis.themes import Theme, find_themes
 from flarewatch.config import load_settings
+from flarewatch.incidents.events import IncidentEvent, apply_event
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from flarewatch.storage.schema import LABELS, Incident
@@ -19,17 +35,31 @@ from flarewatch.storage.schema import LABELS, Incident
 __all__ = [
     "COMPARE_COLUMNS",
     "POST_COLUMNS",
+    "SPIKE_EVENT_COLUMNS",
+    "THEME_COLUMNS",
     "TIMELINE_COLUMNS",
+    "apply_incident_event",
     "compare_incidents",
     "connect",
+    "default_embedder",
+    "early_warnings",
     "get_incident",
+    "incident_report",
     "incident_window",
     "incidents",
+    "marketing_posture",
     "negative_posts",
     "outreach",
     "posts",
+    "report",
     "resolve_model_version",
+    "scan_spikes",
+    "send_spike_alerts",
+    "set_outreach",
+    "set_warning_status",
+    "spike_events",
     "spikes",
+    "themes",
     "timeline",
 ]
 
@@ -158,8 +188,8 @@ def _pivot_buckets(
 
 
 def spikes(frame: pd.DataFrame, params: SpikeParams | None = None) -> list[Spike]:
-    """Detect negative spikes in a `timeline` frame."""
-    return detect_spikes(frame["negative"], params)
+    """Detect spikes in negative volume and negative share in a `timeline` frame."""
+    return detect_spikes(frame["negative"], params, totals=frame["total"] - frame["unscored"])
 
 
 def negative_posts(
@@ -317,3 +347,320 @@ def _compare_row(
     )
     summary = summarise_incident(frame, incident.opened_at, incident.resolved_at, params)
     return {**_incident_row(incident), "bucket_minutes": bucket_minutes, **summary}
+
+
+# --- incident analytics: spikes and early warnings, themes, posture, report, outreach ---------
+
+THEME_COLUMNS = ["label", "terms", "size", "share", "examples", "example_ids"]
+SPIKE_EVENT_COLUMNS = [
+    "id",
+    "brand",
+    "kind",
+    "started_at",
+    "peak_at",
+    "detected_at",
+    "ended_at",
+    "observed",
+    "baseline",
+    "ratio",
+    "severity",
+    "early_warning",
+    "incident_id",
+    "status",
+    "themes",
+    "alerted_at",
+]
+SCAN_LOOKBACK = timedelta(days=8)
+
+
+class Embedder(Protocol):
+    """Anything with the model's `embed(texts, batch_size) -> array` (one row per text)."""
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+@functools.lru_cache(maxsize=2)
+def default_embedder(model: str | None = None) -> Embedder:
+    """The configured sentiment model, loaded once, whose `embed` gives theme embeddings."""
+    from flarewatch.models.transformer import load_scorer
+
+    return load_scorer(model or load_settings().model)
+
+
+def themes(
+    engine: Engine,
+    *,
+    incident_id: int | None = None,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    embedder: Embedder | None = None,
+    limit: int = 2000,
+    max_k: int = 8,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """Complaint themes of the negative posts in a window (an incident's, unless given).
+
+    Args:
+        engine: The database.
+        incident_id: Use this incident's brand, window and brand terms (as stop words).
+        brand: Only posts about this brand.
+        start: Window start.
+        end: Window end.
+        embedder: What embeds posts; the configured model by default (loaded on first use).
+        limit: Newest negative posts to cluster at most.
+        max_k: Most themes.
+        model_version: Whose negative labels select the posts.
+
+    Returns:
+        One row per theme, largest first, with `THEME_COLUMNS`.
+    """
+    stop: list[str] = []
+    if incident_id is not None:
+        incident = get_incident(engine, incident_id)
+        window = incident_window(engine, incident)
+        brand, start, end = brand or incident.brand, start or window[0], end or window[1]
+        stop = [w for term in incident.brand_terms or [] for w in term.lower().split()]
+    found = _themes(engine, brand, start, end, embedder, limit, max_k, model_version, stop)
+    return pd.DataFrame([dataclasses.asdict(t) for t in found], columns=THEME_COLUMNS)
+
+
+def _themes(
+    engine: Engine,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    embedder: Embedder | None,
+    limit: int,
+    max_k: int,
+    model_version: str | None,
+    stop: list[str],
+) -> list[Theme]:
+    frame = negative_posts(
+        engine, brand=brand, start=start, end=end, model_version=model_version, limit=limit
+    )
+    if frame.empty:
+        return []
+    texts = frame["text"].astype(str).tolist()
+    vectors = (embedder or default_embedder()).embed(texts, batch_size=32)
+    stop += (brand or "").lower().split()
+    return find_themes(texts, vectors, ids=frame["id"].tolist(), max_k=max_k, stop_terms=stop)
+
+
+def _scan_frame(
+    engine: Engine, brand: str | None, now: datetime, bucket_minutes: int
+) -> pd.DataFrame:
+    frame = timeline(
+        engine, brand=brand, start=now - SCAN_LOOKBACK, end=now, bucket_minutes=bucket_minutes
+    )
+    # The bucket still filling up would look like a dip; judge only complete buckets.
+    return frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(now)]
+
+
+def _event_fields(spike: Spike, step: pd.Timedelta) -> dict[str, Any]:
+    return {
+        "kind": spike.kind,
+        "started_at": spike.start.to_pydatetime(),
+        "peak_at": spike.peak.to_pydatetime(),
+        "detected_at": (spike.detected or spike.start).to_pydatetime(),
+        "ended_at": (spike.end + step).to_pydatetime(),
+        "observed": spike.observed,
+        "baseline": round(spike.baseline, 2),
+        "ratio": round(spike.ratio, 2),
+        "severity": spike.severity,
+    }
+
+
+def scan_spikes(
+    engine: Engine,
+    *,
+    brand: str | None = None,
+    now: datetime | None = None,
+    bucket_minutes: int = 15,
+    params: SpikeParams | None = None,
+    embedder: Embedder | None = None,
+) -> pd.DataFrame:
+    """Detect spikes over the last 8 days of `brand`, store them and return the new ones.
+
+    A spike seen while no incident is open for the brand is stored as a "possible incident"
+    early warning. A spike already stored (overlapping, or within the cooldown) is extended,
+    not stored twice, so each spike alerts once. With `embedder`, new spikes get themes.
+
+    Returns:
+        The newly stored spike events with `SPIKE_EVENT_COLUMNS`.
+    """
+    params = params or SpikeParams()
+    now = now or datetime.now(UTC)
+    frame = _scan_frame(engine, brand, now, bucket_minutes)
+    step = pd.Timedelta(minutes=bucket_minutes)
+    found = detect_spikes(frame["negative"], params, totals=frame["total"] - frame["unscored"])
+    new = []
+    with session_scope(engine) as session:
+        for spike in found:
+            event, created = queries.save_spike_event(
+                session, brand, _event_fields(spike, step), merge_gap=step * params.cooldown
+            )
+            if created:
+                new.append(event.id)
+    for event_id in new if embedder is not None else []:
+        _attach_themes(engine, event_id, embedder)
+    stored = spike_events(engine, brand=brand)
+    return stored.loc[stored["id"].isin(new)].reset_index(drop=True)
+
+
+def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
+    with session_scope(engine) as session:
+        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+    found = _themes(
+        engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
+    )
+    with session_scope(engine) as session:
+        queries.set_spike_themes(session, event_id, [dataclasses.asdict(t) for t in found])
+
+
+def spike_events(
+    engine: Engine,
+    *,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """Stored spike events (early warnings and spikes during incidents), newest first."""
+    with session_scope(engine) as session:
+        rows = queries.spike_events(session, brand=brand, start=start, end=end)
+    return pd.DataFrame(rows, columns=SPIKE_EVENT_COLUMNS)
+
+
+def early_warnings(engine: Engine, brand: str | None = None) -> pd.DataFrame:
+    """Open "possible incident" warnings: spikes seen while no incident was open, newest first."""
+    with session_scope(engine) as session:
+        rows = queries.early_warnings(session, brand)
+    return pd.DataFrame(rows, columns=SPIKE_EVENT_COLUMNS)
+
+
+def set_warning_status(
+    engine: Engine, event_id: int, status: str, incident_id: int | None = None
+) -> None:
+    """Dismiss an early warning (`dismissed`) or attach it to an incident (`promoted`)."""
+    with session_scope(engine) as session:
+        queries.set_spike_status(session, event_id, status, incident_id)
+
+
+def send_spike_alerts(
+    engine: Engine, settings: AlertSettings, *, base_url: str | None = None, samples: int = 3
+) -> list[dict[str, Any]]:
+    """Alert every configured destination about each stored spike not yet alerted, once each.
+
+    Returns:
+        One dict per spike alerted: `event_id` and each destination's outcome.
+    """
+    url = base_url or load_settings().public_url
+    with session_scope(engine) as session:
+        pending = [e for e in queries.spike_events(session) if e["alerted_at"] is None]
+    sent = []
+    for event in pending:
+        posts = negative_posts(
+            engine,
+            brand=event["brand"],
+            start=event["started_at"],
+            end=event["ended_at"],
+            limit=samples,
+        )
+        alert = alert_from_event(event, url, posts.to_dict("records"))
+        outcomes = dispatch(settings, alert)
+        if any(v == "sent" for v in outcomes.values()):
+            with session_scope(engine) as session:
+                queries.mark_spike_alerted(session, event["id"])
+        sent.append({"event_id": event["id"], **outcomes})
+    return sent
+
+
+def marketing_posture(
+    engine: Engine,
+    incident_id: int,
+    *,
+    hold_after: timedelta = timedelta(hours=12),
+    bucket_minutes: int = 60,
+    now: datetime | None = None,
+) -> Posture:
+    """Whether marketing should still hold for an incident's brand (see `analysis.report`)."""
+    incident = get_incident(engine, incident_id)
+    end = now or datetime.now(UTC)
+    frame = timeline(
+        engine,
+        brand=incident.brand,
+        start=incident.opened_at - LOOKBACK,
+        end=end,
+        bucket_minutes=bucket_minutes,
+    )
+    complete = frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(end)]
+    return report_posture(complete, incident.opened_at, incident.resolved_at, hold_after=hold_after)
+
+
+def incident_report(
+    engine: Engine,
+    incident_id: int,
+    *,
+    bucket_minutes: int = 60,
+    hold_after: timedelta = timedelta(hours=12),
+    embedder: Embedder | None = None,
+) -> IncidentReport:
+    """Everything the post-incident report shows, as data."""
+    incident = get_incident(engine, incident_id)
+    start, end = incident_window(engine, incident)
+    frame = timeline(
+        engine, brand=incident.brand, start=start, end=end, bucket_minutes=bucket_minutes
+    )
+    found = themes(engine, incident_id=incident_id, embedder=embedder)
+    theme_list = [Theme(**row) for row in found.to_dict("records")]
+    return build_report(
+        _incident_row(incident),
+        frame,
+        theme_list,
+        outreach(engine, incident_id),
+        hold_after=hold_after,
+    )
+
+
+def report(
+    engine: Engine,
+    incident_id: int,
+    *,
+    fmt: str = "md",
+    bucket_minutes: int = 60,
+    hold_after: timedelta = timedelta(hours=12),
+    embedder: Embedder | None = None,
+) -> str:
+    """The post-incident report as Markdown (`fmt="md"`) or self-contained HTML (`"html"`)."""
+    if fmt not in ("md", "html"):
+        raise ValueError(f"report format {fmt!r}: expected md or html")
+    data = incident_report(
+        engine,
+        incident_id,
+        bucket_minutes=bucket_minutes,
+        hold_after=hold_after,
+        embedder=embedder,
+    )
+    return render_html(data) if fmt == "html" else render_markdown(data)
+
+
+def set_outreach(
+    engine: Engine,
+    incident_id: int,
+    author_id: int,
+    *,
+    status: str,
+    assignee: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record support's status (new/contacted/resolved/ignored), assignee and note for an author."""
+    with session_scope(engine) as session:
+        queries.set_outreach(
+            session, incident_id, author_id, status=status, assignee=assignee, note=note
+        )
+
+
+def apply_incident_event(engine: Engine, event: IncidentEvent, brand: str | None = None) -> int:
+    """Open, resolve or update the incident a Statuspage/PagerDuty event names; return its id."""
+    with session_scope(engine) as session:
+        return apply_event(session, event, brand).id

@@ -19,7 +19,7 @@ from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import SEVERITIES
+from flarewatch.storage.schema import OUTREACH_STATUSES, SEVERITIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
@@ -484,6 +484,170 @@ def purge(ctx: Context, before: str, yes: bool) -> None:
     result = purge_data(ctx.engine, cutoff)
     click.echo(f"purged {result.posts} posts and {result.authors} authors "
                f"created before {cutoff.isoformat()}")
+
+
+# --- incident analytics: events, reports, posture, outreach workflow, spikes -------------------
+
+
+def _apply_payload(ctx: Context, payload: Any, brand: str | None) -> str:
+    from flarewatch.incidents.events import parse_event
+
+    event = parse_event(payload)
+    incident_id = api.apply_incident_event(ctx.engine, event, brand)
+    return f"{event.source} {event.external_id}: {event.action} -> incident {incident_id}"
+
+
+@incident.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--brand", default=None, help="Brand of incidents this file opens.")
+@pass_ctx
+@friendly_errors
+def incident_import(ctx: Context, path: str, brand: str | None) -> None:
+    """Apply a Statuspage or PagerDuty webhook payload (one JSON object, or a list of them)."""
+    payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    for item in payload if isinstance(payload, list) else [payload]:
+        click.echo(_apply_payload(ctx, item, brand))
+
+
+@incident.command("listen")
+@click.option("--port", type=int, default=8502, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--brand", default=None, help="Brand of incidents the webhooks open.")
+@pass_ctx
+@friendly_errors
+def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> None:
+    """Accept Statuspage and PagerDuty incident webhooks (POST JSON) until interrupted."""
+    from flarewatch.incidents.listener import make_server
+
+    server = make_server(lambda e: api.apply_incident_event(ctx.engine, e, brand), port, host)
+    click.echo(f"listening for incident webhooks on http://{host}:{server.server_port}/")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@incident.command("report")
+@click.argument("incident_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File (default stdout).")
+@click.option("--bucket-minutes", type=int, default=60, show_default=True)
+@click.option("--hold-hours", type=float, default=12.0, show_default=True,
+              help="Calm hours after resolution before marketing may resume.")
+@pass_ctx
+@friendly_errors
+def incident_report(ctx: Context, incident_id: int, fmt: str, out: str | None,
+                    bucket_minutes: int, hold_hours: float) -> None:
+    """Write the post-incident report: volume, peak, recovery, themes, outreach, posture."""
+    text = api.report(ctx.engine, incident_id, fmt=fmt, bucket_minutes=bucket_minutes,
+                      hold_after=timedelta(hours=hold_hours))
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+@incident.command("posture")
+@click.argument("incident_id", type=int)
+@click.option("--hold-hours", type=float, default=12.0, show_default=True)
+@pass_ctx
+@friendly_errors
+def incident_posture(ctx: Context, incident_id: int, hold_hours: float) -> None:
+    """Say whether marketing should still hold for an incident, and why."""
+    posture = api.marketing_posture(ctx.engine, incident_id, hold_after=timedelta(hours=hold_hours))
+    click.echo(("HOLD marketing: " if posture.hold else "marketing clear: ") + posture.reason)
+
+
+@outreach.command("set")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option("--author", "author_id", type=int, required=True, help="Author id.")
+@click.option("--status", type=click.Choice(OUTREACH_STATUSES), required=True)
+@click.option("--assignee", default=None, help="Who is answering.")
+@click.option("--note", default=None, help="Free-text note.")
+@pass_ctx
+@friendly_errors
+def outreach_set(ctx: Context, incident_id: int, author_id: int, status: str,
+                 assignee: str | None, note: str | None) -> None:
+    """Record support's status, assignee and note for one unhappy author."""
+    api.set_outreach(ctx.engine, incident_id, author_id, status=status, assignee=assignee,
+                     note=note)
+    click.echo(f"incident {incident_id}, author {author_id}: {status}")
+
+
+@outreach.command("list")
+@click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
+@click.option("--status", type=click.Choice(OUTREACH_STATUSES), default=None, help="Only this.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_ctx
+@friendly_errors
+def outreach_list(ctx: Context, incident_id: int, status: str | None, limit: int,
+                  as_json: bool) -> None:
+    """List unhappy authors by priority with reason and workflow status."""
+    table = api.outreach(ctx.engine, incident_id)
+    if status:
+        table = table.loc[table["status"] == status]
+    cols = ["author_id", "priority", "platform", "handle", "status", "assignee", "reason"]
+    table = table[cols].head(limit)
+    if as_json:
+        click.echo(table.to_json(orient="records", lines=True))
+    else:
+        click.echo(table.to_string(index=False) if len(table) else "nobody to answer")
+
+
+@cli.group("spikes")
+def spikes_group() -> None:
+    """Spike detection, early warnings and alerts."""
+
+
+@spikes_group.command("scan")
+@click.option("--brand", "brands", multiple=True, help="Brand to scan (repeatable; default all).")
+@click.option("--bucket-minutes", type=int, default=None, help="Bucket size (default config).")
+@click.option("--themes/--no-themes", "with_themes", default=True,
+              help="Cluster each new spike's negative posts with the model's embeddings.")
+@click.option("--alert/--no-alert", default=True,
+              help="Send new spikes to FLAREWATCH_SLACK_WEBHOOK_URL, FLAREWATCH_ALERT_WEBHOOK_URL "
+                   "and FLAREWATCH_SMTP_HOST/FLAREWATCH_ALERT_EMAIL_TO.")
+@pass_ctx
+@friendly_errors
+def spikes_scan(ctx: Context, brands: tuple[str, ...], bucket_minutes: int | None,
+                with_themes: bool, alert: bool) -> None:
+    """Detect spikes over the last days, store early warnings and alert once per spike."""
+    from flarewatch.alerts.channels import AlertSettings
+
+    with session_scope(ctx.engine) as session:
+        names = list(brands) or queries.brands(session)
+    embedder = api.default_embedder(ctx.settings.model) if with_themes else None
+    for brand in names:
+        new = api.scan_spikes(ctx.engine, brand=brand, embedder=embedder,
+                              bucket_minutes=bucket_minutes or ctx.settings.bucket_minutes)
+        for row in new.itertuples():
+            label = "possible incident" if row.early_warning else "spike"
+            click.echo(f"{brand}: {label} since {row.started_at:%Y-%m-%d %H:%M} UTC, "
+                       f"{row.observed} vs {row.baseline:.1f}, severity {row.severity:.0f}")
+    settings = AlertSettings.from_env()
+    if alert and settings.any:
+        for outcome in api.send_spike_alerts(ctx.engine, settings,
+                                             base_url=ctx.settings.public_url):
+            click.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
+
+
+@spikes_group.command("warnings")
+@click.option("--brand", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@pass_ctx
+@friendly_errors
+def spikes_warnings(ctx: Context, brand: str | None, as_json: bool) -> None:
+    """List open "possible incident" early warnings."""
+    frame = api.early_warnings(ctx.engine, brand)
+    if as_json:
+        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
+        return
+    cols = ["id", "brand", "kind", "started_at", "observed", "baseline", "severity"]
+    click.echo(frame[cols].to_string(index=False) if len(frame) else "no early warnings")
 
 
 def main() -> None:

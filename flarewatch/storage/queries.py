@@ -837,6 +837,190 @@ def _purge_authors(session: Session, ids: list[int], now: datetime) -> None:
     )
 
 
+# --- spike events, early warnings and incident links ------------------------------------------
+
+
+def open_incident_at(session: Session, brand: str | None, at: datetime) -> Incident | None:
+    """Return the incident open for `brand` (or for every brand) at time `at`, if any."""
+    stmt = (
+        select(Incident)
+        .where(Incident.opened_at <= at)
+        .where((Incident.resolved_at.is_(None)) | (Incident.resolved_at >= at))
+        .where((Incident.brand == brand) | (Incident.brand.is_(None)))
+        .order_by(Incident.opened_at.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def _overlapping_event(
+    session: Session, brand: str | None, start: datetime, end: datetime
+) -> Any:
+    from flarewatch.storage.schema import SpikeEvent
+
+    stmt = (
+        select(SpikeEvent)
+        .where(SpikeEvent.brand.is_(None) if brand is None else SpikeEvent.brand == brand)
+        .where(SpikeEvent.started_at <= end, SpikeEvent.ended_at >= start)
+        .order_by(SpikeEvent.started_at)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def save_spike_event(
+    session: Session, brand: str | None, fields: dict[str, Any], *, merge_gap: Any
+) -> tuple[Any, bool]:
+    """Insert a spike event, or extend the one it continues (within `merge_gap`), once per spike.
+
+    Args:
+        session: The session.
+        brand: The brand the spike is about.
+        fields: `kind`, `started_at`, `peak_at`, `detected_at`, `ended_at`, `observed`,
+            `baseline`, `ratio`, `severity` and optionally `themes`.
+        merge_gap: A timedelta: an event ending this close before the new spike is the same spike.
+
+    Returns:
+        The stored `SpikeEvent` and whether it is new. A new event is an early warning when no
+        incident for the brand was open at detection; otherwise it belongs to that incident.
+    """
+    from flarewatch.storage.schema import SpikeEvent
+
+    found = _overlapping_event(
+        session, brand, fields["started_at"] - merge_gap, fields["ended_at"] + merge_gap
+    )
+    if found is not None:
+        _extend_event(found, fields)
+        return found, False
+    incident = open_incident_at(session, brand, fields["detected_at"])
+    event = SpikeEvent(
+        brand=brand,
+        **fields,
+        early_warning=incident is None,
+        incident_id=incident.id if incident else None,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event, True
+
+
+def _extend_event(event: Any, fields: dict[str, Any]) -> None:
+    event.started_at = min(event.started_at, fields["started_at"])
+    event.ended_at = max(event.ended_at, fields["ended_at"])
+    if fields["severity"] > event.severity:
+        for key in ("peak_at", "observed", "baseline", "ratio", "severity", "kind"):
+            setattr(event, key, fields[key])
+    if fields.get("themes"):
+        event.themes = fields["themes"]
+    event.updated_at = utcnow()
+
+
+def spike_events(
+    session: Session,
+    *,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    early_only: bool = False,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return stored spike events, newest first, optionally only early warnings or one status."""
+    from flarewatch.storage.schema import SpikeEvent
+
+    stmt = select(SpikeEvent).order_by(SpikeEvent.started_at.desc())
+    if brand is not None:
+        stmt = stmt.where(SpikeEvent.brand == brand)
+    if start is not None:
+        stmt = stmt.where(SpikeEvent.ended_at >= start)
+    if end is not None:
+        stmt = stmt.where(SpikeEvent.started_at < end)
+    if early_only:
+        stmt = stmt.where(SpikeEvent.early_warning.is_(True))
+    if status is not None:
+        stmt = stmt.where(SpikeEvent.status == status)
+    return [_event_row(e) for e in session.scalars(stmt)]
+
+
+def _event_row(event: Any) -> dict[str, Any]:
+    keys = ("id", "brand", "kind", "started_at", "peak_at", "detected_at", "ended_at",
+            "observed", "baseline", "ratio", "severity", "early_warning", "incident_id",
+            "status", "themes", "alerted_at")
+    return {key: getattr(event, key) for key in keys}
+
+
+def early_warnings(session: Session, brand: str | None = None) -> list[dict[str, Any]]:
+    """Return open "possible incident" warnings: spikes seen while no incident was open."""
+    return spike_events(session, brand=brand, early_only=True, status="open")
+
+
+def mark_spike_alerted(session: Session, event_id: int, at: datetime | None = None) -> bool:
+    """Record that a spike's alert went out; False when it had already been sent (cooldown)."""
+    from flarewatch.storage.schema import SpikeEvent
+
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    if event.alerted_at is not None:
+        return False
+    event.alerted_at = at or utcnow()
+    return True
+
+
+def set_spike_status(
+    session: Session, event_id: int, status: str, incident_id: int | None = None
+) -> None:
+    """Dismiss an early warning or promote it to (attach it to) an incident."""
+    from flarewatch.storage.schema import SPIKE_STATUSES, SpikeEvent
+
+    if status not in SPIKE_STATUSES:
+        raise ValueError(f"spike status {status!r}: expected one of {', '.join(SPIKE_STATUSES)}")
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    event.status, event.updated_at = status, utcnow()
+    if incident_id is not None:
+        event.incident_id = get_incident(session, incident_id).id
+
+
+def linked_incident(session: Session, source: str, external_id: str) -> Incident | None:
+    """Return the incident linked to an outside tool's incident id, if any."""
+    from flarewatch.storage.schema import IncidentLink
+
+    link = session.get(IncidentLink, (source, external_id))
+    return session.get(Incident, link.incident_id) if link else None
+
+
+def link_incident(session: Session, source: str, external_id: str, incident_id: int) -> None:
+    """Remember that an outside tool's incident id is our `incident_id`."""
+    from flarewatch.storage.schema import IncidentLink
+
+    _upsert(
+        session,
+        IncidentLink.__table__,
+        [{"source": source, "external_id": external_id, "incident_id": incident_id,
+          "updated_at": utcnow()}],
+        ("source", "external_id"),
+        ("incident_id", "updated_at"),
+    )
+
+
+def update_incident(
+    session: Session, incident_id: int, *, title: str | None = None, severity: str | None = None
+) -> Incident:
+    """Change an incident's title or severity."""
+    incident = get_incident(session, incident_id)
+    if severity is not None:
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+        incident.severity = severity
+    if title is not None:
+        incident.title = title
+    return incident
+
+
 def count_scores(session: Session, model_version: str) -> int:
     """Count stored scores of `model_version` (at most one per post)."""
     stmt = select(func.count(SentimentScore.id)).where(
@@ -851,3 +1035,13 @@ def count_claims(session: Session, model_version: str) -> int:
 
     stmt = select(func.count()).where(ScoreClaim.model_version == model_version)
     return int(session.scalar(stmt) or 0)
+
+
+def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any]]) -> None:
+    """Store the complaint themes found in a spike's negative posts."""
+    from flarewatch.storage.schema import SpikeEvent
+
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    event.themes, event.updated_at = themes, utcnow()

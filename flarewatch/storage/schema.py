@@ -189,3 +189,43 @@ class SourceHealth(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     posts_collected: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+SPIKE_STATUSES = ("open", "dismissed", "promoted")
+
+
+class SpikeEvent(Base):
+    """A negative spike Flarewatch saw for a brand; an early warning when no incident was open."""
+
+    __tablename__ = "spike_events"
+    __table_args__ = (Index("ix_spike_events_brand_start", "brand", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="volume")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    peak_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    observed: Mapped[int] = mapped_column(Integer, default=0)
+    baseline: Mapped[float] = mapped_column(Float, default=0.0)
+    ratio: Mapped[float] = mapped_column(Float, default=0.0)
+    severity: Mapped[float] = mapped_column(Float, default=0.0)
+    early_warning: Mapped[bool] = mapped_column(Boolean, default=False)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    themes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IncidentLink(Base):
+    """An incident's id in an outside tool (Statuspage, PagerDuty), so its events find it again."""
+
+    __tablename__ = "incident_links"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

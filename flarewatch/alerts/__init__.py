@@ -1,0 +1,1 @@
+"""Spike alerts to Slack, a generic JSON webhook and email."""

@@ -1,0 +1,119 @@
+"""Deliver alerts: Slack incoming webhook and generic webhook over httpx, email over SMTP."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from dataclasses import dataclass, field
+
+import httpx
+
+from flarewatch.alerts.message import Alert, email_message, slack_payload, webhook_payload
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go; every destination is optional.
+
+    Args:
+        slack_webhook_url: Slack incoming-webhook URL (secret).
+        webhook_url: Any URL that accepts a JSON POST (secret if it embeds a token).
+        smtp_host: SMTP server for email alerts.
+        smtp_port: Its port.
+        smtp_user: Login, if the server wants one.
+        smtp_password: Password (secret).
+        smtp_starttls: Upgrade the connection with STARTTLS before logging in.
+        email_from: Sender address.
+        email_to: Recipient addresses.
+    """
+
+    slack_webhook_url: str | None = None
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    email_from: str = "flarewatch@localhost"
+    email_to: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, prefix: str = "FLAREWATCH_") -> AlertSettings:
+        """Read settings from `FLAREWATCH_SLACK_WEBHOOK_URL`, `FLAREWATCH_SMTP_HOST` and so on."""
+        env = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+        return cls(
+            slack_webhook_url=env.get("slack_webhook_url") or None,
+            webhook_url=env.get("alert_webhook_url") or None,
+            smtp_host=env.get("smtp_host") or None,
+            smtp_port=int(env.get("smtp_port") or 25),
+            smtp_user=env.get("smtp_user") or None,
+            smtp_password=env.get("smtp_password") or None,
+            smtp_starttls=env.get("smtp_starttls", "").lower() in ("1", "true", "yes"),
+            email_from=env.get("alert_email_from") or "flarewatch@localhost",
+            email_to=tuple(
+                a.strip() for a in env.get("alert_email_to", "").split(",") if a.strip()
+            ),
+        )
+
+    @property
+    def any(self) -> bool:
+        """Whether at least one destination is configured."""
+        return bool(
+            self.slack_webhook_url or self.webhook_url or (self.smtp_host and self.email_to)
+        )
+
+
+def send_slack(url: str, alert: Alert, client: httpx.Client | None = None) -> None:
+    """Post the alert to a Slack incoming webhook; raises httpx.HTTPError on failure."""
+    _post(url, slack_payload(alert), client)
+
+
+def send_webhook(url: str, alert: Alert, client: httpx.Client | None = None) -> None:
+    """Post the alert as JSON to a generic webhook; raises httpx.HTTPError on failure."""
+    _post(url, webhook_payload(alert), client)
+
+
+def _post(url: str, body: dict[str, object], client: httpx.Client | None) -> None:
+    if client is None:
+        with httpx.Client(timeout=TIMEOUT_S) as own:
+            own.post(url, json=body).raise_for_status()
+    else:
+        client.post(url, json=body).raise_for_status()
+
+
+def send_email(settings: AlertSettings, alert: Alert) -> None:
+    """Send the alert by SMTP to `settings.email_to`; raises smtplib.SMTPException on failure."""
+    if not settings.smtp_host:
+        raise ValueError("no SMTP host configured")
+    message = email_message(alert, settings.email_from, list(settings.email_to))
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user and settings.smtp_password:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        smtp.send_message(message)
+
+
+def dispatch(settings: AlertSettings, alert: Alert) -> dict[str, str]:
+    """Send to every configured destination; return each one's outcome ("sent" or the error)."""
+    outcomes: dict[str, str] = {}
+    targets = {
+        "slack": (settings.slack_webhook_url, lambda u: send_slack(u, alert)),
+        "webhook": (settings.webhook_url, lambda u: send_webhook(u, alert)),
+        "email": (
+            settings.smtp_host if settings.email_to else None,
+            lambda _: send_email(settings, alert),
+        ),
+    }
+    for name, (where, send) in targets.items():
+        if not where:
+            continue
+        try:
+            send(where)
+            outcomes[name] = "sent"
+        except (httpx.HTTPError, smtplib.SMTPException, OSError) as exc:
+            # The URL may carry a token: report the failure's kind, never the URL itself.
+            outcomes[name] = f"failed: {type(exc).__name__}"
+    return outcomes

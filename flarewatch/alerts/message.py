@@ -1,0 +1,110 @@
+"""What an alert says: counts, baseline, themes, sample posts and a dashboard link."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlencode
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One spike worth telling people about."""
+
+    brand: str | None
+    title: str
+    started_at: datetime
+    detected_at: datetime
+    observed: int
+    baseline: float
+    ratio: float
+    severity: float
+    early_warning: bool
+    dashboard_url: str
+    themes: list[str] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    event_id: int | None = None
+
+
+def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
+    """Link to the dashboard's live view of `brand` around `at`."""
+    query = {"brand": brand or "", "at": at.isoformat()}
+    return f"{base_url.rstrip('/')}/?{urlencode(query)}"
+
+
+def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[str, Any]]) -> Alert:
+    """Build an alert from a stored spike event row and a few of its negative posts."""
+    kind = "Possible incident" if event["early_warning"] else "Negative spike"
+    return Alert(
+        brand=event["brand"],
+        title=f"{kind}: {event['brand'] or 'all brands'}",
+        started_at=event["started_at"],
+        detected_at=event["detected_at"],
+        observed=int(event["observed"]),
+        baseline=float(event["baseline"]),
+        ratio=float(event["ratio"]),
+        severity=float(event["severity"]),
+        early_warning=bool(event["early_warning"]),
+        dashboard_url=dashboard_link(base_url, event["brand"], event["started_at"]),
+        themes=[t["label"] for t in event.get("themes") or []],
+        samples=[{"text": s.get("text"), "url": s.get("url")} for s in samples],
+        event_id=event.get("id"),
+    )
+
+
+def summary_line(alert: Alert) -> str:
+    """One line: counts against baseline and severity."""
+    return (
+        f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
+        f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
+        f"{alert.started_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _mrkdwn_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(alert: Alert) -> dict[str, Any]:
+    """Slack incoming-webhook body (`text` fallback plus Block Kit sections)."""
+    lines = [f"*{_mrkdwn_escape(alert.title)}*", _mrkdwn_escape(summary_line(alert))]
+    if alert.themes:
+        lines.append("Themes: " + _mrkdwn_escape(", ".join(alert.themes)))
+    samples = [f"> {_mrkdwn_escape(str(s['text']))[:280]}" for s in alert.samples]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
+    ]
+    if samples:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(samples)}})
+    blocks.append(
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"<{alert.dashboard_url}|Open dashboard>"},
+        }
+    )
+    return {"text": f"{alert.title}: {summary_line(alert)}", "blocks": blocks}
+
+
+def webhook_payload(alert: Alert) -> dict[str, Any]:
+    """Generic JSON webhook body: every alert field, times as ISO 8601."""
+    body = asdict(alert)
+    body["started_at"] = alert.started_at.isoformat()
+    body["detected_at"] = alert.detected_at.isoformat()
+    return {"type": "flarewatch.spike", "alert": body}
+
+
+def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:
+    """Plain-text email of the alert."""
+    message = EmailMessage()
+    message["Subject"] = f"[Flarewatch] {alert.title}"
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    body = [summary_line(alert), ""]
+    if alert.themes:
+        body += ["Themes: " + ", ".join(alert.themes), ""]
+    body += [f"- {s['text']} ({s['url'] or 'no link'})" for s in alert.samples]
+    body += ["", f"Dashboard: {alert.dashboard_url}"]
+    message.set_content("\n".join(body))
+    return message
