@@ -42,11 +42,11 @@ def sidebar() -> None:
 def pages() -> list[st.Page]:
     """The dashboard pages, Live first."""
     return [
-        st.Page(PAGES / "live.py", title="Live", icon="📈", default=True),
-        st.Page(PAGES / "outreach.py", title="Outreach", icon="📣"),
-        st.Page(PAGES / "trends.py", title="Trends", icon="📊"),
-        st.Page(PAGES / "incidents.py", title="Incidents", icon="🚨"),
-        st.Page(PAGES / "sources.py", title="Sources", icon="🛰️"),
+        st.Page(PAGES / "live.py", title="Live", icon=":material/monitoring:", default=True),
+        st.Page(PAGES / "outreach.py", title="Outreach", icon=":material/support_agent:"),
+        st.Page(PAGES / "trends.py", title="Trends", icon=":material/bar_chart:"),
+        st.Page(PAGES / "incidents.py", title="Incidents", icon=":material/emergency:"),
+        st.Page(PAGES / "sources.py", title="Sources", icon=":material/sensors:"),
     ]
 
 

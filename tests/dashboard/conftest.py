@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import streamlit as st
@@ -14,11 +14,14 @@ from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.conftest import T0, make_post
 
 APP = "flarewatch/dashboard/app.py"
+# Posts end at the current quarter hour, so the open incident looks live in a browser too.
+SHIFT = (datetime.now(UTC) - T0) // timedelta(minutes=15) * 15
+NOW = T0 + timedelta(minutes=SHIFT)
 
 
 def _fan_post(i: int) -> RawPost:
     """A happy post; every third one on Mastodon, every fifth one in German."""
-    post = make_post(i, f"all good {i}", author=f"fan{i % 40}", minutes=-15 * i)
+    post = make_post(i, f"all good {i}", author=f"fan{i % 40}", minutes=SHIFT - 15 * i)
     post = replace(post, language="de" if i % 5 == 0 else "en")
     if i % 3 == 0:
         author = RawAuthor(platform="mastodon", external_id=f"fan{i % 40}", handle=f"fan{i % 40}")
@@ -36,7 +39,7 @@ def seed(url: str) -> int:
             1000 + i,
             f"app down again {i}",
             author=f"angry{i % 25}",
-            minutes=-(i % 8) * 15,
+            minutes=SHIFT - (i % 8) * 15,
             followers=100 * i,
         )
         for i in range(120)
@@ -55,14 +58,14 @@ def seed(url: str) -> int:
         ]
         queries.save_scores(s, "test-model", scores)
         old = queries.open_incident(
-            s, "Checkout errors", brand="acme", severity="SEV3", opened_at=T0 - timedelta(hours=30)
+            s, "Checkout errors", brand="acme", severity="SEV3", opened_at=NOW - timedelta(hours=30)
         )
-        queries.close_incident(s, old.id, resolved_at=T0 - timedelta(hours=26))
+        queries.close_incident(s, old.id, resolved_at=NOW - timedelta(hours=26))
         incident = queries.open_incident(
-            s, "App login outage", brand="acme", severity="SEV2", opened_at=T0 - timedelta(hours=1)
+            s, "App login outage", brand="acme", severity="SEV2", opened_at=NOW - timedelta(hours=1)
         )
-        queries.record_source_success(s, "x", 120, at=T0)
-        queries.record_source_failure(s, "reddit", "HTTP 503 from oauth.reddit.com", at=T0)
+        queries.record_source_success(s, "x", 120, at=NOW)
+        queries.record_source_failure(s, "reddit", "HTTP 503 from oauth.reddit.com", at=NOW)
         return incident.id
 
 

@@ -111,7 +111,7 @@ def test_sources__shows_collector_health_and_activity(seeded_url):
     assert not at.exception
     health = at.dataframe[0].value.set_index("source")
     assert health.loc["reddit", "state"] == "failing (1 in a row)"
-    assert health.loc["x", "state"] == "stale"
+    assert health.loc["x", "state"] == "ok"
     assert {m.label: m.value for m in at.metric}["Failing sources"] == "1"
     activity = at.dataframe[1].value.set_index("platform")
     assert activity["posts"].sum() == 310

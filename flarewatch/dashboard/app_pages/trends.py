@@ -58,10 +58,17 @@ def _aligned(incident: pd.Series, bucket: int) -> pd.DataFrame:
     )
 
 
+def _hours(span: object) -> str:
+    if not isinstance(span, pd.Timedelta) or pd.isna(span):
+        return ""
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def _readable(summary: pd.DataFrame) -> pd.DataFrame:
     shown = summary[list(SUMMARY)].rename(columns=SUMMARY)
     for column in ("duration", "back to baseline after"):
-        shown[column] = shown[column].map(lambda d: "" if pd.isna(d) else str(d).rsplit(":", 1)[0])
+        shown[column] = shown[column].map(_hours)
     return shown
 
 
