@@ -217,14 +217,17 @@ class ReplayCollector:
         self.path, self.opts, self.page_size = Path(path), opts or ReplayOptions(), page_size
 
     def fetch(self, query: str = "", since: str | None = None) -> Iterator[Page]:
-        """Yield pages of posts created after the ISO timestamp cursor `since`."""
+        """Yield pages of posts after cursor `since` (`ISO time|external id`, or an ISO time)."""
         posts = sorted(
             read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id)
         )
         if since:
-            posts = [p for p in posts if p.created_at > datetime.fromisoformat(since)]
+            # The id breaks ties: posts sharing the last page's timestamp must not be skipped.
+            time_text, _, last_id = since.partition("|")
+            after = (datetime.fromisoformat(time_text), last_id)
+            posts = [p for p in posts if (p.created_at, p.external_id) > after]
         if query:
             posts = [p for p in posts if query.lower() in p.text.lower()]
         for start in range(0, len(posts), self.page_size):
             page = posts[start : start + self.page_size]
-            yield Page(page, page[-1].created_at.isoformat())
+            yield Page(page, f"{page[-1].created_at.isoformat()}|{page[-1].external_id}")
