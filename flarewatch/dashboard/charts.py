@@ -117,13 +117,13 @@ def compare_chart(frame: pd.DataFrame, bucket_minutes: int) -> alt.Chart:
 
 
 def activity_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Posts collected per platform as bars."""
+    """Posts per platform as bars."""
     return (
         alt.Chart(frame)
         .mark_bar(color="#1f77b4")
         .encode(
             y=alt.Y("platform:N", sort="-x", title=None),
-            x=alt.X("posts:Q", title="posts collected in the last 24 h"),
+            x=alt.X("posts:Q", title="posts from the last 24 h"),
             tooltip=["platform:N", "posts:Q", "last_collected_at:T", "last_post_at:T"],
         )
         .properties(height=alt.Step(28))

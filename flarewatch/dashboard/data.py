@@ -125,7 +125,7 @@ def source_health() -> pd.DataFrame | None:
 
 @st.cache_data(ttl=SLOW_TTL_S)
 def platform_activity() -> pd.DataFrame:
-    """Posts collected per platform over the last day, with the newest collected and post times."""
+    """Posts per platform created over the last day, with the newest collected and post times."""
     since = datetime.now(UTC) - ACTIVITY_WINDOW
     with _session() as session:
         rows = queries.platform_activity(session, since)

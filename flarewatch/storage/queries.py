@@ -655,7 +655,7 @@ def set_incident_severity(session: Session, incident_id: int, severity: str) -> 
 
 
 def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
-    """Per platform: posts collected since `since`, and the newest collected and created times."""
+    """Per platform: posts created since `since`, and the newest collected and created times."""
     stmt = (
         select(
             Post.platform,
@@ -663,7 +663,7 @@ def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]
             func.max(Post.collected_at).label("last_collected_at"),
             func.max(Post.created_at).label("last_post_at"),
         )
-        .where(Post.collected_at >= since)
+        .where(Post.created_at >= since)
         .group_by(Post.platform)
         .order_by(Post.platform)
     )

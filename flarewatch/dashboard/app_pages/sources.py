@@ -40,11 +40,11 @@ def health() -> None:
 
 
 def activity() -> None:
-    """Posts collected per platform over the last day."""
-    st.subheader("Collected in the last 24 hours")
+    """Posts per platform created over the last day, and when each platform last delivered."""
+    st.subheader("Posts from the last 24 hours")
     frame = data.platform_activity()
     if frame.empty:
-        st.info("Nothing collected in the last 24 hours.")
+        st.info("No posts from the last 24 hours.")
         return
     st.altair_chart(charts.activity_chart(frame), width="stretch")
     st.dataframe(frame, hide_index=True)

@@ -1,0 +1,226 @@
+"""Dashboard query benchmark: seed N posts and print the p95 ms of every query the pages run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from flarewatch import api
+from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.storage import queries
+from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
+
+MODEL = "bench-model"
+BRANDS = ("acme", "globex", "initech", "umbrella")
+BRAND_WEIGHTS = (4, 2, 2, 2)
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "hackernews")
+LANGUAGES = ("en", "en", "en", "en", "de", "fr", "es", None)
+DAYS = 30
+# 5% of all posts are the incident's burst: acme, negative, in the last six hours.
+BURST_SHARE = 0.05
+BURST = timedelta(hours=6)
+AUTHORS_PER_POST = 0.1
+BATCH = 20_000
+BUCKET_MINUTES = 15
+COMPARE_BUCKET_MINUTES = 60
+
+
+def _text(i: int, negative: bool) -> str:
+    return f"still down, cannot log in #{i}" if negative else f"works fine for me #{i}"
+
+
+def fake_posts(n: int, now: datetime, seed: int = 7) -> Iterator[RawPost]:
+    """N posts over the last 30 days across brands, platforms and languages, plus a burst."""
+    rng = random.Random(seed)
+    authors = max(1, int(n * AUTHORS_PER_POST))
+    for i in range(n):
+        burst = rng.random() < BURST_SHARE
+        age = rng.random() * (BURST if burst else timedelta(days=DAYS))
+        platform = rng.choice(PLATFORMS)
+        author = f"u{rng.randrange(authors)}"
+        yield RawPost(
+            platform=platform,
+            external_id=str(i),
+            text=_text(i, burst or rng.random() < 0.2),
+            created_at=now - age,
+            author=RawAuthor(platform, author, handle=author, followers=rng.randrange(50_000)),
+            brand="acme" if burst else rng.choices(BRANDS, BRAND_WEIGHTS)[0],
+            url=f"https://example.org/{platform}/{i}",
+            language=rng.choice(LANGUAGES),
+            like_count=rng.randrange(20),
+        )
+
+
+def _score(post_id: int, text: str) -> dict[str, Any]:
+    negative = text.startswith("still down")
+    return {
+        "post_id": post_id,
+        "label": "negative" if negative else "positive",
+        "p_negative": 0.9 if negative else 0.05,
+        "p_neutral": 0.05,
+        "p_positive": 0.05 if negative else 0.9,
+    }
+
+
+def seed(engine: Engine, n: int, now: datetime) -> None:
+    """Store and score N posts, open the incident under test and one resolved earlier."""
+    batch: list[RawPost] = []
+    for post in fake_posts(n, now):
+        batch.append(post)
+        if len(batch) == BATCH:
+            with session_scope(engine) as session:
+                queries.save_posts(session, batch)
+            batch = []
+    with session_scope(engine) as session:
+        queries.save_posts(session, batch)
+    while True:
+        with session_scope(engine) as session:
+            pending = queries.unscored_posts(session, MODEL, limit=5 * BATCH)
+            if not pending:
+                break
+            queries.save_scores(session, MODEL, [_score(i, t) for i, t in pending])
+    with session_scope(engine) as session:
+        old = queries.open_incident(
+            session, "Earlier outage", brand="acme", opened_at=now - timedelta(days=10)
+        )
+        queries.close_incident(session, old.id, resolved_at=now - timedelta(days=10, hours=-5))
+        queries.open_incident(
+            session, "Login outage", brand="acme", severity="SEV2", opened_at=now - BURST
+        )
+        queries.record_source_success(session, "x", n)
+
+
+def _ready(engine: Engine, n: int) -> bool:
+    if current_revision(engine) is None:
+        return False
+    with session_scope(engine) as session:
+        return queries.count_posts(session) == n and len(queries.list_incidents(session)) == 2
+
+
+def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
+    """Every query the pages run, with the arguments the pages pass for the open incident."""
+    with session_scope(engine) as session:
+        incident = queries.list_incidents(session, status="open")[0]
+    start, end = api.incident_window(engine, incident)
+    window: dict[str, Any] = {
+        "model_version": MODEL,
+        "brand": incident.brand,
+        "start": start,
+        "end": end,
+    }
+    with session_scope(engine) as session:
+        authors = [r["author_id"] for r in queries.author_activity(session, **window)]
+    since = datetime.now(UTC) - timedelta(hours=24)
+    return {
+        "list_incidents": queries.list_incidents,
+        "get_incident": lambda s: queries.get_incident(s, incident.id),
+        "time_range": lambda s: queries.time_range(s, incident.brand),
+        "latest_model_version": queries.latest_model_version,
+        "sentiment_buckets": lambda s: queries.sentiment_buckets(
+            s, bucket_minutes=BUCKET_MINUTES, **window
+        ),
+        "sentiment_buckets_compare": lambda s: queries.sentiment_buckets(
+            s, bucket_minutes=COMPARE_BUCKET_MINUTES, **window
+        ),
+        "newest_posts": lambda s: queries.newest_posts(s, **window),
+        "author_activity": lambda s: queries.author_activity(s, **window),
+        "outreach_states": lambda s: queries.outreach_states(s, incident.id),
+        "latest_negative_post": lambda s: queries.latest_negative_post(s, authors, **window),
+        "sentiment_by_platform": lambda s: queries.sentiment_by(s, "platform", **window),
+        "sentiment_by_language": lambda s: queries.sentiment_by(s, "language", **window),
+        "brands": queries.brands,
+        "source_health": queries.source_health,
+        "platform_activity": lambda s: queries.platform_activity(s, since),
+    }
+
+
+def page_calls(engine: Engine) -> dict[str, Callable[[], Any]]:
+    """The api calls a page makes, each several queries plus pandas (shown for context)."""
+    with session_scope(engine) as session:
+        incident = queries.list_incidents(session, status="open")[0]
+    start, end = api.incident_window(engine, incident)
+    return {
+        "api.timeline": lambda: api.timeline(
+            engine, brand=incident.brand, start=start, end=end, bucket_minutes=BUCKET_MINUTES
+        ),
+        "api.outreach": lambda: api.outreach(engine, incident.id),
+        "api.compare_incidents": lambda: api.compare_incidents(
+            engine, bucket_minutes=COMPARE_BUCKET_MINUTES
+        ),
+    }
+
+
+def p95_ms(run: Callable[[], Any], repeat: int) -> float:
+    """The 95th percentile wall time of `repeat` runs after one warm-up run."""
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.quantiles(times, n=20, method="inclusive")[-1], 1)
+
+
+def _in_session(engine: Engine, query: Callable[[Session], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        with session_scope(engine) as session:
+            return query(session)
+
+    return run
+
+
+def run(url: str, n: int, repeat: int) -> dict[str, Any]:
+    """Seed (unless the database already holds the N posts) and time every page query."""
+    engine = make_engine(url)
+    seeded_s = 0.0
+    if not _ready(engine, n):
+        upgrade(engine)
+        started = time.perf_counter()
+        seed(engine, n, datetime.now(UTC))
+        seeded_s = time.perf_counter() - started
+    upgrade(engine)
+    result: dict[str, Any] = {
+        "posts": n,
+        "backend": url.split(":", 1)[0],
+        "schema_revision": current_revision(engine),
+        "repeat": repeat,
+        "seed_seconds": round(seeded_s, 1),
+        "target_ms": 300,
+        "p95_ms": {
+            k: p95_ms(_in_session(engine, q), repeat) for k, q in page_queries(engine).items()
+        },
+        "api_p95_ms": {k: p95_ms(c, repeat) for k, c in page_calls(engine).items()},
+    }
+    result["over_target"] = sorted(k for k, v in result["p95_ms"].items() if v > 300)
+    engine.dispose()
+    return result
+
+
+def main() -> None:
+    """Parse arguments, run the benchmark, print one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="default: SQLite under /tmp, kept and reused while it holds --posts posts",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{Path('/tmp') / f'flarewatch-bench-{args.posts}.db'}"
+    print(json.dumps(run(url, args.posts, args.repeat), indent=None))
+
+
+if __name__ == "__main__":
+    main()
