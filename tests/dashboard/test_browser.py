@@ -1,0 +1,188 @@
+"""Serve the dashboard and drive it in Debian Chromium: chart, table, pages, an outreach edit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import flarewatch.dashboard
+from flarewatch.models import minilm
+from flarewatch.storage import queries
+from flarewatch.storage.engine import make_engine, session_scope
+from tests.dashboard.conftest import seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+APP = Path(flarewatch.dashboard.__file__).parent / "app.py"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY_S = 60
+PAGE_S = 45
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian Chromium: apt-get install -y chromium"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def dashboard_db(request, tmp_path_factory) -> str:
+    """The demo database when the default model is trained, else the seeded test database."""
+    if minilm.is_artifact(minilm.DEFAULT_ARTIFACT):
+        return request.getfixturevalue("demo_db_url")
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dash.db'}"
+    seed(url)
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + READY_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"no healthy dashboard at {url} after {READY_S} s")
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_db, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """`streamlit run` on a free loopback port; yields its URL and log file."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "FLAREWATCH_DATABASE_URL": dashboard_db}
+    env.pop("FLAREWATCH_DASHBOARD_PASSWORD", None)
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.runOnSave",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    """A Chromium page with a tall viewport (Streamlit scrolls inside, not the page)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        tab = browser.new_page(viewport={"width": 1280, "height": 1500})
+        tab.set_default_timeout(PAGE_S * 1000)
+        yield tab
+        browser.close()
+
+
+def _settled(page, *selectors: str) -> None:
+    for selector in selectors:
+        page.locator(selector).first.wait_for(state="visible")
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+    page.wait_for_timeout(500)
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def _open_page(page, title: str, *selectors: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    if title != "Live":  # Live is titled after the incident
+        page.locator("h1", has_text=title).first.wait_for()
+    _settled(page, *selectors)
+    page.screenshot(path=str(ARTIFACTS / f"{title.lower()}.png"), full_page=True)
+
+
+def _edit_first_status(page, status: str) -> None:
+    """Open the first row's status cell with the keyboard and pick `status`."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    assert box is not None
+    # The first body cell sits one header row below the grid's top edge.
+    page.mouse.click(box["x"] + 30, box["y"] + 35 + 17)
+    for _ in range(8):  # priority … latest_url, then status (see outreach.COLUMNS)
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.keyboard.type(status)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def _stored_statuses(url: str) -> dict[int, str]:
+    with session_scope(make_engine(url)) as session:
+        incident = queries.list_incidents(session)[0]
+        return {a: s["status"] for a, s in queries.outreach_states(session, incident.id).items()}
+
+
+def test_dashboard__pages_render_and_outreach_edit_is_saved(page, server, dashboard_db):
+    url, log = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(url)
+    _settled(page, '[data-testid="stVegaLiteChart"]', '[data-testid="stDataFrame"]')
+    page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
+
+    _open_page(page, "Outreach", '[data-testid="stDataFrame"]')
+    _edit_first_status(page, "contacted")
+    deadline = time.monotonic() + 15
+    while "contacted" not in _stored_statuses(dashboard_db).values():
+        assert time.monotonic() < deadline, "the status edit never reached the database"
+        time.sleep(0.5)
+    _settled(page, '[data-testid="stDataFrame"]')
+    page.screenshot(path=str(ARTIFACTS / "outreach_edited.png"), full_page=True)
+
+    _open_page(page, "Trends", '[data-testid="stVegaLiteChart"]')
+    _open_page(page, "Incidents", '[data-testid="stDataFrame"]')
+    _open_page(page, "Sources", '[data-testid="stDataFrame"]')
+    _open_page(page, "Live", '[data-testid="stVegaLiteChart"]', '[data-testid="stDataFrame"]')
+    assert "Traceback" not in log.read_text()
