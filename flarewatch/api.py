@@ -611,6 +611,9 @@ def incident_report(
     frame = timeline(
         engine, brand=incident.brand, start=start, end=end, bucket_minutes=bucket_minutes
     )
+    # Buckets still in the future would read as calm and clear the marketing hold too early.
+    now = pd.Timestamp(datetime.now(UTC))
+    frame = frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= now]
     found = themes(engine, incident_id=incident_id, embedder=embedder)
     theme_list = [Theme(**row) for row in found.to_dict("records")]
     return build_report(

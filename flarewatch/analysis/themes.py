@@ -40,7 +40,8 @@ def choose_k(embeddings: np.ndarray, max_k: int, min_size: int, seed: int = 0) -
     """Cluster with the k (2..max_k) of best silhouette; one cluster when too few posts."""
     n = len(embeddings)
     best_score, best = -1.0, np.zeros(n, dtype=int)
-    for k in range(2, min(max_k, n // max(min_size, 1)) + 1):
+    distinct = len(np.unique(embeddings.round(6), axis=0))
+    for k in range(2, min(max_k, n // max(min_size, 1), distinct) + 1):
         labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(embeddings)
         if len(set(labels)) < 2:
             continue
