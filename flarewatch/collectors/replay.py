@@ -61,7 +61,10 @@ def parse_mapping(spec: str | None) -> dict[str, str]:
 def parse_time(value: Any) -> datetime:
     """Parse ISO 8601, Twitter-style or epoch-second timestamps; naive times are taken as UTC."""
     if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"timestamp {value!r} is out of range") from None
     text = str(value).strip()
     for fmt in TIME_FORMATS:
         try:
@@ -80,7 +83,7 @@ def _int(name: str, value: Any) -> int:
         return 0
     try:
         return int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} {value!r} is not a number") from None
 
 
@@ -100,6 +103,12 @@ def _get(record: Mapping[str, Any], opts: ReplayOptions, name: str) -> Any:
     return None if value == "" else value
 
 
+def _text(record: Mapping[str, Any], opts: ReplayOptions, name: str) -> str | None:
+    # JSON values may be numbers or lists; text columns get their string form.
+    value = _get(record, opts, name)
+    return None if value is None else str(value)
+
+
 def _author(record: Mapping[str, Any], opts: ReplayOptions, platform: str) -> RawAuthor | None:
     handle = _get(record, opts, "author")
     author_id = _get(record, opts, "author_id") or handle
@@ -111,7 +120,7 @@ def _author(record: Mapping[str, Any], opts: ReplayOptions, platform: str) -> Ra
         platform=platform,
         external_id=str(author_id),
         handle=handle and str(handle),
-        display_name=_get(record, opts, "author_name"),
+        display_name=_text(record, opts, "author_name"),
         followers=None if followers is None else _int("followers", followers),
         verified=verified,
     )
@@ -137,9 +146,9 @@ def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
         text=html.unescape(text) if opts.unescape_html else text,
         created_at=parse_time(_get(record, opts, "created_at")) + opts.shift,
         author=_author(record, opts, platform),
-        brand=_get(record, opts, "brand") or opts.brand,
-        url=_get(record, opts, "url"),
-        language=_get(record, opts, "language"),
+        brand=_text(record, opts, "brand") or opts.brand,
+        url=_text(record, opts, "url"),
+        language=_text(record, opts, "language"),
         reply_to=None
         if _get(record, opts, "reply_to") is None
         else str(_get(record, opts, "reply_to")),
@@ -169,7 +178,10 @@ def _records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]
             yield number, record
     else:
         reader = csv.DictReader(handle)
-        yield from enumerate(reader, start=1)
+        for number, record in enumerate(reader, start=1):
+            if None in record:  # DictReader files surplus fields under the key None
+                raise ReplayError(f"{path}: row {number}: more fields than the header has")
+            yield number, record
 
 
 def _check_header(path: Path, handle: TextIO, opts: ReplayOptions) -> None:
@@ -201,7 +213,7 @@ def read_posts(path: str | Path, opts: ReplayOptions | None = None) -> list[RawP
             for number, record in _records(path, handle):
                 try:
                     posts.append(record_to_post(record, opts))
-                except ValueError as exc:
+                except (ValueError, OverflowError) as exc:
                     raise ReplayError(f"{path}: row {number}: {exc}") from None
     except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError) as exc:
         raise ReplayError(f"{path}: unreadable file ({exc})") from None

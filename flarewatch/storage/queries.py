@@ -96,12 +96,32 @@ def _executemany_positional(
     return True
 
 
+def _clean(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL and it never carries meaning in a post: drop it on every
+    # backend alike, so a post reads back the same wherever it is stored.
+    return value.replace("\x00", "") if value and "\x00" in value else value
+
+
+def _check_fits(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Raise ValueError for a value the column cannot hold (SQLite would silently accept it)."""
+    limits = [(c.name, c.type.length) for c in table.c if getattr(c.type, "length", None)]
+    for row in rows:
+        for name, limit in limits:
+            value = row.get(name)
+            if isinstance(value, str) and (len(value) > limit or "\x00" in value):
+                what = "contains NUL" if "\x00" in value else f"is {len(value)} characters"
+                raise ValueError(
+                    f"{table.name} {row.get('platform')}:{row.get('external_id')!r}: "
+                    f"{name} {what}, at most {limit} allowed"
+                )
+
+
 def _author_row(author: RawAuthor) -> dict[str, Any]:
     return {
         "platform": author.platform,
         "external_id": author.external_id,
-        "handle": author.handle,
-        "display_name": author.display_name,
+        "handle": _clean(author.handle),
+        "display_name": _clean(author.display_name),
         "followers": author.followers,
         "verified": author.verified,
         "updated_at": utcnow(),
@@ -113,13 +133,9 @@ def save_authors(session: Session, authors: Iterable[RawAuthor]) -> dict[tuple[s
     unique = {(a.platform, a.external_id): a for a in authors}
     if not unique:
         return {}
-    _upsert(
-        session,
-        Author.__table__,
-        [_author_row(a) for a in unique.values()],
-        ("platform", "external_id"),
-        AUTHOR_UPDATE_COLUMNS,
-    )
+    rows = [_author_row(a) for a in unique.values()]
+    _check_fits(Author.__table__, rows)
+    _upsert(session, Author.__table__, rows, ("platform", "external_id"), AUTHOR_UPDATE_COLUMNS)
     return author_ids(session, list(unique))
 
 
@@ -142,17 +158,17 @@ def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
         "platform": post.platform,
         "external_id": post.external_id,
         "author_id": author_id,
-        "brand": post.brand,
-        "text": post.text,
+        "brand": _clean(post.brand),
+        "text": _clean(post.text),
         "created_at": post.created_at,
         "collected_at": utcnow(),
-        "url": post.url,
-        "language": post.language,
+        "url": _clean(post.url),
+        "language": _clean(post.language),
         "like_count": post.like_count,
         "repost_count": post.repost_count,
         "reply_count": post.reply_count,
         "quote_count": post.quote_count,
-        "reply_to": post.reply_to,
+        "reply_to": _clean(post.reply_to),
         "raw": post.raw or None,
     }
 
@@ -186,12 +202,13 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     unique = {(p.platform, p.external_id): p for p in posts}
     if not unique:
         return SaveResult(0, 0)
+    rows = [_post_row(p, None) for p in unique.values()]
+    _check_fits(Post.__table__, rows)
     existing = _existing_post_keys(session, list(unique))
     ids = save_authors(session, [p.author for p in unique.values() if p.author])
-    rows = [
-        _post_row(p, ids.get((p.author.platform, p.author.external_id)) if p.author else None)
-        for p in unique.values()
-    ]
+    for row, post in zip(rows, unique.values(), strict=True):
+        if post.author:
+            row["author_id"] = ids.get((post.author.platform, post.author.external_id))
     _upsert(
         session,
         Post.__table__,

@@ -1,0 +1,194 @@
+"""Soak test: replay-speed collection, parallel scoring workers and dashboard reads at once.
+
+Runs for --minutes on one SQLite database (or --database-url), then lets the workers drain and
+prints one JSON object: posts sent, stored and scored, lock errors and lost posts (both must be 0).
+Scoring uses an instant keyword stand-in unless --model names a real model: what is under test
+is the storage under concurrency, not the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import multiprocessing as mp
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from flarewatch import api
+from flarewatch.collectors.base import RawPost
+from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
+from flarewatch.demo import DEMO_MAPPING, demo_path
+from flarewatch.models.base import SentimentPrediction
+from flarewatch.pipeline import WorkerOptions, score_pending
+from flarewatch.storage import queries
+from flarewatch.storage.engine import make_engine, session_scope, upgrade
+
+PAGE = 200
+
+
+class InstantScorer:
+    """Keyword stand-in for the model, so the soak stresses the database, not the CPU."""
+
+    version = "soak-keyword"
+
+    def predict(
+        self, texts: str | Sequence[str], batch_size: int = 32
+    ) -> list[SentimentPrediction]:
+        batch = [texts] if isinstance(texts, str) else texts
+        neg = (0.8, 0.1, 0.1)
+        return [
+            SentimentPrediction.from_probs(neg if "delay" in t else (0.1, 0.8, 0.1)) for t in batch
+        ]
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text
+
+
+def _loop(name: str, stop: Any, results: Any, step: Callable[[], int]) -> None:
+    done = errors = 0
+    results.put({"role": name, "ready": True})
+    while not stop.is_set():
+        try:
+            done += step()
+        except OperationalError as exc:
+            if not _is_lock_error(exc):
+                raise
+            errors += 1
+    results.put({"role": name, "done": done, "lock_errors": errors})
+
+
+def collector(url: str, stop: Any, results: Any) -> None:
+    """Save pages of real posts with fresh ids and a cursor per page, as fast as possible."""
+    engine = make_engine(url)
+    base = read_posts(demo_path(), ReplayOptions(mapping=parse_mapping(DEMO_MAPPING), platform="x"))
+    now = datetime.now(UTC)
+    sent = 0
+
+    def step() -> int:
+        nonlocal sent
+        page = [_fresh(base[(sent + i) % len(base)], sent + i, now) for i in range(PAGE)]
+        with session_scope(engine) as session:
+            queries.save_posts(session, page)
+            queries.set_cursor(session, "soak", "replay", page[-1].external_id)
+        sent += PAGE
+        return PAGE
+
+    _loop("collector", stop, results, step)
+
+
+def _fresh(post: RawPost, i: int, now: datetime) -> RawPost:
+    at = now - timedelta(hours=6) + timedelta(seconds=i * 0.5)
+    return dataclasses.replace(post, external_id=f"soak-{i}", created_at=at, brand="acme")
+
+
+def scorer(url: str, stop: Any, results: Any, name: str, model: str | None) -> None:
+    """Score as a `--worker`, polling for new posts until told to stop."""
+    engine = make_engine(url)
+    model_scorer = _load(model)
+    options = WorkerOptions(name, lease_seconds=60, poll_seconds=0.1)
+
+    def step() -> int:
+        done = score_pending(engine, model_scorer, chunk=256, worker=options)
+        if not done:
+            time.sleep(0.1)
+        return done
+
+    _loop(name, stop, results, step)
+
+
+def _load(model: str | None) -> Any:
+    if model is None:
+        return InstantScorer()
+    from flarewatch.models.transformer import load_scorer
+
+    return load_scorer(model)
+
+
+def dashboard(url: str, stop: Any, results: Any, version: str) -> None:
+    """Run the dashboard's live queries (timeline, negative posts, outreach) in a loop."""
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        incident_id = queries.open_incident(session, "Soak", brand="acme").id
+
+    def step() -> int:
+        api.timeline(engine, brand="acme", bucket_minutes=15, model_version=version)
+        api.negative_posts(engine, brand="acme", model_version=version)
+        api.outreach(engine, incident_id, model_version=version)
+        return 1
+
+    _loop("dashboard", stop, results, step)
+
+
+def run(url: str, seconds: float, workers: int, model: str | None) -> dict[str, Any]:
+    """Run every role for `seconds`, drain the scorers, and count what was lost."""
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()  # no connection may cross the fork below
+    version = _load(model).version
+    ctx = mp.get_context("fork")
+    stop, results = ctx.Event(), ctx.Queue()
+    roles: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
+        (collector, ()),
+        (dashboard, (version,)),
+        *[(scorer, (f"soak-{i}", model)) for i in range(workers)],
+    ]
+    procs = [ctx.Process(target=f, args=(url, stop, results, *a)) for f, a in roles]
+    for proc in procs:
+        proc.start()
+    for _ in procs:  # the clock starts once every role has loaded its data
+        results.get(timeout=600)
+    time.sleep(seconds)
+    stop.set()
+    reports = [results.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join()
+    drained = score_pending(engine, _load(model))
+    return _summary(engine, version, reports, seconds, drained)
+
+
+def _summary(
+    engine: Any, version: str, reports: list[dict[str, Any]], seconds: float, drained: int
+) -> dict[str, Any]:
+    by_role = {r["role"]: r for r in reports}
+    sent = by_role["collector"]["done"]
+    with session_scope(engine) as session:
+        stored = queries.count_posts(session)
+        scored = queries.count_scores(session, version)
+    return {
+        "seconds": seconds,
+        "posts_processed": scored,
+        "posts_sent": sent,
+        "posts_stored": stored,
+        "scored_by_workers": sum(r["done"] for n, r in by_role.items() if n.startswith("soak-")),
+        "scored_after_stop": drained,
+        "dashboard_refreshes": by_role["dashboard"]["done"],
+        "lock_errors": sum(r["lock_errors"] for r in reports),
+        "lost_posts": (sent - stored) + (stored - scored),
+    }
+
+
+def main() -> None:
+    """Parse arguments, soak, print one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=2, help="scoring worker processes")
+    parser.add_argument("--model", default=None, help="real model to score with (slow)")
+    parser.add_argument("--database-url", default=None, help="default: a fresh temporary SQLite")
+    parser.add_argument("--json", action="store_true", help="print JSON (the only output format)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'soak.db'}"
+        print(json.dumps(run(url, args.minutes * 60, args.workers, args.model)))
+
+
+if __name__ == "__main__":
+    main()
