@@ -87,7 +87,10 @@ def _executemany_positional(
     order = compiled.positiontup
     if order is None or set(order) != set(keys):
         return False
-    processors = [table.c[k].type.bind_processor(connection.dialect) for k in order]
+    # dialect_impl: a TypeDecorator's own bind_processor skips its impl's dialect processor, and
+    # SQLite would then store datetimes without microseconds, which compare wrong as text.
+    dialect = connection.dialect
+    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in order]
     params = [
         tuple(f(row[k]) if f else row[k] for k, f in zip(order, processors, strict=True))
         for row in rows
