@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch import api
+from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
 from flarewatch.storage import queries
@@ -19,6 +20,9 @@ from flarewatch.storage.schema import LABELS
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
 LIVE_TTL_S = 30
 SLOW_TTL_S = 60
+# Themes embed hundreds of posts with the model: seconds of CPU, so they refresh less often.
+THEMES_TTL_S = 300
+LIVE_THEME_POSTS = 500
 BREAKDOWN_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
 ACTIVITY_WINDOW = timedelta(hours=24)
 
@@ -169,3 +173,51 @@ def set_severity(incident_id: int, severity: str) -> None:
     with _session() as session:
         queries.set_incident_severity(session, incident_id, severity)
     _clear_incident_caches()
+
+
+@st.cache_resource
+def _embedder(model: str) -> api.Embedder | None:
+    try:
+        return api.default_embedder(model)
+    except OSError:  # the model's files are not there (yet)
+        return None
+
+
+def embedder() -> api.Embedder | None:
+    """The configured model as theme embedder, loaded once; None when it cannot be loaded."""
+    return _embedder(settings().model)
+
+
+@st.cache_data(ttl=THEMES_TTL_S, show_spinner="Finding complaint themes…")
+def themes(incident_id: int, limit: int = LIVE_THEME_POSTS) -> pd.DataFrame | None:
+    """Complaint themes of an incident's newest negative posts; None without a model."""
+    model = embedder()
+    if model is None:
+        return None
+    return api.themes(engine(), incident_id=incident_id, embedder=model, limit=limit)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def early_warnings() -> pd.DataFrame:
+    """Open "possible incident" warnings: spikes while no incident was open."""
+    return api.early_warnings(engine())
+
+
+def set_warning_status(event_id: int, status: str, incident_id: int | None = None) -> None:
+    """Dismiss an early warning or attach it to an incident."""
+    api.set_warning_status(engine(), event_id, status, incident_id)
+    early_warnings.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def marketing_posture(incident_id: int) -> Posture:
+    """Whether marketing should still hold for the incident's brand, and why."""
+    return api.marketing_posture(engine(), incident_id)
+
+
+def report(incident_id: int, fmt: str) -> str | None:
+    """The post-incident report as Markdown or HTML; None without a model for its themes."""
+    model = embedder()
+    if model is None:
+        return None
+    return api.report(engine(), incident_id, fmt=fmt, embedder=model)

@@ -12,6 +12,7 @@ from flarewatch.dashboard import data
 # Filter widgets use keys with this prefix, so their values survive page switches.
 STICKY_PREFIX = "keep_"
 REFRESH_S = 30
+RERUN_APP = "rerun_app"
 
 
 def keep_filters() -> None:
@@ -30,9 +31,20 @@ def refresh_every() -> int | None:
     return REFRESH_S if st.session_state.get("live_refresh", True) else None
 
 
+def request_app_rerun() -> None:
+    """From a widget callback inside a fragment: rerun the whole app, not just the fragment."""
+    st.session_state[RERUN_APP] = True
+
+
 def live(body: Callable[[], None]) -> None:
     """Run `body` as a fragment that reruns on its own; the rest of the page stays as it is."""
-    st.fragment(run_every=refresh_every())(body)()
+
+    def fragment() -> None:
+        if st.session_state.pop(RERUN_APP, False):
+            st.rerun(scope="app")
+        body()
+
+    st.fragment(run_every=refresh_every())(fragment)()
 
 
 def selected_incident() -> pd.Series | None:

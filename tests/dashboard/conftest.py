@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 import streamlit as st
 
+from flarewatch import api
 from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
@@ -69,6 +71,32 @@ def seed(url: str) -> int:
         return incident.id
 
 
+def add_early_warning(url: str, brand: str) -> None:
+    """Store a spike seen while no incident was open for `brand`: a "possible incident"."""
+    fields = {
+        "kind": "count",
+        "started_at": NOW - timedelta(hours=2),
+        "peak_at": NOW,
+        "detected_at": NOW,
+        "ended_at": NOW,
+        "observed": 40,
+        "baseline": 4.0,
+        "ratio": 10.0,
+        "severity": 80.0,
+    }
+    with session_scope(make_engine(url)) as s:
+        queries.save_spike_event(s, brand, fields, merge_gap=timedelta(hours=1))
+
+
+class KeywordEmbedder:
+    """Stands in for the sentiment model in theme clustering: one axis per complaint word."""
+
+    words = ("down", "login", "good")
+
+    def embed(self, texts, batch_size=32):
+        return np.array([[w in t for w in self.words] + [0.01] for t in texts], dtype=float)
+
+
 @pytest.fixture
 def seeded_url(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'dash.db'}"
@@ -76,6 +104,7 @@ def seeded_url(tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("FLAREWATCH_DATABASE_URL", url)
     monkeypatch.delenv("FLAREWATCH_DASHBOARD_PASSWORD", raising=False)
     monkeypatch.chdir(tmp_path.parent)  # no stray flarewatch.toml
+    monkeypatch.setattr(api, "default_embedder", lambda model=None: KeywordEmbedder())
     st.cache_data.clear()
     st.cache_resource.clear()
     return url

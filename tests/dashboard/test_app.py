@@ -9,8 +9,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import flarewatch.dashboard
+from flarewatch import api
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope
+from tests.dashboard.conftest import add_early_warning
 
 APP = str(Path(flarewatch.dashboard.__file__).parent / "app.py")
 
@@ -36,6 +38,41 @@ def test_live__shows_timeline_with_spike_and_negative_posts(seeded_url):
     assert int(metrics["Negative"].replace(",", "")) == 120
     newest = at.dataframe[0].value
     assert len(newest) == 50 and set(newest["label"]) == {"negative"}
+
+
+def test_live__groups_negative_posts_into_themes(seeded_url):
+    at = _run()
+    found = at.dataframe[1].value
+    assert len(found) >= 1 and found["size"].sum() == 120
+
+
+def test_live__says_themes_need_the_model_when_it_is_missing(seeded_url, monkeypatch):
+    def missing(model=None):
+        raise FileNotFoundError("flarewatch/models/default/flarewatch.json")
+
+    monkeypatch.setattr(api, "default_embedder", missing)
+    at = _run()
+    assert not at.exception
+    assert any("sentiment model" in i.value for i in at.info)
+
+
+def test_live__early_warning_opens_an_incident(seeded_url):
+    add_early_warning(seeded_url, "globex")
+    at = _run()
+    assert "Possible incident" in at.warning[0].value and "globex" in at.warning[0].value
+    at.button(key="promote_1").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Possible incident: negative spike about globex"
+    assert not at.warning
+    with _session(seeded_url) as s:
+        assert queries.spike_events(s)[0]["status"] == "promoted"
+
+
+def test_live__early_warning_can_be_dismissed(seeded_url):
+    add_early_warning(seeded_url, "globex")
+    at = _run()
+    at.button(key="dismiss_1").click().run()
+    assert not at.warning and at.title[0].value == "App login outage"
 
 
 def test_live__keeps_the_chosen_incident_across_pages(seeded_url):
@@ -98,12 +135,24 @@ def test_incidents__opens_changes_severity_and_closes(seeded_url):
     assert at.session_state["incident_id"] == 3
     assert at.subheader[0].value == "#3 Payments failing"
     at.selectbox(key="severity_3").set_value("SEV1").run()
+    assert "Hold marketing" in at.error[0].value
     close = next(b for b in at.button if b.label == "Close incident")
     close.click().run()
     assert not at.exception
     with _session(seeded_url) as s:
         incident = queries.get_incident(s, 3)
         assert (incident.severity, incident.status) == ("SEV1", "resolved")
+
+
+def test_incidents__prepares_the_post_incident_report(seeded_url):
+    at = _run("incidents.py")
+    at.button(key="prepare_2").click().run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == [
+        "Download report (Markdown)",
+        "Download report (HTML)",
+    ]
 
 
 def test_sources__shows_collector_health_and_activity(seeded_url):

@@ -17,7 +17,7 @@ import flarewatch.dashboard
 from flarewatch.models import minilm
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope
-from tests.dashboard.conftest import seed
+from tests.dashboard.conftest import add_early_warning, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 APP = Path(flarewatch.dashboard.__file__).parent / "app.py"
@@ -51,6 +51,7 @@ def dashboard_db(request, tmp_path_factory) -> str:
         return request.getfixturevalue("demo_db_url")
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dash.db'}"
     seed(url)
+    add_early_warning(url, "globex")
     return url
 
 
@@ -185,4 +186,15 @@ def test_dashboard__pages_render_and_outreach_edit_is_saved(page, server, dashbo
     _open_page(page, "Incidents", '[data-testid="stDataFrame"]')
     _open_page(page, "Sources", '[data-testid="stDataFrame"]')
     _open_page(page, "Live", '[data-testid="stVegaLiteChart"]', '[data-testid="stDataFrame"]')
+    if page.get_by_text("Possible incident").count():
+        _open_incident_from_warning(page)
     assert "Traceback" not in log.read_text()
+
+
+def _open_incident_from_warning(page) -> None:
+    """The button sits in a refreshing fragment, yet must switch the whole app's incident."""
+    page.get_by_role("button", name="Open incident").first.click()
+    # The title is drawn outside the fragment: it changes only if the whole app reran.
+    page.locator("h1", has_text="Possible incident").first.wait_for()
+    _settled(page, '[data-testid="stVegaLiteChart"]')
+    page.screenshot(path=str(ARTIFACTS / "live_from_warning.png"), full_page=True)

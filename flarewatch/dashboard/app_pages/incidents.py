@@ -36,7 +36,7 @@ def manage(incident: pd.Series) -> None:
     """Severity and closing for the incident chosen in the sidebar."""
     incident_id = int(incident.name)
     st.subheader(f"#{incident_id} {incident['title']}")
-    cols = st.columns([2, 1, 3])
+    cols = st.columns([2, 1, 3], vertical_alignment="bottom")
     severity = cols[0].selectbox(
         "Severity",
         SEVERITIES,
@@ -52,6 +52,37 @@ def manage(incident: pd.Series) -> None:
             st.rerun()
     else:
         cols[1].metric("Resolved", f"{incident['resolved_at']:%Y-%m-%d %H:%M} UTC")
+
+
+def posture(incident_id: int) -> None:
+    """Marketing's call: hold campaigns while negativity is above normal, with the reason."""
+    found = data.marketing_posture(incident_id)
+    say = st.error if found.hold else st.success
+    verdict = "Hold marketing" if found.hold else "Marketing may resume"
+    say(f"**{verdict}.** {found.reason}", icon=":material/campaign:")
+
+
+def report(incident: pd.Series) -> None:
+    """Build the post-incident report on request, then offer it as Markdown and HTML."""
+    incident_id = int(incident.name)
+    key = f"report_{incident_id}"
+    if st.button("Prepare post-incident report", key=f"prepare_{incident_id}"):
+        with st.spinner("Writing the report…"):
+            st.session_state[key] = {fmt: data.report(incident_id, fmt) for fmt in ("md", "html")}
+    built = st.session_state.get(key)
+    if built is None:
+        return
+    if built["md"] is None:
+        st.info("The report groups complaints with the sentiment model, which is not installed.")
+        return
+    cols = st.columns(2)
+    name = f"incident_{incident_id}_report"
+    cols[0].download_button(
+        "Download report (Markdown)", built["md"], f"{name}.md", "text/markdown", on_click="ignore"
+    )
+    cols[1].download_button(
+        "Download report (HTML)", built["html"], f"{name}.html", "text/html", on_click="ignore"
+    )
 
 
 def render() -> None:
@@ -70,6 +101,8 @@ def render() -> None:
     incident = state.selected_incident()
     if incident is not None:
         manage(incident)
+        posture(int(incident.name))
+        report(incident)
 
 
 render()

@@ -62,6 +62,66 @@ def newest_negative(posts: pd.DataFrame) -> None:
             st.link_button("Open the post", post["url"])
 
 
+def themes(incident_id: int) -> None:
+    """What the newest negative posts are about, as clusters with their telling words."""
+    st.subheader("Themes")
+    found = data.themes(incident_id)
+    if found is None:
+        st.info("Themes need the sentiment model, which is not installed here.")
+        return
+    if found.empty:
+        st.info("Too few negative posts to group yet.")
+        return
+    found = found.assign(example=[e[0] if len(e) else "" for e in found["examples"]])
+    st.dataframe(
+        found,
+        hide_index=True,
+        key="live_themes",
+        column_order=["label", "share", "size", "terms", "example"],
+        column_config={
+            "share": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
+            "terms": st.column_config.ListColumn(),
+            "example": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def _open_from_warning(event: dict[str, object]) -> None:
+    brand = str(event["brand"]) if event["brand"] else None
+    title = f"Possible incident: negative spike about {brand or 'all brands'}"
+    incident_id = data.open_incident(title, brand, "SEV3")
+    data.set_warning_status(int(str(event["id"])), "promoted", incident_id)
+    st.session_state["incident_id"] = incident_id
+    state.request_app_rerun()
+
+
+def early_warnings() -> None:
+    """Spikes seen while no incident was open: open an incident from one, or dismiss it."""
+    for event in data.early_warnings().head(3).to_dict("records"):
+        with st.container(border=True):
+            st.warning(
+                f"**Possible incident** for {event['brand'] or 'all brands'}: "
+                f"{event['observed']} negative posts against a baseline of "
+                f"{event['baseline']:.0f} ({event['ratio']:.1f}×) since "
+                f"{event['started_at']:%Y-%m-%d %H:%M} UTC.",
+                icon=":material/warning:",
+            )
+            cols = st.columns([1, 1, 4])
+            cols[0].button(
+                "Open incident",
+                key=f"promote_{event['id']}",
+                on_click=_open_from_warning,
+                args=(event,),
+                type="primary",
+            )
+            cols[1].button(
+                "Dismiss",
+                key=f"dismiss_{event['id']}",
+                on_click=data.set_warning_status,
+                args=(int(event["id"]), "dismissed"),
+            )
+
+
 def body() -> None:
     """The refreshing part of the page: numbers, chart and posts."""
     incident = state.selected_incident()
@@ -70,19 +130,24 @@ def body() -> None:
     bucket = int(st.session_state.get("bucket_minutes", 60))
     start, end = data.incident_window(int(incident.name))
     frame = data.timeline(incident["brand"], start, end, bucket)
-    if frame.empty:
+    if frame.empty or not frame["total"].any():
         st.info("No posts in this incident's window yet.")
         return
     spikes = data.spikes(frame)
     kpis(frame, spikes, bucket)
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
     st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
-    newest_negative(data.negative_posts(incident["brand"], start, end))
+    left, right = st.columns([3, 2])
+    with left:
+        newest_negative(data.negative_posts(incident["brand"], start, end))
+    with right:
+        themes(int(incident.name))
     st.caption(f"Updated {datetime.now(UTC):%H:%M:%S} UTC")
 
 
 def render() -> None:
     """Render the Live page for the selected incident."""
+    state.live(early_warnings)
     incident = state.selected_incident()
     if incident is None:
         st.title("Flarewatch")
