@@ -128,3 +128,18 @@ def activity_chart(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=alt.Step(28))
     )
+
+
+def themes_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Negative posts per complaint theme as bars, largest first, telling words in the tooltip."""
+    shown = frame.assign(words=frame["terms"].map(", ".join))
+    return (
+        alt.Chart(shown)
+        .mark_bar(color=LABEL_COLORS["negative"])
+        .encode(
+            y=alt.Y("label:N", sort="-x", title=None),
+            x=alt.X("size:Q", title="negative posts"),
+            tooltip=["label:N", "size:Q", alt.Tooltip("share:Q", format=".0%"), "words:N"],
+        )
+        .properties(height=alt.Step(28))
+    )

@@ -118,7 +118,7 @@ def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seede
 def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(seeded_url):
     at = _run("trends.py")
     assert not at.exception
-    assert len(at.get("vega_lite_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 4  # platform, language, theme, comparison
     by_platform, by_language, compared = (d.value for d in at.dataframe)
     assert set(by_platform["platform"]) == {"x", "mastodon"}
     assert by_platform.set_index("platform").loc["x", "negative"] == 120

@@ -1,4 +1,4 @@
-"""Trends page: sentiment by platform and language, and incidents compared side by side."""
+"""Trends page: sentiment by platform, language and theme, and incidents compared side by side."""
 
 from __future__ import annotations
 
@@ -58,6 +58,18 @@ def _aligned(incident: pd.Series, bucket: int) -> pd.DataFrame:
     )
 
 
+def by_theme(incident_id: int) -> None:
+    """The incident's complaint themes as bars."""
+    st.subheader("By theme")
+    found = data.themes(incident_id)
+    if found is None:
+        st.info("Themes need the sentiment model, which is not installed here.")
+    elif found.empty:
+        st.info("Too few negative posts to group yet.")
+    else:
+        st.altair_chart(charts.themes_chart(found), width="stretch")
+
+
 def _hours(span: object) -> str:
     if not isinstance(span, pd.Timedelta) or pd.isna(span):
         return ""
@@ -108,6 +120,7 @@ def body() -> None:
         for col, column in zip(cols, BREAKDOWNS, strict=True):
             with col:
                 breakdown(column, incident["brand"], window)
+        by_theme(int(incident.name))
     compare(bucket)
 
 
