@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -24,6 +25,12 @@ def keep_filters() -> None:
 def default(key: str, value: object) -> None:
     """Give a sticky widget its first value (widgets then take no default argument)."""
     st.session_state.setdefault(key, value)
+
+
+def only_options(key: str, options: list[Any]) -> list[Any]:
+    """Drop remembered multiselect choices that are no longer offered (another incident's)."""
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
+    return options
 
 
 def refresh_every() -> int | None:

@@ -115,6 +115,14 @@ def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seede
     assert len(at.dataframe[0].value) == 1
 
 
+def test_outreach__forgets_a_platform_choice_the_next_incident_does_not_offer(seeded_url):
+    at = _run("outreach.py")
+    at.multiselect(key="keep_outreach_platform").set_value(["x"]).run()
+    at.selectbox(key="incident_id").set_value(1).run()
+    assert not at.exception
+    assert at.multiselect(key="keep_outreach_platform").value == []
+
+
 def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(seeded_url):
     at = _run("trends.py")
     assert not at.exception

@@ -93,10 +93,10 @@ def compare(bucket: int) -> None:
         return
     titles = {int(i): f"#{i} {r['title']}" for i, r in incidents.iterrows()}
     state.default("keep_trends_compare", list(titles)[:3])
+    offered = state.only_options("keep_trends_compare", list(titles))
     chosen = st.multiselect(
-        "Incidents", list(titles), format_func=titles.__getitem__, key="keep_trends_compare"
+        "Incidents", offered, format_func=titles.__getitem__, key="keep_trends_compare"
     )
-    chosen = [i for i in chosen if i in titles]
     if not chosen:
         return
     lines = pd.concat([_aligned(incidents.loc[i], bucket) for i in chosen])
