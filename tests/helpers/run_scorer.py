@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from pathlib import Path
 
 from flarewatch.pipeline import WorkerOptions, score_pending
 from flarewatch.storage.engine import make_engine
 
 from .keyword_scorer import KeywordScorer
+
+
+def _wait_at_barrier(directory: Path, name: str) -> None:
+    """Start together: interpreter start-up times differ by seconds on a busy machine."""
+    (directory / f"ready-{name}").touch()
+    while not (directory / "go").exists():
+        time.sleep(0.01)
 
 
 def main() -> None:
@@ -23,7 +32,10 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds per model batch")
     parser.add_argument("--chunk", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=25)
+    parser.add_argument("--barrier", default=None, help="directory: say ready, wait for 'go'")
     args = parser.parse_args()
+    if args.barrier:
+        _wait_at_barrier(Path(args.barrier), args.worker or "plain")
     engine = make_engine(args.url)
     worker = (
         WorkerOptions(args.worker, lease_seconds=args.lease, poll_seconds=0.2)

@@ -11,7 +11,7 @@ from flarewatch.storage.schema import utcnow
 
 from ..conftest import make_post
 from ..helpers.keyword_scorer import KeywordScorer
-from .conftest import finish, start
+from .conftest import finish, start, wait_until
 
 TEXTS = ("flight delayed again", "thanks, great crew", "where is my bag", "worst app ever")
 
@@ -32,13 +32,13 @@ def _counts(engine) -> tuple[int, int, int]:
         )
 
 
-def test_workers__four_processes_score_every_post_exactly_once(database):
+def test_workers__four_processes_score_every_post_exactly_once(database, tmp_path):
     n = 400
     _seed(database.engine, n)
-    procs = [
-        start("run_scorer", database.url, "--worker", f"w{i}", "--chunk", "20", "--delay", "0.02")
-        for i in range(4)
-    ]
+    args = ["--chunk", "20", "--delay", "0.02", "--barrier", str(tmp_path)]
+    procs = [start("run_scorer", database.url, "--worker", f"w{i}", *args) for i in range(4)]
+    wait_until(lambda: len(list(tmp_path.glob("ready-*"))) == 4)
+    (tmp_path / "go").touch()
     results = [finish(p) for p in procs]
     per_worker = [r["scored"] for r in results]
     assert sum(per_worker) == n  # no post was handed to two workers
