@@ -327,16 +327,21 @@ def model() -> None:
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--threads", type=int, default=2, show_default=True, help="torch CPU threads.")
+@click.option("--init", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Start from this artifact's adapter and head (same --rank/--targets).")
+@click.option("--skip", type=int, default=0, show_default=True,
+              help="Skip the first N examples of the seeded shuffle (those --init saw).")
 @friendly_errors
 def model_train(data: str, out: str, seed: int, epochs: float, max_examples: int, rank: int,
-                targets: str, lr: float, batch_size: int, threads: int) -> None:
+                targets: str, lr: float, batch_size: int, threads: int, init: str | None,
+                skip: int) -> None:
     """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
     from flarewatch.models.train import TrainingArguments, train
 
     args = TrainingArguments(data=data, out=out, seed=seed, epochs=epochs,
                              max_examples=max_examples, rank=rank, alpha=2 * rank,
                              targets=tuple(targets.split(",")), lr=lr, batch_size=batch_size,
-                             threads=threads)
+                             threads=threads, init=init, skip=skip)
     train(args, log=lambda line: click.echo(line, nl=True))
 
 

@@ -48,6 +48,8 @@ class TrainingArguments:
         threads: torch CPU threads.
         checkpoint_every: Steps between resumable checkpoints.
         max_length: Token truncation length.
+        init: Artifact directory whose adapter and head start the run (continued training).
+        skip: Skip this many examples of the seeded shuffle first, e.g. those `init` saw.
     """
 
     data: str
@@ -67,6 +69,8 @@ class TrainingArguments:
     threads: int = 2
     checkpoint_every: int = 100
     max_length: int = minilm.MAX_LENGTH
+    init: str | None = None
+    skip: int = 0
     command: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -78,8 +82,20 @@ def build_model(args: TrainingArguments) -> minilm.MeanPoolClassifier:
     lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
                       target_modules=list(args.targets), bias="none")
     peft_encoder = get_peft_model(encoder, lora)
-    return minilm.MeanPoolClassifier(peft_encoder, encoder.config.hidden_size, len(LABELS),
-                                     args.dropout)
+    model = minilm.MeanPoolClassifier(peft_encoder, encoder.config.hidden_size, len(LABELS),
+                                      args.dropout)
+    if args.init:
+        warm_start(model, Path(args.init))
+    return model
+
+
+def warm_start(model: minilm.MeanPoolClassifier, artifact: Path) -> None:
+    """Copy an artifact's LoRA and head weights into a freshly built model of the same shape."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    set_peft_model_state_dict(model.encoder, load_file(str(artifact / minilm.ADAPTER_FILE)))
+    model.head.load_state_dict(load_file(str(artifact / minilm.HEAD_FILE)))
 
 
 def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, LabelledTexts]:
@@ -87,6 +103,7 @@ def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, Labelled
     train, val = read_tweeteval(args.data, "train"), read_tweeteval(args.data, "val")
     order = list(range(len(train)))
     random.Random(args.seed).shuffle(order)
+    order = order[args.skip:]
     if args.max_examples:
         order = order[: args.max_examples]
     train = LabelledTexts(preprocess_all(train.texts[i] for i in order),
