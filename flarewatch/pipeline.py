@@ -96,12 +96,13 @@ def _claim(engine: Engine, version: str, worker: WorkerOptions, chunk: int) -> A
 
 
 def _wait_for_others(engine: Engine, version: str, worker: WorkerOptions) -> bool:
-    """Sleep while other workers hold live claims; False once nothing is left to wait for."""
+    """Sleep while other workers hold live claims; False once every post is scored."""
     with session_scope(engine) as session:
         expiry = queries.next_claim_expiry(session, version)
-    if expiry is None:
-        return False
-    until_expiry = (expiry - utcnow()).total_seconds()
+        # A lease can run out between the claim and this check: then its posts are claimable.
+        if expiry is None and not queries.count_unscored(session, version):
+            return False
+    until_expiry = 0.0 if expiry is None else (expiry - utcnow()).total_seconds()
     time.sleep(min(max(until_expiry, 0.0), worker.poll_seconds) + 0.01)
     return True
 
