@@ -34,7 +34,10 @@ def settings() -> Settings:
 
 @st.cache_resource
 def _engine(database_url: str) -> api.Engine:
-    return api.connect(database_url)
+    engine = api.connect(database_url)
+    with session_scope(engine) as session:
+        queries.refresh_planner_statistics(session)
+    return engine
 
 
 def engine() -> api.Engine:
@@ -171,7 +174,7 @@ def close_incident(incident_id: int) -> None:
 def set_severity(incident_id: int, severity: str) -> None:
     """Change an incident's severity."""
     with _session() as session:
-        queries.set_incident_severity(session, incident_id, severity)
+        queries.update_incident(session, incident_id, severity=severity)
     _clear_incident_caches()
 
 

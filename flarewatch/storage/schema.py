@@ -80,8 +80,8 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_posts_platform_ext"),
-        Index("ix_posts_brand_created", "brand", "created_at"),
-        Index("ix_posts_created", "created_at"),
+        Index("ix_posts_brand_window", "brand", "created_at", "platform", "language"),
+        Index("ix_posts_created_platform", "created_at", "platform", "collected_at"),
         Index("ix_posts_author", "author_id"),
     )
 
@@ -111,6 +111,8 @@ class SentimentScore(Base):
     __table_args__ = (
         UniqueConstraint("post_id", "model_version", name="uq_scores_post_model"),
         Index("ix_scores_model_label", "model_version", "label"),
+        Index("ix_scores_scored_at", "scored_at"),
+        Index("ix_scores_post_model_label", "post_id", "model_version", "label", "p_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
