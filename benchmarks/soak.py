@@ -160,6 +160,7 @@ def _summary(
 ) -> dict[str, Any]:
     by_role = {r["role"]: r for r in reports}
     sent = by_role["collector"]["done"]
+    scorer_done = sum(r["done"] for n, r in by_role.items() if n.startswith("soak-"))
     with session_scope(engine) as session:
         stored = queries.count_posts(session)
         scored = queries.count_scores(session, version)
@@ -168,9 +169,11 @@ def _summary(
         "posts_processed": scored,
         "posts_sent": sent,
         "posts_stored": stored,
-        "scored_by_workers": sum(r["done"] for n, r in by_role.items() if n.startswith("soak-")),
+        "scored_by_workers": scorer_done,
         "scored_after_stop": drained,
         "dashboard_refreshes": by_role["dashboard"]["done"],
+        # Work done twice (a post handed to two workers); scores are stored once either way.
+        "rescored_posts": scorer_done + drained - scored,
         "lock_errors": sum(r["lock_errors"] for r in reports),
         "lost_posts": (sent - stored) + (stored - scored),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -491,11 +491,8 @@ def time_range(
     session: Session, brand: str | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """Return the first and last post time (for one brand, or all posts)."""
-    # Two scalar subqueries: SQLite answers a lone min() or max() from the index in one step,
-    # but both in one select scan every post of the brand.
-    first_q = _window(select(func.min(Post.created_at)), brand, None, None).scalar_subquery()
-    last_q = _window(select(func.max(Post.created_at)), brand, None, None).scalar_subquery()
-    first, last = session.execute(select(first_q, last_q)).one()
+    stmt = _window(select(func.min(Post.created_at), func.max(Post.created_at)), brand, None, None)
+    first, last = session.execute(stmt).one()
     return _as_utc(first), _as_utc(last)
 
 
@@ -667,21 +664,27 @@ def sentiment_by(
     return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
 
 
+def set_incident_severity(session: Session, incident_id: int, severity: str) -> Incident:
+    """Change an incident's severity."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+    incident = get_incident(session, incident_id)
+    incident.severity = severity
+    return incident
+
+
 def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
     """Per platform: posts created since `since`, and the newest collected and created times."""
-    # `platform || ''` stops SQLite from walking the whole (platform, external_id) index to
-    # group in order; the day's posts come from the created_at index instead.
-    platform = (Post.platform + "").label("platform")
     stmt = (
         select(
-            platform,
+            Post.platform,
             func.count(Post.id).label("posts"),
             func.max(Post.collected_at).label("last_collected_at"),
             func.max(Post.created_at).label("last_post_at"),
         )
         .where(Post.created_at >= since)
-        .group_by(platform)
-        .order_by(platform)
+        .group_by(Post.platform)
+        .order_by(Post.platform)
     )
     rows = [dict(r._mapping) for r in session.execute(stmt)]
     for row in rows:
@@ -1061,11 +1064,3 @@ def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
     event.themes, event.updated_at = themes, utcnow()
-
-
-def refresh_planner_statistics(session: Session) -> None:
-    """Let SQLite's planner see index selectivity (sampled, milliseconds); PostgreSQL does it alone."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    session.execute(text("PRAGMA analysis_limit=1000"))
-    session.execute(text("ANALYZE"))

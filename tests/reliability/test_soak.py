@@ -30,4 +30,4 @@ def test_soak__short_run_has_no_lock_errors_and_loses_nothing(tmp_path):
     result = json.loads(out.stdout)
     assert result["posts_sent"] > 0 and result["dashboard_refreshes"] > 0
     assert result["posts_processed"] == result["posts_stored"] == result["posts_sent"]
-    assert (result["lock_errors"], result["lost_posts"]) == (0, 0)
+    assert (result["lock_errors"], result["lost_posts"], result["rescored_posts"]) == (0, 0, 0)
