@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -189,7 +189,8 @@ def _existing_post_keys(session: Session, keys: list[tuple[str, str]]) -> set[tu
         ext_ids = [e for p, e in keys if p == platform]
         for start in range(0, len(ext_ids), LOOKUP_CHUNK):
             stmt = select(Post.external_id).where(
-                Post.platform == platform, Post.external_id.in_(ext_ids[start : start + LOOKUP_CHUNK])
+                Post.platform == platform,
+                Post.external_id.in_(ext_ids[start : start + LOOKUP_CHUNK]),
             )
             found.update((platform, ext) for ext in session.scalars(stmt))
     return found
@@ -491,8 +492,11 @@ def time_range(
     session: Session, brand: str | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """Return the first and last post time (for one brand, or all posts)."""
-    stmt = _window(select(func.min(Post.created_at), func.max(Post.created_at)), brand, None, None)
-    first, last = session.execute(stmt).one()
+    # Two scalar subqueries: SQLite answers a lone min() or max() from the index in one step,
+    # but both in one select scan every post of the brand.
+    first_q = _window(select(func.min(Post.created_at)), brand, None, None).scalar_subquery()
+    last_q = _window(select(func.max(Post.created_at)), brand, None, None).scalar_subquery()
+    first, last = session.execute(select(first_q, last_q)).one()
     return _as_utc(first), _as_utc(last)
 
 
@@ -664,27 +668,21 @@ def sentiment_by(
     return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
 
 
-def set_incident_severity(session: Session, incident_id: int, severity: str) -> Incident:
-    """Change an incident's severity."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
-    incident = get_incident(session, incident_id)
-    incident.severity = severity
-    return incident
-
-
 def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
     """Per platform: posts created since `since`, and the newest collected and created times."""
+    # `platform || ''` stops SQLite from walking the whole (platform, external_id) index to
+    # group in order; the day's posts come from the created_at index instead.
+    platform = (Post.platform + "").label("platform")
     stmt = (
         select(
-            Post.platform,
+            platform,
             func.count(Post.id).label("posts"),
             func.max(Post.collected_at).label("last_collected_at"),
             func.max(Post.created_at).label("last_post_at"),
         )
         .where(Post.created_at >= since)
-        .group_by(Post.platform)
-        .order_by(Post.platform)
+        .group_by(platform)
+        .order_by(platform)
     )
     rows = [dict(r._mapping) for r in session.execute(stmt)]
     for row in rows:
@@ -750,8 +748,28 @@ def claim_unscored(
     ids = [int(i) for i in session.scalars(stmt)]
     if not ids:
         return []
-    texts = session.execute(select(Post.id, Post.text).where(Post.id.in_(ids)).order_by(Post.id))
-    return [(int(i), str(t)) for i, t in texts]
+    return _claimed_texts(session, model_version, ids)
+
+
+def _claimed_texts(session: Session, model_version: str, ids: list[int]) -> list[tuple[int, str]]:
+    # On PostgreSQL the claim's snapshot can predate another worker's save of the same post; its
+    # claim row was deleted with that save, so no conflict stopped us. This statement sees the save.
+    from flarewatch.storage.schema import ScoreClaim
+
+    stmt = select(Post.id, Post.text).where(Post.id.in_(ids), ~_scored_exists(model_version))
+    texts = [(int(i), str(t)) for i, t in session.execute(stmt.order_by(Post.id))]
+    done = set(ids) - {i for i, _ in texts}
+    if done:
+        session.execute(
+            delete(ScoreClaim).where(
+                ScoreClaim.model_version == model_version, ScoreClaim.post_id.in_(done)
+            )
+        )
+    return texts
+
+
+def _scored_exists(model_version: str) -> ColumnElement[bool]:
+    return select(SentimentScore.id).where(_scored(model_version)).exists()
 
 
 def save_claimed_scores(
@@ -1064,3 +1082,11 @@ def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
     event.themes, event.updated_at = themes, utcnow()
+
+
+def refresh_planner_statistics(session: Session) -> None:
+    """Let SQLite's planner see index selectivity (sampled, milliseconds); PostgreSQL does it alone."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.execute(text("PRAGMA analysis_limit=1000"))
+    session.execute(text("ANALYZE"))
