@@ -32,16 +32,18 @@ class VaderScorer:
 
         self.analyzer = SentimentIntensityAnalyzer()
 
-    def predict(self, texts: str | Sequence[str], batch_size: int = 32
-                ) -> list[SentimentPrediction]:
+    def predict(
+        self, texts: str | Sequence[str], batch_size: int = 32
+    ) -> list[SentimentPrediction]:
         items = [texts] if isinstance(texts, str) else texts
         return [self._one(text) for text in items]
 
     def _one(self, text: str) -> SentimentPrediction:
         scores = self.analyzer.polarity_scores(text)
         compound = scores["compound"]
-        winner = (0 if compound <= -VADER_NEUTRAL_BAND
-                  else 2 if compound >= VADER_NEUTRAL_BAND else 1)
+        winner = (
+            0 if compound <= -VADER_NEUTRAL_BAND else 2 if compound >= VADER_NEUTRAL_BAND else 1
+        )
         # one-hot on VADER's own decision rule so that argmax-based metrics follow it
         probs = [0.0, 0.0, 0.0]
         probs[winner] = 1.0

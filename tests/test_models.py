@@ -17,16 +17,19 @@ from flarewatch.models.text import decode_escapes, preprocess
 from flarewatch.models.transformer import LabelMappingError, SentimentModel, label_order
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("@Delta_Air you lost my bag", "@user you lost my bag"),
-    ("see https://t.co/abc123 and www.example.com/x", "see http and http"),
-    (r"I\u2019m fine", "I’m fine"),
-    (r"so mad \ud83d\ude21", "so mad enraged face"),
-    ("fish &amp; chips &lt;3", "fish & chips <3"),
-    ("worst 😡😡 day", "worst enraged face enraged face day"),
-    ("  spaced\n\tout  ", "spaced out"),
-    ("mail me at a@b.com", "mail me at a@b.com"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("@Delta_Air you lost my bag", "@user you lost my bag"),
+        ("see https://t.co/abc123 and www.example.com/x", "see http and http"),
+        (r"I\u2019m fine", "I’m fine"),
+        (r"so mad \ud83d\ude21", "so mad enraged face"),
+        ("fish &amp; chips &lt;3", "fish & chips <3"),
+        ("worst 😡😡 day", "worst enraged face enraged face day"),
+        ("  spaced\n\tout  ", "spaced out"),
+        ("mail me at a@b.com", "mail me at a@b.com"),
+    ],
+)
 def test_preprocess__tweeteval_style(raw, clean):
     assert preprocess(raw) == clean
 
@@ -59,8 +62,10 @@ def test_metrics__perfect_and_calibration():
     logits = 4 * (np.eye(3)[labels] * 2 + rng.normal(0, 1, (500, 3)))  # overconfident by ~4x
     temperature = fit_temperature(logits, labels)
     assert temperature > 1.2
-    assert classification_report(labels, softmax(logits, temperature))["ece"] < \
-        classification_report(labels, softmax(logits))["ece"]
+    assert (
+        classification_report(labels, softmax(logits, temperature))["ece"]
+        < classification_report(labels, softmax(logits))["ece"]
+    )
 
 
 # --- the shipped default model ----------------------------------------------------------------
@@ -72,10 +77,12 @@ def default_model() -> SentimentModel:
 
 
 def test_default_model__obvious_texts(default_model):
-    preds = default_model.predict([
-        "my flight was cancelled again, worst airline ever",
-        "thank you so much, great service!",
-    ])
+    preds = default_model.predict(
+        [
+            "my flight was cancelled again, worst airline ever",
+            "thank you so much, great service!",
+        ]
+    )
     assert [p.label for p in preds] == ["negative", "positive"]
     for p in preds:
         assert p.p_negative + p.p_neutral + p.p_positive == pytest.approx(1.0, abs=1e-5)
@@ -123,20 +130,29 @@ def _tiny_classifier(path: Path, tokenizer_dir: Path, id2label: dict[int, str]) 
 
     from transformers import BertConfig, BertForSequenceClassification
 
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, id2label=id2label,
-                        label2id={v: k for k, v in id2label.items()})
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
     BertForSequenceClassification(config).save_pretrained(path)
     for item in tokenizer_dir.iterdir():
         shutil.copy(item, path / item.name)
     return path
 
 
-@pytest.mark.parametrize("id2label", [
-    {0: "NEG", 1: "NEU", 2: "POS"},
-    {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
-    {0: "positive", 1: "negative"},
-])
+@pytest.mark.parametrize(
+    "id2label",
+    [
+        {0: "NEG", 1: "NEU", 2: "POS"},
+        {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
+        {0: "positive", 1: "negative"},
+    ],
+)
 def test_from_pretrained__hf_label_variants(tmp_path, tiny_tokenizer, id2label):
     path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, id2label)
     model = SentimentModel.from_pretrained(str(path))
@@ -166,7 +182,9 @@ def _tweeteval_dir(tmp_path: Path) -> Path:
     (tmp_path / "val_text.txt").write_text(
         "my flight was cancelled again, worst airline ever\n"
         "thank you so much, great service!\n"
-        "the meeting is at 3pm\n", encoding="utf-8")
+        "the meeting is at 3pm\n",
+        encoding="utf-8",
+    )
     (tmp_path / "val_labels.txt").write_text("0\n2\n1\n")
     return tmp_path
 
@@ -192,8 +210,10 @@ def test_read_labelled_csv__bad_label_names_the_row(tmp_path):
 
 
 def test_evaluate_cli__tweeteval_json(tmp_path, default_model):
-    result = CliRunner().invoke(cli, ["model", "evaluate", "--data", str(_tweeteval_dir(tmp_path)),
-                                      "--split", "val", "--json"])
+    result = CliRunner().invoke(
+        cli,
+        ["model", "evaluate", "--data", str(_tweeteval_dir(tmp_path)), "--split", "val", "--json"],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["n"] == 3
@@ -222,8 +242,10 @@ class _FakeScorer:
     version = "fake@1"
 
     def predict(self, texts, batch_size=32):
-        return [SentimentPrediction.from_probs([0.8, 0.1, 0.1] if "down" in t else [0.1, 0.2, 0.7])
-                for t in ([texts] if isinstance(texts, str) else texts)]
+        return [
+            SentimentPrediction.from_probs([0.8, 0.1, 0.1] if "down" in t else [0.1, 0.2, 0.7])
+            for t in ([texts] if isinstance(texts, str) else texts)
+        ]
 
 
 def test_score_cli__scores_pending_once(sqlite_engine, monkeypatch):

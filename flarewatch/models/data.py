@@ -51,8 +51,9 @@ def read_tweeteval(directory: str | Path, split: str) -> LabelledTexts:
     return LabelledTexts(texts, [int(v) for v in raw], f"{base}:{split}")
 
 
-def read_labelled_csv(path: str | Path, text_col: str = "text",
-                      label_col: str = "label") -> LabelledTexts:
+def read_labelled_csv(
+    path: str | Path, text_col: str = "text", label_col: str = "label"
+) -> LabelledTexts:
     """Read a CSV whose label column holds the words negative, neutral or positive.
 
     Args:
@@ -76,8 +77,10 @@ def read_labelled_csv(path: str | Path, text_col: str = "text",
         for row_number, row in enumerate(reader, start=2):
             word = (row[label_col] or "").strip().lower()
             if word not in LABELS:
-                raise ValueError(f"{path} row {row_number}: label {row[label_col]!r} is not "
-                                 "negative, neutral or positive")
+                raise ValueError(
+                    f"{path} row {row_number}: label {row[label_col]!r} is not "
+                    "negative, neutral or positive"
+                )
             texts.append(row[text_col] or "")
             labels.append(LABELS.index(word))
     return LabelledTexts(texts, labels, str(path))

@@ -13,8 +13,7 @@ from flarewatch.models.data import LabelledTexts
 from flarewatch.models.metrics import classification_report
 
 
-def scorer_probs(scorer: SentimentScorer, texts: Sequence[str], batch_size: int = 32
-                 ) -> np.ndarray:
+def scorer_probs(scorer: SentimentScorer, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     """Return an (n, 3) probability array from any scorer, in input order."""
     predict_proba = getattr(scorer, "predict_proba", None)
     if predict_proba is not None:
@@ -23,8 +22,7 @@ def scorer_probs(scorer: SentimentScorer, texts: Sequence[str], batch_size: int 
     return np.array([[p.p_negative, p.p_neutral, p.p_positive] for p in predictions])
 
 
-def evaluate(scorer: SentimentScorer, data: LabelledTexts, batch_size: int = 32
-             ) -> dict[str, Any]:
+def evaluate(scorer: SentimentScorer, data: LabelledTexts, batch_size: int = 32) -> dict[str, Any]:
     """Score `data` with `scorer` and report quality and throughput.
 
     Args:

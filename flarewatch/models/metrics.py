@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 
-def classification_report(labels: Sequence[int] | np.ndarray, probs: np.ndarray,
-                          num_classes: int = 3) -> dict[str, Any]:
+def classification_report(
+    labels: Sequence[int] | np.ndarray, probs: np.ndarray, num_classes: int = 3
+) -> dict[str, Any]:
     """Compute accuracy, macro recall, macro F1, ECE and the confusion matrix.
 
     Args:
@@ -40,7 +41,9 @@ def classification_report(labels: Sequence[int] | np.ndarray, probs: np.ndarray,
     }
 
 
-def expected_calibration_error(labels: Sequence[int] | np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
+def expected_calibration_error(
+    labels: Sequence[int] | np.ndarray, probs: np.ndarray, bins: int = 15
+) -> float:
     """Return the ECE of the top-class confidence over `bins` equal-width bins."""
     gold = np.asarray(labels)
     confidence, pred = probs.max(1), probs.argmax(1)

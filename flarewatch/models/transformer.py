@@ -57,7 +57,8 @@ def label_order(id2label: dict[int, str]) -> list[int | None]:
         return [found["negative"], None, found["positive"]]
     raise LabelMappingError(
         f"cannot map model labels {sorted(id2label.values())} to negative/neutral/positive "
-        "(expected e.g. negative/neutral/positive, NEG/NEU/POS, LABEL_0..2 or a pos/neg pair)")
+        "(expected e.g. negative/neutral/positive, NEG/NEU/POS, LABEL_0..2 or a pos/neg pair)"
+    )
 
 
 def default_threads() -> int:
@@ -77,9 +78,17 @@ class SentimentModel:
         model.predict("my flight was cancelled again")[0].label  # "negative"
     """
 
-    def __init__(self, network: Any, tokenizer: Any, *, version: str,
-                 order: Sequence[int | None] = (0, 1, 2), temperature: float = 1.0,
-                 max_length: int = 128, embedder: Any = None):
+    def __init__(
+        self,
+        network: Any,
+        tokenizer: Any,
+        *,
+        version: str,
+        order: Sequence[int | None] = (0, 1, 2),
+        temperature: float = 1.0,
+        max_length: int = 128,
+        embedder: Any = None,
+    ):
         self.network = network
         self.tokenizer = tokenizer
         self.version = version
@@ -89,9 +98,14 @@ class SentimentModel:
         self._embedder = embedder
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str = DEFAULT_NAME, *, quantize: bool = False,
-                        device: str | None = None, num_threads: int | None = None
-                        ) -> SentimentModel:
+    def from_pretrained(
+        cls,
+        name_or_path: str = DEFAULT_NAME,
+        *,
+        quantize: bool = False,
+        device: str | None = None,
+        num_threads: int | None = None,
+    ) -> SentimentModel:
         """Load the default model, a Flarewatch artifact directory, or any HF classifier.
 
         Args:
@@ -111,8 +125,9 @@ class SentimentModel:
         from flarewatch.models import minilm
 
         if name_or_path == DEFAULT_NAME or minilm.is_artifact(name_or_path):
-            model = cls._from_artifact(minilm.DEFAULT_ARTIFACT if name_or_path == DEFAULT_NAME
-                                       else Path(name_or_path))
+            model = cls._from_artifact(
+                minilm.DEFAULT_ARTIFACT if name_or_path == DEFAULT_NAME else Path(name_or_path)
+            )
         else:
             model = cls._from_hf(name_or_path)
         return model._placed(device, quantize)
@@ -123,9 +138,13 @@ class SentimentModel:
 
         config = minilm.read_config(artifact)
         version = f"{DEFAULT_VERSION_PREFIX}@{minilm.artifact_digest(artifact)}"
-        return cls(minilm.load_classifier(artifact), minilm.load_tokenizer(), version=version,
-                   temperature=float(config.get("temperature", 1.0)),
-                   max_length=int(config.get("max_length", 128)))
+        return cls(
+            minilm.load_classifier(artifact),
+            minilm.load_tokenizer(),
+            version=version,
+            temperature=float(config.get("temperature", 1.0)),
+            max_length=int(config.get("max_length", 128)),
+        )
 
     @classmethod
     def _from_hf(cls, name_or_path: str) -> SentimentModel:
@@ -136,8 +155,7 @@ class SentimentModel:
         order = label_order(hf_model.config.id2label)
         version = f"{name_or_path.rstrip('/')}@{_hf_revision(name_or_path, hf_model)}"
         limit = min(int(getattr(tokenizer, "model_max_length", 128) or 128), 128)
-        return cls(_LogitsOnly(hf_model), tokenizer, version=version, order=order,
-                   max_length=limit)
+        return cls(_LogitsOnly(hf_model), tokenizer, version=version, order=order, max_length=limit)
 
     def _placed(self, device: str | None, quantize: bool) -> SentimentModel:
         import torch
@@ -146,7 +164,8 @@ class SentimentModel:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # quantize_dynamic is deprecated, still works
                 quantized = torch.ao.quantization.quantize_dynamic(
-                    _module(self.network), {torch.nn.Linear}, dtype=torch.qint8)
+                    _module(self.network), {torch.nn.Linear}, dtype=torch.qint8
+                )
             wrapped = isinstance(self.network, _LogitsOnly)
             self.network = _LogitsOnly(quantized) if wrapped else quantized
             self.version += "+int8"
@@ -163,8 +182,9 @@ class SentimentModel:
         param = next(self.network.parameters(), None)
         return param.device if param is not None else torch.device("cpu")
 
-    def predict(self, texts: str | Sequence[str], batch_size: int = 32
-                ) -> list[SentimentPrediction]:
+    def predict(
+        self, texts: str | Sequence[str], batch_size: int = 32
+    ) -> list[SentimentPrediction]:
         """Score one text or many; returns predictions in input order.
 
         Args:
@@ -194,9 +214,11 @@ class SentimentModel:
         out = np.zeros((len(texts), width), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 enc = self._encode([texts[i] for i in idx])
-                out[idx] = self.network(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy()
+                out[idx] = (
+                    self.network(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy()
+                )
         return out
 
     def network_outputs(self) -> int:
@@ -204,8 +226,9 @@ class SentimentModel:
         return max(i for i in self.order if i is not None) + 1
 
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="pt")
+        enc = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
         return {k: v.to(self.device) for k, v in enc.items()}
 
     def embed(self, texts: str | Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -225,7 +248,7 @@ class SentimentModel:
         out: np.ndarray | None = None
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 enc = self._encode([items[i] for i in idx])
                 hidden = encoder(**enc, output_hidden_states=True).hidden_states[-1]
                 pooled = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]))
@@ -252,8 +275,7 @@ class _LogitsOnly:
         self.model = model
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        logits: torch.Tensor = self.model(input_ids=input_ids,
-                                          attention_mask=attention_mask).logits
+        logits: torch.Tensor = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
         return logits
 
     def parameters(self) -> Any:
@@ -278,7 +300,8 @@ def _hf_revision(name_or_path: str, hf_model: Any) -> str:
     if commit:
         return str(commit)[:12]
     weights = sorted(Path(name_or_path).glob("*.safetensors")) + sorted(
-        Path(name_or_path).glob("*.bin"))
+        Path(name_or_path).glob("*.bin")
+    )
     digest = hashlib.sha256()
     for path in weights or sorted(Path(name_or_path).glob("config.json")):
         digest.update(path.read_bytes())
