@@ -265,3 +265,31 @@ def test_score_cli__scores_pending_once(sqlite_engine, monkeypatch):
     assert "scored 0 posts" in again.output
     with session_scope(sqlite_engine) as session:
         assert queries.count_unscored(session, "fake@1") == 0
+
+
+# --- language ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ("my flight was cancelled again, worst airline ever", None, "en"),
+        ("Der Server ist schon wieder down, das ist eine Katastrophe", None, "de"),
+        ("Je suis très déçu du service client", None, "fr"),
+        ("anything at all", "es-MX", "es"),
+        ("my flight was cancelled again", "und", "en"),
+        ("@Delta https://t.co/x", None, None),
+        ("lol", None, None),
+    ],
+)
+def test_detect_language(text, hint, expected):
+    from flarewatch.models.language import detect_language
+
+    assert detect_language(text, hint) == expected
+
+
+def test_is_covered__unknown_counts_as_covered():
+    from flarewatch.models.language import is_covered, model_languages
+
+    assert is_covered("en") and is_covered(None) and not is_covered("de")
+    assert model_languages(_FakeScorer()) == ("en",)

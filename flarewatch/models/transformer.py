@@ -71,12 +71,15 @@ class SentimentModel:
     """Scores posts as negative / neutral / positive with calibrated probabilities.
 
     Build it with `SentimentModel.from_pretrained(...)`; it satisfies `SentimentScorer`.
+    `languages` lists the languages it is trusted on (see `flarewatch.models.language`).
 
     Example::
 
         model = SentimentModel.from_pretrained()
         model.predict("my flight was cancelled again")[0].label  # "negative"
     """
+
+    languages: tuple[str, ...] = ("en",)
 
     def __init__(
         self,
