@@ -655,6 +655,70 @@ def spikes_warnings(ctx: Context, brand: str | None, as_json: bool) -> None:
     click.echo(frame[cols].to_string(index=False) if len(frame) else "no early warnings")
 
 
+# --- human labels -----------------------------------------------------------------------------
+
+
+@cli.group()
+def label() -> None:
+    """Human sentiment labels, stored apart from model scores."""
+
+
+@label.command("set")
+@click.argument("post_id", type=int)
+@click.argument("value", metavar="LABEL", type=click.Choice(["negative", "neutral", "positive"]))
+@click.option("--by", "labelled_by", default=None, help="Who labelled it.")
+@click.option("--note", default=None, help="Why (free text).")
+@pass_ctx
+@friendly_errors
+def label_set(
+    ctx: Context, post_id: int, value: str, labelled_by: str | None, note: str | None
+) -> None:
+    """Set (or replace) the human label of post POST_ID."""
+    with session_scope(ctx.engine) as session:
+        queries.set_label_override(session, post_id, value, labelled_by=labelled_by, note=note)
+    click.echo(f"post {post_id}: {value}")
+
+
+@label.command("clear")
+@click.argument("post_id", type=int)
+@pass_ctx
+@friendly_errors
+def label_clear(ctx: Context, post_id: int) -> None:
+    """Remove the human label of post POST_ID."""
+    with session_scope(ctx.engine) as session:
+        removed = queries.clear_label_override(session, post_id)
+    click.echo(f"post {post_id}: {'label removed' if removed else 'had no label'}")
+
+
+@label.command("export")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="-",
+    show_default=True,
+    help="CSV file (text,label,...), readable by `model evaluate --csv`.",
+)
+@pass_ctx
+@friendly_errors
+def label_export(ctx: Context, out: str) -> None:
+    """Export human labels with post texts as training/evaluation data."""
+    import csv
+    import io
+
+    with session_scope(ctx.engine) as session:
+        rows = queries.label_overrides(session)
+    buffer = io.StringIO()
+    fields = ["post_id", "text", "label", "labelled_by", "labelled_at"]
+    writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if out == "-":
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    Path(out).write_text(buffer.getvalue(), encoding="utf-8")
+    click.echo(f"{len(rows)} labelled posts written to {out}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="flarewatch")

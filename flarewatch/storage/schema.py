@@ -231,3 +231,17 @@ class IncidentLink(Base):
     external_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LabelOverride(Base):
+    """A person's sentiment label for one post, kept apart from every model's scores."""
+
+    __tablename__ = "label_overrides"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(16))
+    labelled_by: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    labelled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
