@@ -28,7 +28,7 @@ def default(key: str, value: object) -> None:
 
 
 def only_options(key: str, options: list[Any]) -> list[Any]:
-    """Drop remembered multiselect choices that are no longer offered (another incident's)."""
+    """Drop remembered multi-choice picks that are no longer offered (another incident's)."""
     st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
     return options
 

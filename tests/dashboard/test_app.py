@@ -106,21 +106,21 @@ def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seede
     with _session(seeded_url) as s:
         queries.set_outreach(s, 2, author_id, status="resolved", assignee="kim")
     st.cache_data.clear()
-    at.multiselect(key="keep_outreach_status").set_value(["resolved"]).run()
+    at.pills(key="keep_outreach_status").set_value(["resolved"]).run()
     table = at.dataframe[0].value
     assert list(table["author_id"]) == [author_id] and table.iloc[0]["assignee"] == "kim"
     _run("sources.py", at)
     _run("outreach.py", at)
-    assert at.multiselect(key="keep_outreach_status").value == ["resolved"]
+    assert at.pills(key="keep_outreach_status").value == ["resolved"]
     assert len(at.dataframe[0].value) == 1
 
 
 def test_outreach__forgets_a_platform_choice_the_next_incident_does_not_offer(seeded_url):
     at = _run("outreach.py")
-    at.multiselect(key="keep_outreach_platform").set_value(["x"]).run()
+    at.pills(key="keep_outreach_platform").set_value(["x"]).run()
     at.selectbox(key="incident_id").set_value(1).run()
     assert not at.exception
-    assert at.multiselect(key="keep_outreach_platform").value == []
+    assert at.pills(key="keep_outreach_platform").value == []
 
 
 def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(seeded_url):

@@ -32,9 +32,13 @@ def filters(table: pd.DataFrame) -> pd.DataFrame:
     state.default("keep_outreach_status", ["new", "contacted"])
     state.default("keep_outreach_min_priority", 0)
     cols = st.columns([2, 2, 2, 3])
-    statuses = cols[0].multiselect("Status", OUTREACH_STATUSES, key="keep_outreach_status")
+    statuses = cols[0].pills(
+        "Status", OUTREACH_STATUSES, selection_mode="multi", key="keep_outreach_status"
+    )
     offered = state.only_options("keep_outreach_platform", sorted(set(table["platform"].dropna())))
-    platforms = cols[1].multiselect("Platform", offered, key="keep_outreach_platform")
+    platforms = cols[1].pills(
+        "Platform", offered, selection_mode="multi", key="keep_outreach_platform"
+    )
     floor = cols[2].slider("Priority at least", 0, 100, key="keep_outreach_min_priority")
     search = cols[3].text_input("Handle contains", key="keep_outreach_search")
     keep = table["priority"] >= floor

@@ -94,8 +94,12 @@ def compare(bucket: int) -> None:
     titles = {int(i): f"#{i} {r['title']}" for i, r in incidents.iterrows()}
     state.default("keep_trends_compare", list(titles)[:3])
     offered = state.only_options("keep_trends_compare", list(titles))
-    chosen = st.multiselect(
-        "Incidents", offered, format_func=titles.__getitem__, key="keep_trends_compare"
+    chosen = st.pills(
+        "Incidents",
+        offered,
+        selection_mode="multi",
+        format_func=titles.__getitem__,
+        key="keep_trends_compare",
     )
     if not chosen:
         return
