@@ -73,6 +73,15 @@ class SentimentModel:
     Build it with `SentimentModel.from_pretrained(...)`; it satisfies `SentimentScorer`.
     `languages` lists the languages it is trusted on (see `flarewatch.models.language`).
 
+    Args:
+        network: Callable `(input_ids, attention_mask) -> logits` (a torch module).
+        tokenizer: The network's Hugging Face tokenizer.
+        version: Name stored with every score.
+        order: Which network output holds negative, neutral, positive (None: always 0).
+        temperature: Calibration temperature the logits are divided by.
+        max_length: Truncation length in tokens.
+        embedder: Encoder for `embed` (default: loaded on first use).
+
     Example::
 
         model = SentimentModel.from_pretrained()
@@ -213,7 +222,7 @@ class SentimentModel:
         import torch
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        width = self.network_outputs()
+        width = self._network_outputs()
         out = np.zeros((len(texts), width), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
@@ -224,8 +233,7 @@ class SentimentModel:
                 )
         return out
 
-    def network_outputs(self) -> int:
-        """Number of classes the underlying network emits."""
+    def _network_outputs(self) -> int:
         return max(i for i in self.order if i is not None) + 1
 
     def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
