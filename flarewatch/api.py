@@ -61,9 +61,12 @@ __all__ = [
     "spikes",
     "themes",
     "timeline",
+    "window_spikes",
 ]
 
 LOOKBACK = timedelta(hours=24)
+# The seasonal baseline compares each bucket with the same time on up to a week of earlier days.
+SPIKE_HISTORY = timedelta(days=7)
 AFTERMATH = timedelta(hours=24)
 TIMELINE_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
 INCIDENT_COLUMNS = ["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]
@@ -190,6 +193,28 @@ def _pivot_buckets(
 def spikes(frame: pd.DataFrame, params: SpikeParams | None = None) -> list[Spike]:
     """Detect spikes in negative volume and negative share in a `timeline` frame."""
     return detect_spikes(frame["negative"], params, totals=frame["total"] - frame["unscored"])
+
+
+def window_spikes(
+    engine: Engine,
+    *,
+    brand: str | None,
+    start: datetime,
+    end: datetime,
+    bucket_minutes: int = 15,
+    history: timedelta = SPIKE_HISTORY,
+    model_version: str | None = None,
+) -> list[Spike]:
+    """Spikes overlapping [start, end), judged against `history` before it (seasonal baseline)."""
+    frame = timeline(
+        engine,
+        brand=brand,
+        start=start - history,
+        end=end,
+        bucket_minutes=bucket_minutes,
+        model_version=model_version,
+    )
+    return [s for s in spikes(frame) if s.end >= pd.Timestamp(start).floor(f"{bucket_minutes}min")]
 
 
 def negative_posts(

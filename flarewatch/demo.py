@@ -29,7 +29,7 @@ DEMO_CUTOFF = datetime(2015, 2, 23, 2, 0, tzinfo=UTC)
 DEMO_EXCLUDED = frozenset({"American"})
 DEMO_BUCKET_MINUTES = 60
 FALLBACK_OPENED = datetime(2015, 2, 22, 14, 0, tzinfo=UTC)
-DEMO_RECENT = timedelta(hours=18)
+DEMO_RECENT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ def _incident_opened_at(engine: Engine, now: datetime) -> datetime:
     frame = api.timeline(engine, brand=DEMO_BRAND, bucket_minutes=DEMO_BUCKET_MINUTES)
     recent = [s for s in api.spikes(frame) if s.end >= now - DEMO_RECENT]
     # The incident is declared an hour after the first recent spike, as comms teams do.
-    return recent[0].start.to_pydatetime() + timedelta(hours=1) if recent else FALLBACK_OPENED + shift
+    return (
+        recent[0].start.to_pydatetime() + timedelta(hours=1) if recent else FALLBACK_OPENED + shift
+    )
 
 
 def _ensure_incident(engine: Engine, opened_at: datetime) -> int:
@@ -95,5 +97,9 @@ def build_demo(
         saved = queries.save_posts(session, demo_posts(now))
     scored = score_pending(engine, scorer, batch_size=batch_size, progress=progress)
     incident_id = _ensure_incident(engine, _incident_opened_at(engine, now))
-    frame = api.timeline(engine, brand=DEMO_BRAND, bucket_minutes=DEMO_BUCKET_MINUTES)
-    return DemoSummary(saved.received, scored, incident_id, len(api.spikes(frame)))
+    incident = api.get_incident(engine, incident_id)
+    start, end = api.incident_window(engine, incident)
+    found = api.window_spikes(
+        engine, brand=DEMO_BRAND, start=start, end=end, bucket_minutes=DEMO_BUCKET_MINUTES
+    )
+    return DemoSummary(saved.received, scored, incident_id, len(found))

@@ -94,6 +94,7 @@ def test_public_names__pinned():
         "spikes",
         "themes",
         "timeline",
+        "window_spikes",
     ]
     assert all(callable(getattr(api, n)) or n.isupper() for n in api.__all__)
 
@@ -168,3 +169,21 @@ def test_timeline__posts_between_bucket_starts_land_in_their_bucket(engine):
     )
     assert list(frame["negative"])[:3] == [11, 12, 8]
     assert list(frame["unscored"])[:3] == [1, 0, 0]
+
+
+def test_window_spikes__judges_window_against_history_before_it(engine):
+    seed(engine)
+    window = dict(brand="acme", start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=6))
+    found = api.window_spikes(engine, **window, bucket_minutes=60, model_version=MODEL)
+    assert [s.start for s in found] == [pd.Timestamp(T0)]
+    only_window = api.timeline(engine, **window, bucket_minutes=60, model_version=MODEL)
+    assert api.spikes(only_window) == []  # an hour of history is too little to judge by
+    later = api.window_spikes(
+        engine,
+        brand="acme",
+        start=T0 + timedelta(hours=5),
+        end=T0 + timedelta(hours=6),
+        bucket_minutes=60,
+        model_version=MODEL,
+    )
+    assert later == []

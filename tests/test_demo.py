@@ -23,10 +23,9 @@ def test_demo__builds_scored_live_incident_with_spike_and_outreach(demo_db_url):
     assert incident.brand == DEMO_BRAND and incident.status == "open"
     assert last is not None and datetime.now(UTC) - last < timedelta(hours=2)
     start, end = api.incident_window(engine, incident)
-    frame = api.timeline(
+    found = api.window_spikes(
         engine, brand=DEMO_BRAND, start=start, end=end, bucket_minutes=DEMO_BUCKET_MINUTES
     )
-    found = api.spikes(frame)
     assert found and any(s.end >= incident.opened_at - timedelta(hours=3) for s in found)
     table = api.outreach(engine, incident.id)
     assert len(table) > 50 and table["priority"].is_monotonic_decreasing

@@ -69,9 +69,12 @@ def timeline(
     return api.timeline(engine(), brand=brand, start=start, end=end, bucket_minutes=bucket_minutes)
 
 
-def spikes(frame: pd.DataFrame) -> list[Spike]:
-    """Negative spikes in a timeline (cheap: the timeline is cached)."""
-    return api.spikes(frame)
+@st.cache_data(ttl=LIVE_TTL_S)
+def spikes(brand: str | None, start: datetime, end: datetime, bucket_minutes: int) -> list[Spike]:
+    """Negative spikes in the window, judged against a week of history before it."""
+    return api.window_spikes(
+        engine(), brand=brand, start=start, end=end, bucket_minutes=bucket_minutes
+    )
 
 
 @st.cache_data(ttl=LIVE_TTL_S)

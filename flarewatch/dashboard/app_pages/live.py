@@ -133,7 +133,7 @@ def body() -> None:
     if frame.empty or not frame["total"].any():
         st.info("No posts in this incident's window yet.")
         return
-    spikes = data.spikes(frame)
+    spikes = data.spikes(incident["brand"], start, end, bucket)
     kpis(frame, spikes, bucket)
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
     st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
