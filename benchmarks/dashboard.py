@@ -133,6 +133,9 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
         "sentiment_buckets_compare": lambda s: queries.sentiment_buckets(
             s, bucket_minutes=COMPARE_BUCKET_MINUTES, **window
         ),
+        "sentiment_buckets_spike_history": lambda s: queries.sentiment_buckets(
+            s, bucket_minutes=BUCKET_MINUTES, **{**window, "start": start - api.SPIKE_HISTORY}
+        ),
         "newest_posts": lambda s: queries.newest_posts(s, **window),
         "author_activity": lambda s: queries.author_activity(s, **window),
         "outreach_states": lambda s: queries.outreach_states(s, incident.id),
@@ -152,6 +155,9 @@ def page_calls(engine: Engine) -> dict[str, Callable[[], Any]]:
     start, end = api.incident_window(engine, incident)
     return {
         "api.timeline": lambda: api.timeline(
+            engine, brand=incident.brand, start=start, end=end, bucket_minutes=BUCKET_MINUTES
+        ),
+        "api.window_spikes": lambda: api.window_spikes(
             engine, brand=incident.brand, start=start, end=end, bucket_minutes=BUCKET_MINUTES
         ),
         "api.outreach": lambda: api.outreach(engine, incident.id),
