@@ -1,4 +1,4 @@
-"""Incidents page: every incident, open a new one, change severity, close the selected one."""
+"""Incidents page: open, re-grade and close incidents; marketing posture; post-incident report."""
 
 from __future__ import annotations
 

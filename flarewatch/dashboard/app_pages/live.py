@@ -1,4 +1,4 @@
-"""Live page: KPIs, the sentiment timeline with spikes, and the newest negative posts."""
+"""Live page: early warnings, KPIs, the timeline with spikes, newest negative posts and themes."""
 
 from __future__ import annotations
 
