@@ -227,3 +227,9 @@ def report(incident_id: int, fmt: str) -> str | None:
     if model is None:
         return None
     return api.report(engine(), incident_id, fmt=fmt, embedder=model)
+
+
+def set_label_override(post_id: int, label: str) -> None:
+    """Record a person's label for a post (kept for retraining; model scores stay as they are)."""
+    with _session() as session:
+        queries.set_label_override(session, post_id, label, labelled_by="dashboard")

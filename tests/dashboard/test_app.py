@@ -75,6 +75,18 @@ def test_live__early_warning_can_be_dismissed(seeded_url):
     assert not at.warning and at.title[0].value == "App login outage"
 
 
+def test_live__a_person_relabels_the_chosen_post(seeded_url):
+    at = _run()
+    post_id = int(at.dataframe[0].value.iloc[0]["id"])
+    at.session_state["live_post_id"] = post_id
+    at.run()
+    at.button_group(key=f"relabel_{post_id}").set_value("neutral").run()
+    assert not at.exception
+    with _session(seeded_url) as s:
+        (override,) = queries.label_overrides(s)
+    assert (override["post_id"], override["label"]) == (post_id, "neutral")
+
+
 def test_live__keeps_the_chosen_incident_across_pages(seeded_url):
     at = _run()
     older = [o for o in at.selectbox(key="incident_id").options if "Checkout" in o]

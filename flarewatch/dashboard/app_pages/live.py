@@ -9,6 +9,7 @@ import streamlit as st
 
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
+from flarewatch.storage.schema import LABELS
 
 SELECTED_POST = "live_post_id"
 
@@ -60,6 +61,25 @@ def newest_negative(posts: pd.DataFrame) -> None:
         st.text(post["text"])
         if post["url"]:
             st.link_button("Open the post", post["url"])
+        relabel(int(post["id"]))
+
+
+def _save_label(post_id: int) -> None:
+    label = st.session_state[f"relabel_{post_id}"]
+    if label:
+        data.set_label_override(post_id, label)
+        st.toast(f"Labelled {label}: kept for retraining the model.")
+
+
+def relabel(post_id: int) -> None:
+    """Let a person say the model got this post wrong."""
+    st.segmented_control(
+        "Model wrong? Label it",
+        LABELS,
+        key=f"relabel_{post_id}",
+        on_change=_save_label,
+        args=(post_id,),
+    )
 
 
 def themes(incident_id: int) -> None:
