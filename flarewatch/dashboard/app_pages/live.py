@@ -50,7 +50,9 @@ def newest_negative(posts: pd.DataFrame) -> None:
         column_config={
             "created_at": st.column_config.DatetimeColumn("posted", format="HH:mm"),
             "url": st.column_config.LinkColumn("link", display_text="open"),
-            "p_negative": st.column_config.ProgressColumn(min_value=0, max_value=1),
+            "p_negative": st.column_config.ProgressColumn(
+                min_value=0, max_value=1, format="percent"
+            ),
             "text": st.column_config.TextColumn(width="large"),
         },
     )

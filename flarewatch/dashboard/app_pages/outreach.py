@@ -12,18 +12,19 @@ from flarewatch.storage.schema import OUTREACH_STATUSES
 EDITABLE = ("status", "assignee", "note")
 SHOWN = "outreach_shown"
 VERSION = "outreach_version"
+# Support's own columns come right after the handle, where they are seen without scrolling.
 COLUMNS = [
     "priority",
     "handle",
+    "status",
+    "assignee",
+    "note",
     "platform",
     "followers",
     "negative_posts",
     "reason",
     "latest_post",
     "latest_url",
-    "status",
-    "assignee",
-    "note",
 ]
 
 
@@ -31,7 +32,7 @@ def filters(table: pd.DataFrame) -> pd.DataFrame:
     """Status, platform, priority and handle filters; their values stick across pages."""
     state.default("keep_outreach_status", ["new", "contacted"])
     state.default("keep_outreach_min_priority", 0)
-    cols = st.columns([2, 2, 2, 3])
+    cols = st.columns([4, 2, 2, 3])
     statuses = cols[0].pills(
         "Status", OUTREACH_STATUSES, selection_mode="multi", key="keep_outreach_status"
     )
