@@ -187,3 +187,12 @@ def test_window_spikes__judges_window_against_history_before_it(engine):
         model_version=MODEL,
     )
     assert later == []
+
+
+def test_outreach__each_author_carries_their_newest_negative_post(engine):
+    ids = seed(engine)
+    table = api.outreach(engine, ids["acme"], model_version=MODEL).set_index("handle")
+    assert table.loc["angry0", "latest_post"] == "app down 10 0"
+    assert table.loc["angry11", "latest_post"] == "app down 1 11"
+    assert table.loc["angry11", "latest_url"].endswith("/angry11/status/101011")
+    assert "fan" not in table.index  # never negative, nothing to answer

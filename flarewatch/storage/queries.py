@@ -481,16 +481,26 @@ def latest_negative_post(
     end: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Return each author's newest negative post (text and url) in the window."""
-    stmt = (
-        select(Post.author_id, Post.text, Post.url, Post.created_at)
+    rank = func.row_number().over(partition_by=Post.author_id, order_by=Post.created_at.desc())
+    ranked = (
+        select(Post.author_id, Post.id.label("post_id"), rank.label("rank"))
         .join(SentimentScore, _scored(model_version))
-        .where(SentimentScore.label == "negative", Post.author_id.in_(list(author_ids_)))
-        .order_by(Post.created_at)
+        .where(SentimentScore.label == "negative", Post.author_id.is_not(None))
     )
-    newest: dict[int, dict[str, Any]] = {}
-    for row in session.execute(_window(stmt, brand, start, end)):
-        newest[int(row.author_id)] = {"text": row.text, "url": row.url}
-    return newest
+    newest = _window(ranked, brand, start, end).subquery()
+    stmt = (
+        select(newest.c.author_id, Post.text, Post.url)
+        .join(Post, Post.id == newest.c.post_id)
+        .where(newest.c.rank == 1)
+    )
+    # Filtering in Python keeps the statement's size fixed: binding tens of thousands of ids
+    # would exceed PostgreSQL's parameter limit.
+    wanted = set(author_ids_)
+    return {
+        int(row.author_id): {"text": row.text, "url": row.url}
+        for row in session.execute(stmt)
+        if row.author_id in wanted
+    }
 
 
 def time_range(

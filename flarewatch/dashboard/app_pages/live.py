@@ -7,25 +7,30 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
 from flarewatch.storage.schema import LABELS
 
 SELECTED_POST = "live_post_id"
+RECENT = pd.Timedelta(hours=1)
 
 
-def kpis(frame: pd.DataFrame, spikes: list[Spike], bucket_minutes: int) -> None:
+def _share_metric(recent: float | None, before: float | None) -> tuple[str, str | None]:
+    if recent is None:
+        return "–", None
+    delta = None if before is None else f"{(recent - before) * 100:+.0f} pts vs before the incident"
+    return f"{recent:.0%}", delta
+
+
+def kpis(frame: pd.DataFrame, spikes: list[Spike], opened_at: datetime, now: datetime) -> None:
     """Headline numbers for the incident window."""
-    last, prev = frame.iloc[-1:], frame.iloc[-2:-1] if len(frame) > 1 else frame.iloc[-1:]
+    recent, before = recent_vs_before(frame, now, opened_at, RECENT)
+    value, delta = _share_metric(recent, before)
     cols = st.columns(4)
     cols[0].metric("Posts", f"{int(frame['total'].sum()):,}")
     cols[1].metric("Negative", f"{int(frame['negative'].sum()):,}")
-    cols[2].metric(
-        f"Negative share, last {bucket_minutes} min",
-        f"{last['negative_share'].iat[0]:.0%}",
-        delta=f"{(last['negative_share'].iat[0] - prev['negative_share'].iat[0]):+.0%}",
-        delta_color="inverse",
-    )
+    cols[2].metric("Negative share, last hour", value, delta=delta, delta_color="inverse")
     cols[3].metric("Spikes", len(spikes))
 
 
@@ -156,7 +161,7 @@ def body() -> None:
         st.info("No posts in this incident's window yet.")
         return
     spikes = data.spikes(incident["brand"], start, end, bucket)
-    kpis(frame, spikes, bucket)
+    kpis(frame, spikes, incident["opened_at"], min(end, datetime.now(UTC)))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
     st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
     left, right = st.columns([3, 2])

@@ -1,0 +1,29 @@
+"""Headline numbers over a sentiment timeline frame (as returned by `api.timeline`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+
+def negative_share(
+    frame: pd.DataFrame, start: datetime | None = None, end: datetime | None = None
+) -> float | None:
+    """Negative posts over scored posts for buckets starting in [start, end); None if none scored."""
+    rows = frame
+    if start is not None:
+        rows = rows[rows.index >= pd.Timestamp(start)]
+    if end is not None:
+        rows = rows[rows.index < pd.Timestamp(end)]
+    scored = int((rows["total"] - rows["unscored"]).sum())
+    return float(rows["negative"].sum()) / scored if scored else None
+
+
+def recent_vs_before(
+    frame: pd.DataFrame, now: datetime, opened_at: datetime, recent: pd.Timedelta
+) -> tuple[float | None, float | None]:
+    """Negative share over the last `recent` before `now`, and before the incident opened."""
+    return negative_share(frame, pd.Timestamp(now) - recent, now), negative_share(
+        frame, end=opened_at
+    )
