@@ -292,6 +292,9 @@ def _serve(settings: Settings) -> None:
             "true",
             "--browser.gatherUsageStats",
             "false",
+            # The war room is for watching, not for Streamlit's deploy and developer menu.
+            "--client.toolbarMode",
+            "viewer",
         ],
         env=env,
         check=False,
