@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -23,6 +24,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL makes NORMAL durable against application crashes, and much faster than FULL.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The default 2 MB page cache misses on nearly every score lookup of an incident window's
+    # joins; 64 MB (an upper bound, filled only as pages are read) holds the covering indexes.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

@@ -83,6 +83,16 @@ class Post(Base):
         Index("ix_posts_brand_window", "brand", "created_at", "platform", "language"),
         Index("ix_posts_created_platform", "created_at", "platform", "collected_at"),
         Index("ix_posts_author", "author_id"),
+        Index(
+            "ix_posts_brand_author_window",
+            "brand",
+            "created_at",
+            "author_id",
+            "like_count",
+            "repost_count",
+            "reply_count",
+            "quote_count",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
