@@ -30,7 +30,7 @@ from flarewatch.config import load_settings
 from flarewatch.incidents.events import IncidentEvent, apply_event
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import LABELS, Incident
+from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE, Incident
 
 __all__ = [
     "COMPARE_COLUMNS",
@@ -68,7 +68,8 @@ LOOKBACK = timedelta(hours=24)
 # The seasonal baseline compares each bucket with the same time on up to a week of earlier days.
 SPIKE_HISTORY = timedelta(days=7)
 AFTERMATH = timedelta(hours=24)
-TIMELINE_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
+# `scored` counts posts with a sentiment; other-language and unscored posts are left out of rates.
+TIMELINE_COLUMNS = [*LABELS, OTHER_LANGUAGE, "unscored", "total", "scored", "negative_share"]
 INCIDENT_COLUMNS = ["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]
 POST_COLUMNS = [
     "id",
@@ -178,13 +179,14 @@ def _pivot_buckets(
     long = pd.DataFrame(rows, columns=["bucket", "label", "count"])
     long["bucket"] = pd.to_datetime(long["bucket"], unit="s", utc=True)
     wide = long.pivot_table(index="bucket", columns="label", values="count", aggfunc="sum")
-    wide = wide.reindex(columns=[*LABELS, "unscored"]).fillna(0).astype(int)
+    wide = wide.reindex(columns=[*LABELS, OTHER_LANGUAGE, "unscored"]).fillna(0).astype(int)
     first = pd.Timestamp(start).floor(freq) if start else (wide.index.min() if len(wide) else None)
     last = pd.Timestamp(end).floor(freq) if end else (wide.index.max() if len(wide) else None)
     if first is not None and last is not None:
         wide = wide.reindex(pd.date_range(first, last, freq=freq, name="bucket"), fill_value=0)
-    wide["total"] = wide[[*LABELS, "unscored"]].sum(axis=1)
-    scored = wide["total"] - wide["unscored"]
+    wide["total"] = wide[[*LABELS, OTHER_LANGUAGE, "unscored"]].sum(axis=1)
+    wide["scored"] = wide[list(LABELS)].sum(axis=1)
+    scored = wide["scored"]
     wide["negative_share"] = (wide["negative"] / scored.where(scored > 0)).fillna(0.0)
     wide.columns.name = None
     return wide
@@ -192,7 +194,7 @@ def _pivot_buckets(
 
 def spikes(frame: pd.DataFrame, params: SpikeParams | None = None) -> list[Spike]:
     """Detect spikes in negative volume and negative share in a `timeline` frame."""
-    return detect_spikes(frame["negative"], params, totals=frame["total"] - frame["unscored"])
+    return detect_spikes(frame["negative"], params, totals=frame["scored"])
 
 
 def window_spikes(
@@ -518,7 +520,7 @@ def scan_spikes(
     now = now or datetime.now(UTC)
     frame = _scan_frame(engine, brand, now, bucket_minutes)
     step = pd.Timedelta(minutes=bucket_minutes)
-    found = detect_spikes(frame["negative"], params, totals=frame["total"] - frame["unscored"])
+    found = detect_spikes(frame["negative"], params, totals=frame["scored"])
     new = []
     with session_scope(engine) as session:
         for spike in found:

@@ -17,6 +17,7 @@ from flarewatch import api
 from flarewatch.analysis.export import outreach_csv
 from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
+from flarewatch.models.base import SentimentScorer
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from flarewatch.storage.schema import OUTREACH_STATUSES, SEVERITIES
@@ -51,6 +52,14 @@ class Context:
             self._engine = make_engine(self.settings.database_url)
             upgrade(self._engine)
         return self._engine
+
+    def scorer(self, *, quantize: bool = False) -> SentimentScorer:
+        """The configured model, trusted on the configured languages."""
+        from flarewatch.models.language import parse_languages
+        from flarewatch.models.transformer import load_scorer
+
+        languages = parse_languages(self.settings.model_languages)
+        return load_scorer(self.settings.model, quantize=quantize, languages=languages)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -255,9 +264,8 @@ def _progress_bar(total: int, desc: str) -> Any:
 def demo(ctx: Context, serve: bool) -> None:
     """Load the demo incident (real airline tweets, time-shifted), score it and serve the dashboard."""
     from flarewatch.demo import build_demo, demo_posts
-    from flarewatch.models.transformer import load_scorer
 
-    scorer = load_scorer(ctx.settings.model)
+    scorer = ctx.scorer()
     with _progress_bar(len(demo_posts(datetime.now(UTC))), "scoring") as bar:
         summary = build_demo(
             ctx.engine, scorer, batch_size=ctx.settings.batch_size, progress=bar.update
@@ -317,55 +325,118 @@ def model() -> None:
 
 
 @model.command("train")
-@click.option("--data", required=True, type=click.Path(file_okay=False, exists=True),
-              help="TweetEval sentiment directory (train_*/val_* text and label files).")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Artifact directory; a checkpoint there is resumed.")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="TweetEval sentiment directory (train_*/val_* text and label files).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Artifact directory; a checkpoint there is resumed.",
+)
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--max-examples", type=int, default=0, show_default=True, help="0 = all.")
 @click.option("--rank", type=int, default=16, show_default=True, help="LoRA rank.")
-@click.option("--targets", default="query,key,value,dense", show_default=True,
-              help="Comma-separated encoder modules that get LoRA adapters.")
+@click.option(
+    "--targets",
+    default="query,key,value,dense",
+    show_default=True,
+    help="Comma-separated encoder modules that get LoRA adapters.",
+)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--threads", type=int, default=2, show_default=True, help="torch CPU threads.")
-@click.option("--init", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Start from this artifact's adapter and head (same --rank/--targets).")
-@click.option("--skip", type=int, default=0, show_default=True,
-              help="Skip the first N examples of the seeded shuffle (those --init saw).")
+@click.option(
+    "--init",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Start from this artifact's adapter and head (same --rank/--targets).",
+)
+@click.option(
+    "--skip",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Skip the first N examples of the seeded shuffle (those --init saw).",
+)
 @friendly_errors
-def model_train(data: str, out: str, seed: int, epochs: float, max_examples: int, rank: int,
-                targets: str, lr: float, batch_size: int, threads: int, init: str | None,
-                skip: int) -> None:
+def model_train(
+    data: str,
+    out: str,
+    seed: int,
+    epochs: float,
+    max_examples: int,
+    rank: int,
+    targets: str,
+    lr: float,
+    batch_size: int,
+    threads: int,
+    init: str | None,
+    skip: int,
+) -> None:
     """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
     from flarewatch.models.train import TrainingArguments, train
 
-    args = TrainingArguments(data=data, out=out, seed=seed, epochs=epochs,
-                             max_examples=max_examples, rank=rank, alpha=2 * rank,
-                             targets=tuple(targets.split(",")), lr=lr, batch_size=batch_size,
-                             threads=threads, init=init, skip=skip)
+    args = TrainingArguments(
+        data=data,
+        out=out,
+        seed=seed,
+        epochs=epochs,
+        max_examples=max_examples,
+        rank=rank,
+        alpha=2 * rank,
+        targets=tuple(targets.split(",")),
+        lr=lr,
+        batch_size=batch_size,
+        threads=threads,
+        init=init,
+        skip=skip,
+    )
     train(args, log=lambda line: click.echo(line, nl=True))
 
 
 @model.command("evaluate")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="TweetEval-layout directory ({split}_text.txt, {split}_labels.txt).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="TweetEval-layout directory ({split}_text.txt, {split}_labels.txt).",
+)
 @click.option("--split", default="val", show_default=True, help="Split to read from --data.")
-@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV with negative/neutral/positive label words.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="CSV with negative/neutral/positive label words.",
+)
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
-@click.option("--model", "model_name", default=None,
-              help="Model to evaluate (default: the configured model).")
+@click.option(
+    "--model", "model_name", default=None, help="Model to evaluate (default: the configured model)."
+)
 @click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
 @click.option("--batch-size", type=int, default=None, help="Posts per batch.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 @friendly_errors
-def model_evaluate(ctx: Context, data_dir: str | None, split: str, csv_file: str | None,
-                   text_col: str, label_col: str, model_name: str | None, quantize: bool,
-                   batch_size: int | None, as_json: bool) -> None:
+def model_evaluate(
+    ctx: Context,
+    data_dir: str | None,
+    split: str,
+    csv_file: str | None,
+    text_col: str,
+    label_col: str,
+    model_name: str | None,
+    quantize: bool,
+    batch_size: int | None,
+    as_json: bool,
+) -> None:
     """Measure accuracy, macro recall/F1, calibration (ECE) and speed on labelled posts."""
     from flarewatch.models.data import read_labelled_csv, read_tweeteval
     from flarewatch.models.evaluate import evaluate
@@ -373,15 +444,17 @@ def model_evaluate(ctx: Context, data_dir: str | None, split: str, csv_file: str
 
     if (data_dir is None) == (csv_file is None):
         raise click.UsageError("give exactly one of --data DIR or --csv FILE")
-    data = (read_tweeteval(data_dir, split) if data_dir
-            else read_labelled_csv(str(csv_file), text_col, label_col))
+    data = (
+        read_tweeteval(data_dir, split)
+        if data_dir
+        else read_labelled_csv(str(csv_file), text_col, label_col)
+    )
     scorer = load_scorer(model_name or ctx.settings.model, quantize=quantize)
     result = evaluate(scorer, data, batch_size or ctx.settings.batch_size)
     if as_json:
         click.echo(json.dumps(result))
         return
-    for key in ("model", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece",
-                "posts_per_s"):
+    for key in ("model", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece", "posts_per_s"):
         click.echo(f"{key:>13}: {result[key]}")
 
 
@@ -390,40 +463,61 @@ def model_evaluate(ctx: Context, data_dir: str | None, split: str, csv_file: str
 
 @cli.command()
 @click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
-@click.option("--worker", is_flag=True,
-              help="Share the work with other `score --worker` processes through leased claims.")
+@click.option(
+    "--worker",
+    is_flag=True,
+    help="Share the work with other `score --worker` processes through leased claims.",
+)
 @click.option("--worker-name", default=None, help="Name stored with claims (default host:pid).")
-@click.option("--lease-seconds", type=float, default=300.0, show_default=True,
-              help="How long a claim lasts before a dead worker's posts are taken over.")
+@click.option(
+    "--lease-seconds",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="How long a claim lasts before a dead worker's posts are taken over.",
+)
 @pass_ctx
 @friendly_errors
-def score(ctx: Context, quantize: bool, worker: bool, worker_name: str | None,
-          lease_seconds: float) -> None:
+def score(
+    ctx: Context, quantize: bool, worker: bool, worker_name: str | None, lease_seconds: float
+) -> None:
     """Score every post the configured model has not scored yet."""
     import time
 
     from tqdm import tqdm
 
-    from flarewatch.models.transformer import load_scorer
     from flarewatch.pipeline import WorkerOptions, count_pending, default_worker_name, score_pending
 
-    scorer = load_scorer(ctx.settings.model, quantize=quantize)
-    options = (WorkerOptions(worker_name or default_worker_name(), lease_seconds=lease_seconds)
-               if worker else None)
+    scorer = ctx.scorer(quantize=quantize)
+    options = (
+        WorkerOptions(worker_name or default_worker_name(), lease_seconds=lease_seconds)
+        if worker
+        else None
+    )
     started = time.perf_counter()
     with tqdm(total=count_pending(ctx.engine, scorer), unit="post", desc="scoring") as bar:
-        done = score_pending(ctx.engine, scorer, batch_size=ctx.settings.batch_size,
-                             progress=bar.update, worker=options)
+        done = score_pending(
+            ctx.engine,
+            scorer,
+            batch_size=ctx.settings.batch_size,
+            progress=bar.update,
+            worker=options,
+        )
     seconds = time.perf_counter() - started
-    click.echo(f"scored {done} posts with {scorer.version} "
-               f"({done / max(seconds, 1e-9):.1f} posts/s)")
+    click.echo(
+        f"scored {done} posts with {scorer.version} ({done / max(seconds, 1e-9):.1f} posts/s)"
+    )
 
 
 # --- live collectors and the runner -------------------------------------------------------------
 
-LIVE_SOURCES = {"x": "X recent search (tweepy)", "reddit": "Reddit search and new comments (praw)",
-                "mastodon": "Mastodon hashtags and search (Mastodon.py)",
-                "bluesky": "Bluesky searchPosts (atproto)", "hackernews": "Hacker News (Algolia)"}
+LIVE_SOURCES = {
+    "x": "X recent search (tweepy)",
+    "reddit": "Reddit search and new comments (praw)",
+    "mastodon": "Mastodon hashtags and search (Mastodon.py)",
+    "bluesky": "Bluesky searchPosts (atproto)",
+    "hackernews": "Hacker News (Algolia)",
+}
 
 
 def _live_command(name: str, help_text: str) -> None:
@@ -453,7 +547,9 @@ def collect_health(ctx: Context) -> None:
 
 @cli.command("run")
 @click.option("--no-score", is_flag=True, help="Collect only; score later with `flarewatch score`.")
-@click.option("--cycles", type=int, default=None, help="Stop after this many passes (default: never).")
+@click.option(
+    "--cycles", type=int, default=None, help="Stop after this many passes (default: never)."
+)
 @pass_ctx
 @friendly_errors
 def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
@@ -463,21 +559,24 @@ def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
 
     after_save = None
     if not no_score:
-        from flarewatch.models.transformer import load_scorer
-
-        scorer = load_scorer(ctx.settings.model)
+        scorer = ctx.scorer()
         batch = ctx.settings.batch_size
         after_save = lambda _result: score_pending(ctx.engine, scorer, batch_size=batch)  # noqa: E731
-    run_watch(ctx.engine, ctx.settings.watch_file, after_save=after_save, cycles=cycles,
-              echo=click.echo)
+    run_watch(
+        ctx.engine, ctx.settings.watch_file, after_save=after_save, cycles=cycles, echo=click.echo
+    )
 
 
 # --- retention --------------------------------------------------------------------------------
 
 
 @cli.command()
-@click.option("--before", "before", required=True,
-              help="Date or ISO time (UTC unless it says otherwise); older data is purged.")
+@click.option(
+    "--before",
+    "before",
+    required=True,
+    help="Date or ISO time (UTC unless it says otherwise); older data is purged.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
 @friendly_errors
@@ -487,11 +586,14 @@ def purge(ctx: Context, before: str, yes: bool) -> None:
 
     cutoff = parse_time(before)
     if not yes:
-        click.confirm(f"Purge post text and author data before {cutoff:%Y-%m-%d %H:%M} UTC?",
-                      abort=True)
+        click.confirm(
+            f"Purge post text and author data before {cutoff:%Y-%m-%d %H:%M} UTC?", abort=True
+        )
     result = purge_data(ctx.engine, cutoff)
-    click.echo(f"purged {result.posts} posts and {result.authors} authors "
-               f"created before {cutoff.isoformat()}")
+    click.echo(
+        f"purged {result.posts} posts and {result.authors} authors "
+        f"created before {cutoff.isoformat()}"
+    )
 
 
 # --- incident analytics: events, reports, posture, outreach workflow, spikes -------------------
@@ -542,15 +644,31 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File (default stdout).")
 @click.option("--bucket-minutes", type=int, default=60, show_default=True)
-@click.option("--hold-hours", type=float, default=12.0, show_default=True,
-              help="Calm hours after resolution before marketing may resume.")
+@click.option(
+    "--hold-hours",
+    type=float,
+    default=12.0,
+    show_default=True,
+    help="Calm hours after resolution before marketing may resume.",
+)
 @pass_ctx
 @friendly_errors
-def incident_report(ctx: Context, incident_id: int, fmt: str, out: str | None,
-                    bucket_minutes: int, hold_hours: float) -> None:
+def incident_report(
+    ctx: Context,
+    incident_id: int,
+    fmt: str,
+    out: str | None,
+    bucket_minutes: int,
+    hold_hours: float,
+) -> None:
     """Write the post-incident report: volume, peak, recovery, themes, outreach, posture."""
-    text = api.report(ctx.engine, incident_id, fmt=fmt, bucket_minutes=bucket_minutes,
-                      hold_after=timedelta(hours=hold_hours))
+    text = api.report(
+        ctx.engine,
+        incident_id,
+        fmt=fmt,
+        bucket_minutes=bucket_minutes,
+        hold_after=timedelta(hours=hold_hours),
+    )
     if out is None:
         click.echo(text, nl=False)
         return
@@ -577,11 +695,18 @@ def incident_posture(ctx: Context, incident_id: int, hold_hours: float) -> None:
 @click.option("--note", default=None, help="Free-text note.")
 @pass_ctx
 @friendly_errors
-def outreach_set(ctx: Context, incident_id: int, author_id: int, status: str,
-                 assignee: str | None, note: str | None) -> None:
+def outreach_set(
+    ctx: Context,
+    incident_id: int,
+    author_id: int,
+    status: str,
+    assignee: str | None,
+    note: str | None,
+) -> None:
     """Record support's status, assignee and note for one unhappy author."""
-    api.set_outreach(ctx.engine, incident_id, author_id, status=status, assignee=assignee,
-                     note=note)
+    api.set_outreach(
+        ctx.engine, incident_id, author_id, status=status, assignee=assignee, note=note
+    )
     click.echo(f"incident {incident_id}, author {author_id}: {status}")
 
 
@@ -592,8 +717,9 @@ def outreach_set(ctx: Context, incident_id: int, author_id: int, status: str,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
 @friendly_errors
-def outreach_list(ctx: Context, incident_id: int, status: str | None, limit: int,
-                  as_json: bool) -> None:
+def outreach_list(
+    ctx: Context, incident_id: int, status: str | None, limit: int, as_json: bool
+) -> None:
     """List unhappy authors by priority with reason and workflow status."""
     table = api.outreach(ctx.engine, incident_id)
     if status:
@@ -614,15 +740,27 @@ def spikes_group() -> None:
 @spikes_group.command("scan")
 @click.option("--brand", "brands", multiple=True, help="Brand to scan (repeatable; default all).")
 @click.option("--bucket-minutes", type=int, default=None, help="Bucket size (default config).")
-@click.option("--themes/--no-themes", "with_themes", default=True,
-              help="Cluster each new spike's negative posts with the model's embeddings.")
-@click.option("--alert/--no-alert", default=True,
-              help="Send new spikes to FLAREWATCH_SLACK_WEBHOOK_URL, FLAREWATCH_ALERT_WEBHOOK_URL "
-                   "and FLAREWATCH_SMTP_HOST/FLAREWATCH_ALERT_EMAIL_TO.")
+@click.option(
+    "--themes/--no-themes",
+    "with_themes",
+    default=True,
+    help="Cluster each new spike's negative posts with the model's embeddings.",
+)
+@click.option(
+    "--alert/--no-alert",
+    default=True,
+    help="Send new spikes to FLAREWATCH_SLACK_WEBHOOK_URL, FLAREWATCH_ALERT_WEBHOOK_URL "
+    "and FLAREWATCH_SMTP_HOST/FLAREWATCH_ALERT_EMAIL_TO.",
+)
 @pass_ctx
 @friendly_errors
-def spikes_scan(ctx: Context, brands: tuple[str, ...], bucket_minutes: int | None,
-                with_themes: bool, alert: bool) -> None:
+def spikes_scan(
+    ctx: Context,
+    brands: tuple[str, ...],
+    bucket_minutes: int | None,
+    with_themes: bool,
+    alert: bool,
+) -> None:
     """Detect spikes over the last days, store early warnings and alert once per spike."""
     from flarewatch.alerts.channels import AlertSettings
 
@@ -630,16 +768,23 @@ def spikes_scan(ctx: Context, brands: tuple[str, ...], bucket_minutes: int | Non
         names = list(brands) or queries.brands(session)
     embedder = api.default_embedder(ctx.settings.model) if with_themes else None
     for brand in names:
-        new = api.scan_spikes(ctx.engine, brand=brand, embedder=embedder,
-                              bucket_minutes=bucket_minutes or ctx.settings.bucket_minutes)
+        new = api.scan_spikes(
+            ctx.engine,
+            brand=brand,
+            embedder=embedder,
+            bucket_minutes=bucket_minutes or ctx.settings.bucket_minutes,
+        )
         for row in new.itertuples():
             label = "possible incident" if row.early_warning else "spike"
-            click.echo(f"{brand}: {label} since {row.started_at:%Y-%m-%d %H:%M} UTC, "
-                       f"{row.observed} vs {row.baseline:.1f}, severity {row.severity:.0f}")
+            click.echo(
+                f"{brand}: {label} since {row.started_at:%Y-%m-%d %H:%M} UTC, "
+                f"{row.observed} vs {row.baseline:.1f}, severity {row.severity:.0f}"
+            )
     settings = AlertSettings.from_env()
     if alert and settings.any:
-        for outcome in api.send_spike_alerts(ctx.engine, settings,
-                                             base_url=ctx.settings.public_url):
+        for outcome in api.send_spike_alerts(
+            ctx.engine, settings, base_url=ctx.settings.public_url
+        ):
             click.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
 
 

@@ -26,6 +26,8 @@ class Settings:
     Args:
         database_url: SQLAlchemy URL; SQLite (WAL) by default, PostgreSQL via `postgresql+psycopg://`.
         model: `default` for the embedded MiniLM model, or any Hugging Face name or local path.
+        model_languages: Languages the model is trusted on: ISO 639-1 codes, comma-separated,
+            or `*` for any (a multilingual model). Posts in other languages are not scored.
         batch_size: Posts per scoring batch.
         bucket_minutes: Width of a timeline bucket.
         dashboard_address: Address the dashboard binds to.
@@ -37,6 +39,7 @@ class Settings:
 
     database_url: str = "sqlite:///flarewatch.db"
     model: str = "default"
+    model_languages: str = "en"
     batch_size: int = 32
     bucket_minutes: int = 15
     dashboard_address: str = "127.0.0.1"

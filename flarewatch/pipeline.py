@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flarewatch.models.base import SentimentScorer
+from flarewatch.models.base import SentimentPrediction, SentimentScorer
+from flarewatch.models.language import detect_language, is_covered, model_languages
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from flarewatch.storage.schema import utcnow
+from flarewatch.storage.schema import OTHER_LANGUAGE, utcnow
 
 SCORE_CHUNK = 512
 LEASE_SECONDS = 300.0
@@ -36,18 +37,45 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _rows(pending: Sequence[tuple[int, str]], scorer: SentimentScorer, batch_size: int) -> Any:
-    predictions = scorer.predict([text for _, text in pending], batch_size=batch_size)
-    return [
-        {
-            "post_id": pid,
-            "label": p.label,
-            "p_negative": p.p_negative,
-            "p_neutral": p.p_neutral,
-            "p_positive": p.p_positive,
+def _languages(engine: Engine, pending: Sequence[tuple[int, str]]) -> dict[int, str | None]:
+    """Each post's language: the platform's tag when stored, else detected (and then stored)."""
+    with session_scope(engine) as session:
+        stored = queries.post_languages(session, [pid for pid, _ in pending])
+        found = {pid: detect_language(text, stored.get(pid)) for pid, text in pending}
+        queries.set_post_languages(
+            session, {pid: lang for pid, lang in found.items() if lang and lang != stored.get(pid)}
+        )
+    return found
+
+
+def _score_row(post_id: int, prediction: SentimentPrediction | None) -> dict[str, Any]:
+    if prediction is None:
+        return {
+            "post_id": post_id,
+            "label": OTHER_LANGUAGE,
+            "p_negative": 0.0,
+            "p_neutral": 0.0,
+            "p_positive": 0.0,
         }
-        for (pid, _), p in zip(pending, predictions, strict=True)
-    ]
+    return {
+        "post_id": post_id,
+        "label": prediction.label,
+        "p_negative": prediction.p_negative,
+        "p_neutral": prediction.p_neutral,
+        "p_positive": prediction.p_positive,
+    }
+
+
+def _rows(
+    engine: Engine, pending: Sequence[tuple[int, str]], scorer: SentimentScorer, batch_size: int
+) -> list[dict[str, Any]]:
+    """Score rows for `pending`; posts in a language the model is not trusted on are marked so."""
+    languages, trusted = _languages(engine, pending), model_languages(scorer)
+    covered = [(pid, text) for pid, text in pending if is_covered(languages[pid], trusted)]
+    texts = [text for _, text in covered]
+    predictions = scorer.predict(texts, batch_size=batch_size) if texts else []
+    by_id = dict(zip([pid for pid, _ in covered], predictions, strict=True))
+    return [_score_row(pid, by_id.get(pid)) for pid, _ in pending]
 
 
 def score_pending(
@@ -79,7 +107,7 @@ def score_pending(
             pending = queries.unscored_posts(session, scorer.version, limit=chunk)
         if not pending:
             return done
-        rows = _rows(pending, scorer, batch_size)
+        rows = _rows(engine, pending, scorer, batch_size)
         with session_scope(engine) as session:
             queries.save_scores(session, scorer.version, rows)
         done += len(pending)
@@ -123,7 +151,7 @@ def _score_as_worker(
                 if _wait_for_others(engine, scorer.version, worker):
                     continue
                 return done
-            rows = _rows(pending, scorer, batch_size)
+            rows = _rows(engine, pending, scorer, batch_size)
             with session_scope(engine) as session:
                 queries.save_claimed_scores(session, scorer.version, rows)
             done += len(pending)

@@ -12,6 +12,7 @@ def frame(negative: list[int], start=T0) -> pd.DataFrame:
     index = pd.date_range(start, periods=len(negative), freq="60min", name="bucket")
     data = pd.DataFrame({"negative": negative, "unscored": 0}, index=index)
     data["total"] = data["negative"] + 2
+    data["scored"] = data["total"] - data["unscored"]
     data["negative_share"] = data["negative"] / data["total"]
     return data
 

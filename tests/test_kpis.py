@@ -10,7 +10,7 @@ from flarewatch.analysis.kpis import negative_share, recent_vs_before
 def _frame():
     index = pd.date_range("2026-03-02 10:00", periods=4, freq="30min", tz="UTC", name="bucket")
     return pd.DataFrame(
-        {"negative": [1, 1, 6, 3], "total": [10, 10, 10, 5], "unscored": [0, 0, 2, 1]}, index=index
+        {"negative": [1, 1, 6, 3], "total": [10, 10, 10, 5], "scored": [10, 10, 8, 4]}, index=index
     )
 
 

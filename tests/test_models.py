@@ -256,7 +256,9 @@ def test_score_cli__scores_pending_once(sqlite_engine, monkeypatch):
 
     with session_scope(sqlite_engine) as session:
         queries.save_posts(session, [make_post(1, "site is down"), make_post(2, "love it")])
-    monkeypatch.setattr(transformer, "load_scorer", lambda name, quantize=False: _FakeScorer())
+    monkeypatch.setattr(
+        transformer, "load_scorer", lambda name, quantize=False, languages=None: _FakeScorer()
+    )
     url = sqlite_engine.url.render_as_string(hide_password=False)
     first = CliRunner().invoke(cli, ["--database-url", url, "score"])
     assert first.exit_code == 0, first.output

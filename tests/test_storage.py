@@ -117,3 +117,16 @@ def test_outreach__set_and_read(engine):
     assert states[author_id]["assignee"] == "sam"
     with pytest.raises(ValueError, match="done"), session_scope(engine) as s:
         queries.set_outreach(s, inc.id, author_id, status="done")
+
+
+def test_max_lengths__match_the_schema_columns():
+    from flarewatch.collectors.base import MAX_LENGTHS
+    from flarewatch.storage.schema import Author, Post
+
+    columns = {**Author.__table__.columns, **Post.__table__.columns}
+    assert {name: columns[name].type.length for name in MAX_LENGTHS} == MAX_LENGTHS
+
+
+def test_raw_post__too_long_field_names_it():
+    with pytest.raises(ValueError, match="language is 17 characters, at most 16 allowed"):
+        make_post(1).__class__(**{**make_post(1).__dict__, "language": "x" * 17})

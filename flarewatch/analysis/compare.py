@@ -86,7 +86,7 @@ def _peak(frame: pd.DataFrame) -> dict[str, Any]:
 def _volume(during: pd.DataFrame) -> dict[str, Any]:
     posts = int(during["total"].sum())
     negative = int(during["negative"].sum())
-    scored = posts - int(during["unscored"].sum())
+    scored = int(during["scored"].sum())
     return {
         "posts": posts,
         "negative_posts": negative,

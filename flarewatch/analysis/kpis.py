@@ -16,7 +16,7 @@ def negative_share(
         rows = rows[rows.index >= pd.Timestamp(start)]
     if end is not None:
         rows = rows[rows.index < pd.Timestamp(end)]
-    scored = int((rows["total"] - rows["unscored"]).sum())
+    scored = int(rows["scored"].sum())
     return float(rows["negative"].sum()) / scored if scored else None
 
 

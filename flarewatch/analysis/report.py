@@ -48,7 +48,7 @@ def _ts(value: datetime) -> pd.Timestamp:
 def baseline_share(frame: pd.DataFrame, opened_at: datetime) -> float:
     """Negative share of the scored posts before the incident opened (NaN without data)."""
     before = frame.loc[frame.index + bucket_size(frame) <= _ts(opened_at)]
-    scored = before["total"] - before["unscored"]
+    scored = before["scored"]
     return float(before["negative"].sum() / scored.sum()) if scored.sum() else float("nan")
 
 

@@ -7,6 +7,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+# Longest value each short text field may hold (the storage schema's column sizes).
+MAX_LENGTHS = {
+    "platform": 32,
+    "external_id": 128,
+    "handle": 256,
+    "display_name": 512,
+    "brand": 128,
+    "url": 1024,
+    "language": 16,
+    "reply_to": 128,
+}
+
+
+def check_lengths(record: Any, names: tuple[str, ...]) -> None:
+    """Raise ValueError naming the first field of `record` longer than its limit."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and len(value) > MAX_LENGTHS[name]:
+            raise ValueError(
+                f"{name} is {len(value)} characters, at most {MAX_LENGTHS[name]} allowed"
+            )
+
 
 @dataclass(frozen=True)
 class RawAuthor:
@@ -18,6 +40,9 @@ class RawAuthor:
     display_name: str | None = None
     followers: int | None = None
     verified: bool = False
+
+    def __post_init__(self) -> None:
+        check_lengths(self, ("platform", "external_id", "handle", "display_name"))
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,7 @@ class RawPost:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_lengths(self, ("platform", "external_id", "brand", "url", "language", "reply_to"))
         if self.created_at.tzinfo is None:
             raise ValueError(
                 f"{self.platform}:{self.external_id}: created_at must be timezone-aware"

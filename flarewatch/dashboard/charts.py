@@ -13,6 +13,7 @@ LABEL_COLORS = {
     "negative": "#d62728",
     "neutral": "#9e9e9e",
     "positive": "#2ca02c",
+    "other_language": "#8c6bb1",
     "unscored": "#dddddd",
 }
 

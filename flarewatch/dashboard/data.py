@@ -15,7 +15,7 @@ from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from flarewatch.storage.schema import LABELS
+from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE
 
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
 LIVE_TTL_S = 30
@@ -23,7 +23,7 @@ SLOW_TTL_S = 60
 # Themes embed hundreds of posts with the model: seconds of CPU, so they refresh less often.
 THEMES_TTL_S = 300
 LIVE_THEME_POSTS = 500
-BREAKDOWN_COLUMNS = [*LABELS, "unscored", "total", "negative_share"]
+BREAKDOWN_COLUMNS = [*LABELS, OTHER_LANGUAGE, "unscored", "total", "negative_share"]
 ACTIVITY_WINDOW = timedelta(hours=24)
 
 
@@ -107,9 +107,9 @@ def breakdown(column: str, brand: str | None, start: datetime, end: datetime) ->
         )
     long = pd.DataFrame(rows, columns=[column, "label", "count"]).fillna({column: "unknown"})
     wide = long.pivot_table(index=column, columns="label", values="count", aggfunc="sum")
-    wide = wide.reindex(columns=[*LABELS, "unscored"]).fillna(0).astype(int)
+    wide = wide.reindex(columns=[*LABELS, OTHER_LANGUAGE, "unscored"]).fillna(0).astype(int)
     wide["total"] = wide.sum(axis=1)
-    scored = wide["total"] - wide["unscored"]
+    scored = wide[list(LABELS)].sum(axis=1)
     wide["negative_share"] = (wide["negative"] / scored.where(scored > 0)).fillna(0.0)
     wide.columns.name = None
     return wide.sort_values("total", ascending=False).reset_index()

@@ -8,6 +8,7 @@ from typing import Any
 from flarewatch.models.text import preprocess
 
 DEFAULT_LANGUAGES = ("en",)
+ANY_LANGUAGE = "*"
 MIN_CONFIDENCE = 0.5
 # X marks posts it cannot place (undetermined, no text, hashtags or media only) with these codes.
 NO_LANGUAGE = {"", "und", "zxx", "qme", "qht", "qam", "qst", "art"}
@@ -47,7 +48,15 @@ def is_covered(language: str | None, languages: tuple[str, ...] = DEFAULT_LANGUA
     Unknown languages count as covered: short, emoji-only or brand-name-heavy posts are
     usually in the brand's main language, and dropping them would bias the rates more.
     """
-    return language is None or language in languages
+    return language is None or ANY_LANGUAGE in languages or language in languages
+
+
+def parse_languages(spec: str) -> tuple[str, ...]:
+    """Parse a setting such as `en`, `en,es,fr` or `*` (any language) into a tuple of codes."""
+    codes = tuple(c.strip().lower() for c in spec.split(",") if c.strip())
+    if not codes:
+        raise ValueError("model_languages: name at least one language code, or * for any")
+    return codes
 
 
 def model_languages(scorer: Any) -> tuple[str, ...]:

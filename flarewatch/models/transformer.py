@@ -319,11 +319,21 @@ def _hf_revision(name_or_path: str, hf_model: Any) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_scorer(name_or_path: str = DEFAULT_NAME, *, quantize: bool = False) -> SentimentModel:
+def load_scorer(
+    name_or_path: str = DEFAULT_NAME,
+    *,
+    quantize: bool = False,
+    languages: Sequence[str] | None = None,
+) -> SentimentModel:
     """Load a scorer by name: `default`, an artifact directory or any HF classifier.
 
     Args:
         name_or_path: What to load (see `SentimentModel.from_pretrained`).
         quantize: Apply int8 dynamic quantisation.
+        languages: Languages to trust it on (`*` for any, e.g. for a multilingual model);
+            posts in other languages are stored as `other_language` instead of scored.
     """
-    return SentimentModel.from_pretrained(name_or_path, quantize=quantize)
+    model = SentimentModel.from_pretrained(name_or_path, quantize=quantize)
+    if languages is not None:
+        model.languages = tuple(languages)
+    return model

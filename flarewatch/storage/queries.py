@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.storage.schema import (
+    OTHER_LANGUAGE,
     OUTREACH_STATUSES,
     SEVERITIES,
     Author,
@@ -474,6 +486,7 @@ def _author_totals(
             func.max(Post.created_at).label("last_post_at"),
         )
         .join(SentimentScore, _scored(model_version))
+        .where(SentimentScore.label != OTHER_LANGUAGE)
         .group_by(Post.author_id)
         .having(func.sum(negative) >= min_negative)
     )
@@ -1234,3 +1247,26 @@ def label_overrides(session: Session, model_version: str | None = None) -> list[
         .order_by(LabelOverride.labelled_at, LabelOverride.post_id)
     )
     return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+# --- languages -------------------------------------------------------------------------------
+
+
+def post_languages(session: Session, post_ids: Sequence[int]) -> dict[int, str | None]:
+    """Return the stored language tag of each post."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(post_ids), UPSERT_CHUNK):
+        chunk = list(post_ids[start : start + UPSERT_CHUNK])
+        stmt = select(Post.id, Post.language).where(Post.id.in_(chunk))
+        found.update({int(pid): lang for pid, lang in session.execute(stmt)})
+    return found
+
+
+def set_post_languages(session: Session, languages: Mapping[int, str]) -> None:
+    """Store detected languages (ISO 639-1 codes) on posts."""
+    if languages:
+        rows = [{"pid": pid, "language": lang} for pid, lang in languages.items()]
+        stmt = (
+            update(Post).where(Post.id == bindparam("pid")).values(language=bindparam("language"))
+        )
+        session.connection().execute(stmt, rows)

@@ -25,6 +25,8 @@ SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 INCIDENT_STATUSES = ("open", "resolved")
 OUTREACH_STATUSES = ("new", "contacted", "resolved", "ignored")
 LABELS = ("negative", "neutral", "positive")
+# Stored instead of a sentiment when the post's language is one the model is not trusted on.
+OTHER_LANGUAGE = "other_language"
 
 
 def utcnow() -> datetime:
