@@ -130,3 +130,8 @@ def test_max_lengths__match_the_schema_columns():
 def test_raw_post__too_long_field_names_it():
     with pytest.raises(ValueError, match="language is 17 characters, at most 16 allowed"):
         make_post(1).__class__(**{**make_post(1).__dict__, "language": "x" * 17})
+
+
+def test_raw_post__count_out_of_range_names_it():
+    with pytest.raises(ValueError, match=r"like_count 9223372036854775296 is out of range"):
+        make_post(1, likes=9223372036854775296)

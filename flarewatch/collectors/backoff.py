@@ -26,8 +26,12 @@ class TransientError(SourceError):
 class RateLimited(TransientError):
     """The API said to slow down; the wait comes from `retry_after` or the response headers."""
 
-    def __init__(self, message: str, retry_after: float | None = None,
-                 headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.headers = dict(headers or {})
@@ -111,7 +115,9 @@ class Retrier:
     rng: random.Random = field(default_factory=random.Random)
     slept: list[float] = field(default_factory=list)
 
-    def __call__(self, request: Callable[[], T], translate: Callable[[Exception], SourceError | None]) -> T:
+    def __call__(
+        self, request: Callable[[], T], translate: Callable[[Exception], SourceError | None]
+    ) -> T:
         """Call `request`, mapping client exceptions through `translate` and retrying transient ones."""
         for attempt in range(self.policy.attempts):
             try:
@@ -136,7 +142,9 @@ class Retrier:
         return told + self.rng.uniform(0, 1)
 
 
-def _translated(request: Callable[[], T], translate: Callable[[Exception], SourceError | None]) -> T:
+def _translated(
+    request: Callable[[], T], translate: Callable[[Exception], SourceError | None]
+) -> T:
     try:
         return request()
     except SourceError:

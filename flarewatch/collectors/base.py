@@ -20,6 +20,19 @@ MAX_LENGTHS = {
 }
 
 
+# Counts are 32-bit INTEGER columns (PostgreSQL's int4).
+MAX_COUNT = 2**31 - 1
+COUNT_FIELDS = ("like_count", "repost_count", "reply_count", "quote_count")
+
+
+def check_counts(record: Any, names: tuple[str, ...]) -> None:
+    """Raise ValueError naming the first count of `record` outside 0..MAX_COUNT."""
+    for name in names:
+        value = getattr(record, name)
+        if value is not None and not 0 <= value <= MAX_COUNT:
+            raise ValueError(f"{name} {value} is out of range (0 to {MAX_COUNT})")
+
+
 def check_lengths(record: Any, names: tuple[str, ...]) -> None:
     """Raise ValueError naming the first field of `record` longer than its limit."""
     for name in names:
@@ -43,6 +56,7 @@ class RawAuthor:
 
     def __post_init__(self) -> None:
         check_lengths(self, ("platform", "external_id", "handle", "display_name"))
+        check_counts(self, ("followers",))
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class RawPost:
 
     def __post_init__(self) -> None:
         check_lengths(self, ("platform", "external_id", "brand", "url", "language", "reply_to"))
+        check_counts(self, COUNT_FIELDS)
         if self.created_at.tzinfo is None:
             raise ValueError(
                 f"{self.platform}:{self.external_id}: created_at must be timezone-aware"

@@ -41,7 +41,9 @@ def translate(exc: Exception) -> SourceError | None:
         headers = exc.response.headers if exc.response else {}
         return RateLimited("bluesky: rate limited (429)", headers=headers)
     if isinstance(exc, atx.UnauthorizedError):
-        return PermanentError("bluesky: login rejected; check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD")
+        return PermanentError(
+            "bluesky: login rejected; check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD"
+        )
     if isinstance(exc, atx.BadRequestError):
         return PermanentError(f"bluesky: request rejected: {exc}")
     if isinstance(exc, atx.NetworkError | atx.RequestException):
@@ -62,14 +64,25 @@ def post_to_raw(view: Mapping[str, Any]) -> RawPost:
     langs = record.get("langs") or [None]
     parent = record.get("reply", {}).get("parent", {}).get("uri")
     return RawPost(
-        platform="bluesky", external_id=view["uri"], text=record.get("text", ""),
+        platform="bluesky",
+        external_id=view["uri"],
+        text=record.get("text", ""),
         created_at=parse_time(record["createdAt"]),
-        author=RawAuthor("bluesky", author["did"], handle=author.get("handle"),
-                         display_name=author.get("displayName"), verified=_verified(author)),
+        author=RawAuthor(
+            "bluesky",
+            author["did"],
+            handle=author.get("handle"),
+            display_name=author.get("displayName"),
+            verified=_verified(author),
+        ),
         url=POST_URL.format(handle=author.get("handle") or author["did"], rkey=rkey),
-        language=langs[0], like_count=view.get("likeCount", 0),
-        repost_count=view.get("repostCount", 0), reply_count=view.get("replyCount", 0),
-        quote_count=view.get("quoteCount", 0), reply_to=parent, raw=dict(view),
+        language=langs[0],
+        like_count=view.get("likeCount", 0),
+        repost_count=view.get("repostCount", 0),
+        reply_count=view.get("replyCount", 0),
+        quote_count=view.get("quoteCount", 0),
+        reply_to=parent,
+        raw=dict(view),
     )
 
 
@@ -99,8 +112,13 @@ class BlueskyCollector:
 
     def _page(self, query: str, state: Resume) -> Batch:
         params = self._params(query, state)
-        response = self.retry(lambda: self.client.app.bsky.feed.search_posts(params=params), translate)
-        views = [p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in response.posts]
+        response = self.retry(
+            lambda: self.client.app.bsky.feed.search_posts(params=params), translate
+        )
+        views = [
+            p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in response.posts
+        ]
         newest = max((_sort_at(v) for v in views), default=None)
-        return Batch([post_to_raw(v) for v in views], response.cursor,
-                     newest.isoformat() if newest else None)
+        return Batch(
+            [post_to_raw(v) for v in views], response.cursor, newest.isoformat() if newest else None
+        )

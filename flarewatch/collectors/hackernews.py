@@ -45,11 +45,15 @@ def hit_to_post(hit: Mapping[str, Any]) -> RawPost:
     is_comment = "comment" in hit.get("_tags", [])
     author = hit.get("author")
     return RawPost(
-        platform="hackernews", external_id=str(hit["objectID"]), text=_text(hit),
+        platform="hackernews",
+        external_id=str(hit["objectID"]),
+        text=_text(hit),
         created_at=datetime.fromtimestamp(int(hit["created_at_i"]), UTC),
         author=RawAuthor("hackernews", author, handle=author) if author else None,
-        url=ITEM_URL.format(hit["objectID"]), language=None,
-        like_count=int(hit.get("points") or 0), reply_count=int(hit.get("num_comments") or 0),
+        url=ITEM_URL.format(hit["objectID"]),
+        language=None,
+        like_count=int(hit.get("points") or 0),
+        reply_count=int(hit.get("num_comments") or 0),
         reply_to=str(hit["parent_id"]) if is_comment and hit.get("parent_id") else None,
         raw={k: v for k, v in hit.items() if k != "_highlightResult"},
     )
@@ -60,8 +64,13 @@ class HNCollector:
 
     source = "hackernews"
 
-    def __init__(self, client: httpx.Client | None = None, *, retry: Retrier | None = None,
-                 page_size: int = 100):
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        retry: Retrier | None = None,
+        page_size: int = 100,
+    ):
         self.client = client or httpx.Client(base_url=API_URL, timeout=30.0)
         self.retry, self.page_size = retry or Retrier(), page_size
 
@@ -75,14 +84,19 @@ class HNCollector:
             filters.append(f"created_at_i>{int(state.floor) - OVERLAP_SECONDS}")
         if state.page:
             filters.append(f"created_at_i<={state.page}")
-        params: dict[str, Any] = {"query": query.strip('"'), "tags": "(story,comment)",
-                                  "hitsPerPage": self.page_size}
+        params: dict[str, Any] = {
+            "query": query.strip('"'),
+            "tags": "(story,comment)",
+            "hitsPerPage": self.page_size,
+        }
         if filters:
             params["numericFilters"] = ",".join(filters)
         return params
 
     def _page(self, query: str, state: Resume) -> Batch:
-        body = self.retry(lambda: self._get("search_by_date", self._params(query, state)), translate)
+        body = self.retry(
+            lambda: self._get("search_by_date", self._params(query, state)), translate
+        )
         hits = body.get("hits") if isinstance(body, dict) else None
         if not isinstance(hits, list):
             raise TransientError("hackernews: response has no hits list")

@@ -32,16 +32,23 @@ PAGE_SIZE = 40  # Mastodon's maximum for timelines and search
 
 def make_client(instance: str, *, token: str | None = None) -> Mastodon:
     """A Mastodon.py client for one instance that raises on rate limits instead of sleeping."""
-    return Mastodon(api_base_url=f"https://{instance}", access_token=token,
-                    ratelimit_method="throw", version_check_mode="none", request_timeout=30)
+    return Mastodon(
+        api_base_url=f"https://{instance}",
+        access_token=token,
+        ratelimit_method="throw",
+        version_check_mode="none",
+        request_timeout=30,
+    )
 
 
 def client_factory(env: Mapping[str, str], *, search: bool) -> Callable[[str], Mastodon]:
     """Return instance -> client; search needs `MASTODON_TOKEN_<INSTANCE>`, hashtags need none."""
+
     def build(instance: str) -> Mastodon:
         name = mastodon_token_var(instance)
         token = require_secret(name, dict(env)) if search else env.get(name)
         return make_client(instance, token=token)
+
     return build
 
 
@@ -49,8 +56,10 @@ def _translator(client: Mastodon) -> Callable[[Exception], SourceError | None]:
     def translate(exc: Exception) -> SourceError | None:
         if isinstance(exc, mx.MastodonRatelimitError):
             reset = getattr(client, "ratelimit_reset", None)
-            return RateLimited("mastodon: rate limited",
-                               headers={"x-rate-limit-reset": str(reset)} if reset else None)
+            return RateLimited(
+                "mastodon: rate limited",
+                headers={"x-rate-limit-reset": str(reset)} if reset else None,
+            )
         if isinstance(exc, mx.MastodonUnauthorizedError):
             return PermanentError("mastodon: token rejected (401); check MASTODON_TOKEN_<INSTANCE>")
         if isinstance(exc, mx.MastodonServerError | mx.MastodonNetworkError):
@@ -60,6 +69,7 @@ def _translator(client: Mastodon) -> Callable[[Exception], SourceError | None]:
         if isinstance(exc, mx.MastodonAPIError):
             return PermanentError(f"mastodon: request rejected: {exc}")
         return None
+
     return translate
 
 
@@ -73,13 +83,21 @@ def status_to_post(status: Mapping[str, Any]) -> RawPost:
     content = BREAK_RE.sub("\n", str(status.get("content", "")))
     text = html.unescape(TAG_RE.sub("", content))
     return RawPost(
-        platform="mastodon", external_id=str(status["uri"]), text=text.strip(),
+        platform="mastodon",
+        external_id=str(status["uri"]),
+        text=text.strip(),
         created_at=parse_time(str(status["created_at"])),
-        author=RawAuthor("mastodon", str(account.get("url") or account["id"]),
-                         handle=account.get("acct"), display_name=account.get("display_name"),
-                         followers=account.get("followers_count")),
-        url=status.get("url") or status["uri"], language=status.get("language"),
-        like_count=status.get("favourites_count", 0), repost_count=status.get("reblogs_count", 0),
+        author=RawAuthor(
+            "mastodon",
+            str(account.get("url") or account["id"]),
+            handle=account.get("acct"),
+            display_name=account.get("display_name"),
+            followers=account.get("followers_count"),
+        ),
+        url=status.get("url") or status["uri"],
+        language=status.get("language"),
+        like_count=status.get("favourites_count", 0),
+        repost_count=status.get("reblogs_count", 0),
         reply_count=status.get("replies_count", 0),
         reply_to=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
         raw=_jsonable(status),
@@ -121,6 +139,7 @@ class MastodonCollector:
     def _request(self, client: Mastodon, what: str, min_id: str | None) -> list[Any]:
         if what.startswith("#"):
             return list(client.timeline_hashtag(what[1:], min_id=min_id, limit=PAGE_SIZE))
-        result = client.search_v2(what, result_type="statuses", min_id=min_id, limit=PAGE_SIZE,
-                                  resolve=False)
+        result = client.search_v2(
+            what, result_type="statuses", min_id=min_id, limit=PAGE_SIZE, resolve=False
+        )
         return list(result["statuses"])

@@ -32,7 +32,8 @@ def make_client(env: Mapping[str, str] | None = None) -> praw.Reddit:
         client_id=require_secret("REDDIT_CLIENT_ID", environ),
         client_secret=require_secret("REDDIT_CLIENT_SECRET", environ),
         user_agent=(environ or {}).get("REDDIT_USER_AGENT") or DEFAULT_USER_AGENT,
-        check_for_updates=False, ratelimit_seconds=0,
+        check_for_updates=False,
+        ratelimit_seconds=0,
     )
 
 
@@ -43,8 +44,10 @@ def translate(exc: Exception) -> SourceError | None:
     if isinstance(exc, prawcore.ServerError | prawcore.RequestException | prawcore.BadJSON):
         return TransientError(f"reddit: {type(exc).__name__}")
     if isinstance(exc, prawcore.OAuthException | prawcore.Forbidden | prawcore.InvalidToken):
-        return PermanentError("reddit: credentials rejected; check REDDIT_CLIENT_ID and "
-                              "REDDIT_CLIENT_SECRET and that the app is approved")
+        return PermanentError(
+            "reddit: credentials rejected; check REDDIT_CLIENT_ID and "
+            "REDDIT_CLIENT_SECRET and that the app is approved"
+        )
     if isinstance(exc, prawcore.ResponseException):
         return PermanentError(f"reddit: request rejected ({exc.response.status_code})")
     return None
@@ -64,11 +67,17 @@ def thing_to_post(thing: Any) -> RawPost:
     text = thing.body if is_comment else "\n".join(filter(None, [thing.title, thing.selftext]))
     raw = {k: v for k, v in vars(thing).items() if not k.startswith("_") and _plain(v)}
     return RawPost(
-        platform="reddit", external_id=thing.fullname, text=text,
-        created_at=datetime.fromtimestamp(float(thing.created_utc), UTC), author=_author(thing),
-        url=REDDIT_URL + thing.permalink, language=None,
-        like_count=int(thing.score or 0), reply_count=int(getattr(thing, "num_comments", 0) or 0),
-        reply_to=thing.parent_id if is_comment else None, raw=raw,
+        platform="reddit",
+        external_id=thing.fullname,
+        text=text,
+        created_at=datetime.fromtimestamp(float(thing.created_utc), UTC),
+        author=_author(thing),
+        url=REDDIT_URL + thing.permalink,
+        language=None,
+        like_count=int(thing.score or 0),
+        reply_count=int(getattr(thing, "num_comments", 0) or 0),
+        reply_to=thing.parent_id if is_comment else None,
+        raw=raw,
     )
 
 
@@ -91,8 +100,14 @@ class RedditCollector:
 
     source = "reddit"
 
-    def __init__(self, reddit: praw.Reddit, subreddits: Sequence[str] = ("all",), *,
-                 retry: Retrier | None = None, page_size: int = 100):
+    def __init__(
+        self,
+        reddit: praw.Reddit,
+        subreddits: Sequence[str] = ("all",),
+        *,
+        retry: Retrier | None = None,
+        page_size: int = 100,
+    ):
         self.reddit, self.subreddits = reddit, "+".join(subreddits) or "all"
         self.retry, self.page_size = retry or Retrier(), page_size
 
@@ -116,5 +131,7 @@ class RedditCollector:
         more = len(things) == self.page_size and len(fresh) == len(things)
         next_page = things[-1].fullname if more else None
         if query.startswith("comments:"):
-            fresh = [t for t in fresh if matches(t.body, query.removeprefix("comments:").split("|"))]
+            fresh = [
+                t for t in fresh if matches(t.body, query.removeprefix("comments:").split("|"))
+            ]
         return Batch([thing_to_post(t) for t in fresh], next_page, str(newest) if newest else None)

@@ -82,7 +82,12 @@ def _int(name: str, value: Any) -> int:
     if value in (None, ""):
         return 0
     try:
-        return int(float(value))
+        # int() first: a float round trip would turn large counts into other numbers.
+        return (
+            int(value)
+            if isinstance(value, int) or str(value).strip().isdigit()
+            else int(float(value))
+        )
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} {value!r} is not a number") from None
 

@@ -35,7 +35,9 @@ class RunResult:
 
 def describe(result: RunResult) -> str:
     """One line for the terminal: new and seen posts, or the (scrubbed) error."""
-    line = f"{result.source}: {result.inserted} new, {result.received} fetched, {result.pages} pages"
+    line = (
+        f"{result.source}: {result.inserted} new, {result.received} fetched, {result.pages} pages"
+    )
     return f"{line}; failed: {result.error}" if result.error else line
 
 
@@ -43,8 +45,9 @@ def _with_brand(posts: list[RawPost], brand: str) -> list[RawPost]:
     return [p if p.brand else dataclasses.replace(p, brand=brand) for p in posts]
 
 
-def collect_query(engine: Engine, collector: Collector, query: Query, result: RunResult,
-                  *, max_pages: int = 5) -> None:
+def collect_query(
+    engine: Engine, collector: Collector, query: Query, result: RunResult, *, max_pages: int = 5
+) -> None:
     """Fetch pages for one query; each page and its cursor commit together, or neither does."""
     with session_scope(engine) as session:
         since = queries.get_cursor(session, collector.source, query.key)
@@ -65,8 +68,14 @@ def collect_query(engine: Engine, collector: Collector, query: Query, result: Ru
             close()
 
 
-def collect_source(engine: Engine, collector: Collector, query_list: Sequence[Query], *,
-                   max_pages: int = 5, env: Mapping[str, str] | None = None) -> RunResult:
+def collect_source(
+    engine: Engine,
+    collector: Collector,
+    query_list: Sequence[Query],
+    *,
+    max_pages: int = 5,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
     """Run every query of one source once and record the source's health.
 
     Source errors (rate limits, outages, rejected credentials) are recorded and returned;
@@ -91,8 +100,9 @@ def collect_source(engine: Engine, collector: Collector, query_list: Sequence[Qu
     return result
 
 
-def make_collector(name: str, config: SourceConfig, env: Mapping[str, str],
-                   retry: Retrier | None = None) -> Collector:
+def make_collector(
+    name: str, config: SourceConfig, env: Mapping[str, str], retry: Retrier | None = None
+) -> Collector:
     """Build the live collector of source `name`; a missing credential raises ConfigError."""
     retry = retry or Retrier()
     if name == "x":
@@ -145,8 +155,13 @@ class Scheduler:
     def _run_one(self, name: str, collector: Collector) -> RunResult:
         config = self.watch.sources[name]
         try:
-            result = collect_source(self.engine, collector, self.watch.queries(name),
-                                    max_pages=config.max_pages, env=self.env)
+            result = collect_source(
+                self.engine,
+                collector,
+                self.watch.queries(name),
+                max_pages=config.max_pages,
+                env=self.env,
+            )
         except Exception as exc:
             log.exception("%s: unexpected failure", name)
             result = RunResult(name, error=scrub(f"{type(exc).__name__}: {exc}", self.env))
@@ -161,8 +176,13 @@ class Scheduler:
         done = 0
         while cycles is None or done < cycles:
             for result in self.run_due():
-                log.info("%s: %d new of %d, %s", result.source, result.inserted, result.received,
-                         result.error or "ok")
+                log.info(
+                    "%s: %d new of %d, %s",
+                    result.source,
+                    result.inserted,
+                    result.received,
+                    result.error or "ok",
+                )
                 if self.echo:
                     self.echo(describe(result))
             done += 1
@@ -171,20 +191,23 @@ class Scheduler:
             self.sleep(max(0.0, min(self.due.values(), default=0.0) - self.clock()))
 
 
-def collect_once(engine: Engine, watch_file: str, name: str,
-                 env: Mapping[str, str] | None = None) -> RunResult:
+def collect_once(
+    engine: Engine, watch_file: str, name: str, env: Mapping[str, str] | None = None
+) -> RunResult:
     """Run one source of the watch file once (`flarewatch collect SOURCE`)."""
     watch = load_watch(watch_file)
     if name not in watch.sources:
         raise ConfigError(f"source {name!r} is not enabled in {watch_file} (add [sources.{name}])")
     creds = credentials(env)
     collector = make_collector(name, watch.sources[name], creds)
-    return collect_source(engine, collector, watch.queries(name),
-                          max_pages=watch.sources[name].max_pages, env=creds)
+    return collect_source(
+        engine, collector, watch.queries(name), max_pages=watch.sources[name].max_pages, env=creds
+    )
 
 
-def _collectors(engine: Engine, watch: Watch, creds: Mapping[str, str],
-                echo: Callable[[str], Any]) -> dict[str, Collector]:
+def _collectors(
+    engine: Engine, watch: Watch, creds: Mapping[str, str], echo: Callable[[str], Any]
+) -> dict[str, Collector]:
     built = {}
     for name, config in watch.sources.items():
         try:
@@ -197,9 +220,15 @@ def _collectors(engine: Engine, watch: Watch, creds: Mapping[str, str],
     return built
 
 
-def run_watch(engine: Engine, watch_file: str, *, after_save: Callable[[RunResult], Any] | None = None,
-              cycles: int | None = None, env: Mapping[str, str] | None = None,
-              echo: Callable[[str], Any] = print) -> Scheduler:
+def run_watch(
+    engine: Engine,
+    watch_file: str,
+    *,
+    after_save: Callable[[RunResult], Any] | None = None,
+    cycles: int | None = None,
+    env: Mapping[str, str] | None = None,
+    echo: Callable[[str], Any] = print,
+) -> Scheduler:
     """Loop over every enabled source of the watch file (`flarewatch run`)."""
     watch, creds = load_watch(watch_file), credentials(env)
     collectors = _collectors(engine, watch, creds, echo)

@@ -21,8 +21,15 @@ from flarewatch.collectors.base import Page, RawAuthor, RawPost
 from flarewatch.collectors.cursor import Batch, Resume, sweep
 from flarewatch.config import require_secret
 
-TWEET_FIELDS = ["created_at", "lang", "public_metrics", "author_id", "conversation_id",
-                "in_reply_to_user_id", "referenced_tweets"]
+TWEET_FIELDS = [
+    "created_at",
+    "lang",
+    "public_metrics",
+    "author_id",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+]
 USER_FIELDS = ["username", "name", "public_metrics", "verified", "verified_type"]
 REQUEST_TIMEOUT = 30.0
 
@@ -50,8 +57,10 @@ def translate(exc: Exception) -> SourceError | None:
     if isinstance(exc, tweepy.TwitterServerError):
         return TransientError(f"x: server error ({exc.response.status_code})")
     if isinstance(exc, tweepy.Unauthorized | tweepy.Forbidden):
-        return PermanentError(f"x: credentials rejected ({exc.response.status_code}); "
-                              "check X_BEARER_TOKEN and that the app has search access")
+        return PermanentError(
+            f"x: credentials rejected ({exc.response.status_code}); "
+            "check X_BEARER_TOKEN and that the app has search access"
+        )
     if isinstance(exc, tweepy.HTTPException):
         return PermanentError(f"x: request rejected ({exc.response.status_code}): {exc}")
     if isinstance(exc, requests.Timeout | requests.ConnectionError):
@@ -62,15 +71,23 @@ def translate(exc: Exception) -> SourceError | None:
 
 
 def _verified(user: Mapping[str, Any]) -> bool:
-    return bool(user.get("verified")) or user.get("verified_type") in ("blue", "business", "government")
+    return bool(user.get("verified")) or user.get("verified_type") in (
+        "blue",
+        "business",
+        "government",
+    )
 
 
 def user_to_author(user: Mapping[str, Any]) -> RawAuthor:
     """Normalise a v2 user object."""
-    return RawAuthor(platform="x", external_id=str(user["id"]), handle=user.get("username"),
-                     display_name=user.get("name"),
-                     followers=user.get("public_metrics", {}).get("followers_count"),
-                     verified=_verified(user))
+    return RawAuthor(
+        platform="x",
+        external_id=str(user["id"]),
+        handle=user.get("username"),
+        display_name=user.get("name"),
+        followers=user.get("public_metrics", {}).get("followers_count"),
+        verified=_verified(user),
+    )
 
 
 def tweet_to_post(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> RawPost:
@@ -80,13 +97,18 @@ def tweet_to_post(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any
     replied = [r["id"] for r in tweet.get("referenced_tweets", []) if r.get("type") == "replied_to"]
     handle = user.get("username") if user else None
     return RawPost(
-        platform="x", external_id=str(tweet["id"]), text=tweet["text"],
+        platform="x",
+        external_id=str(tweet["id"]),
+        text=tweet["text"],
         created_at=datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")),
         author=user_to_author(user) if user else None,
         url=f"https://x.com/{handle or 'i/web'}/status/{tweet['id']}",
-        language=tweet.get("lang"), like_count=metrics.get("like_count", 0),
-        repost_count=metrics.get("retweet_count", 0), reply_count=metrics.get("reply_count", 0),
-        quote_count=metrics.get("quote_count", 0), reply_to=replied[0] if replied else None,
+        language=tweet.get("lang"),
+        like_count=metrics.get("like_count", 0),
+        repost_count=metrics.get("retweet_count", 0),
+        reply_count=metrics.get("reply_count", 0),
+        quote_count=metrics.get("quote_count", 0),
+        reply_to=replied[0] if replied else None,
         raw={"tweet": dict(tweet), "user": dict(user) if user else None},
     )
 
@@ -96,7 +118,9 @@ class XCollector:
 
     source = "x"
 
-    def __init__(self, client: tweepy.Client, *, retry: Retrier | None = None, page_size: int = 100):
+    def __init__(
+        self, client: tweepy.Client, *, retry: Retrier | None = None, page_size: int = 100
+    ):
         self.client, self.retry, self.page_size = client, retry or Retrier(), page_size
 
     def fetch(self, query: str, since: str | None = None) -> Iterator[Page]:
@@ -114,6 +138,11 @@ class XCollector:
 
     def _search(self, query: str, state: Resume) -> Any:
         return self.client.search_recent_tweets(
-            query, since_id=state.floor, next_token=state.page, max_results=self.page_size,
-            expansions=["author_id"], tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS,
+            query,
+            since_id=state.floor,
+            next_token=state.page,
+            max_results=self.page_size,
+            expansions=["author_id"],
+            tweet_fields=TWEET_FIELDS,
+            user_fields=USER_FIELDS,
         )

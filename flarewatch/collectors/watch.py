@@ -15,8 +15,11 @@ from flarewatch.config import ConfigError
 SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews")
 DEFAULT_INTERVALS = {"x": 900, "reddit": 300, "mastodon": 300, "bluesky": 300, "hackernews": 600}
 CREDENTIAL_VARS = (
-    "X_BEARER_TOKEN", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET",
-    "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD",
+    "X_BEARER_TOKEN",
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "BLUESKY_HANDLE",
+    "BLUESKY_APP_PASSWORD",
 )
 MASTODON_TOKEN_PREFIX = "MASTODON_TOKEN_"
 
@@ -105,8 +108,11 @@ def bluesky_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
 
 
 QUERY_BUILDERS: dict[str, Callable[[Brand, Mapping[str, Any]], list[str]]] = {
-    "x": x_queries, "reddit": reddit_queries, "mastodon": mastodon_queries,
-    "bluesky": bluesky_queries, "hackernews": term_queries,
+    "x": x_queries,
+    "reddit": reddit_queries,
+    "mastodon": mastodon_queries,
+    "bluesky": bluesky_queries,
+    "hackernews": term_queries,
 }
 
 
@@ -121,20 +127,27 @@ def _brand(table: Mapping[str, Any], index: int) -> Brand:
     where = f"watch file: brands[{index}]"
     if not isinstance(table.get("name"), str):
         raise ConfigError(f"{where}: name is required")
-    return Brand(table["name"], _strings(table, "terms", where),
-                 tuple(h.lstrip("@") for h in _strings(table, "handles", where)),
-                 tuple(t.lstrip("#") for t in _strings(table, "hashtags", where)))
+    return Brand(
+        table["name"],
+        _strings(table, "terms", where),
+        tuple(h.lstrip("@") for h in _strings(table, "handles", where)),
+        tuple(t.lstrip("#") for t in _strings(table, "hashtags", where)),
+    )
 
 
 def _source(name: str, table: Mapping[str, Any]) -> SourceConfig:
     if name not in SOURCES:
-        raise ConfigError(f"watch file: unknown source {name!r}; expected one of {', '.join(SOURCES)}")
+        raise ConfigError(
+            f"watch file: unknown source {name!r}; expected one of {', '.join(SOURCES)}"
+        )
     options = {k: v for k, v in table.items() if k not in ("interval", "max_pages", "enabled")}
     try:
         interval = float(table.get("interval", DEFAULT_INTERVALS[name]))
         max_pages = int(table.get("max_pages", 5))
     except (TypeError, ValueError):
-        raise ConfigError(f"watch file: sources.{name}: interval and max_pages must be numbers") from None
+        raise ConfigError(
+            f"watch file: sources.{name}: interval and max_pages must be numbers"
+        ) from None
     return SourceConfig(name, interval, max_pages, options)
 
 
@@ -172,7 +185,9 @@ def read_dotenv(path: str | os.PathLike[str] = ".env") -> dict[str, str]:
     return values
 
 
-def credentials(env: Mapping[str, str] | None = None, dotenv: str | None = ".env") -> dict[str, str]:
+def credentials(
+    env: Mapping[str, str] | None = None, dotenv: str | None = ".env"
+) -> dict[str, str]:
     """Merge .env under the real environment (the environment wins)."""
     base = read_dotenv(dotenv) if dotenv else {}
     return {**base, **(os.environ if env is None else env)}
