@@ -1,6 +1,8 @@
 """Scoring speed: Flarewatch's batched scorer vs a naive one-post-at-a-time HF pipeline.
 
-Usage: python benchmarks/scoring.py --data DIR [--posts 2000] [--threads 2] [--json]
+Usage: python benchmarks/scoring.py [--data DIR] [--posts 2000] [--threads 2] [--json]
+
+Without --data the texts are the shipped demo tweets (real airline tweets, in file order).
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 
+from flarewatch.demo import demo_posts
 from flarewatch.models import minilm
 from flarewatch.models.data import read_tweeteval
 from flarewatch.models.text import preprocess_all
@@ -114,11 +118,16 @@ def flops_per_post(model: SentimentModel, texts: list[str]) -> float:
     return (per_token * sum(lengths) + attention) / len(lengths)
 
 
+def demo_texts() -> list[str]:
+    """The demo's real airline tweets (shipped with Flarewatch, so present in every install)."""
+    return [post.text for post in demo_posts(datetime.now(UTC))]
+
+
 def run(
-    data: str, posts: int, threads: int, batch_size: int, quantize: bool = False
+    data: str | None, posts: int, threads: int, batch_size: int, quantize: bool = False
 ) -> dict[str, float | int | str]:
     """Measure both scorers on the same tweets and the FLOPs-bound ceiling."""
-    texts = read_tweeteval(data, "val").texts[:posts]
+    texts = (read_tweeteval(data, "val").texts if data else demo_texts())[:posts]
     model = SentimentModel.from_pretrained("default", num_threads=threads, quantize=quantize)
     ours, naive, agree = timed_runs(model, naive_pipeline(), texts, batch_size)
     gflops = matmul_gflops()
@@ -141,7 +150,11 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="TweetEval sentiment directory")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="TweetEval sentiment directory (val split); default: demo tweets",
+    )
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
