@@ -45,10 +45,20 @@ def test_detect_spikes__needs_history_and_min_count():
 
 
 def _author(aid, negative, mean_p, followers, minutes_ago, engagement=0):
-    return {"author_id": aid, "platform": "x", "handle": f"h{aid}", "display_name": None,
-            "followers": followers, "verified": False, "posts": negative,
-            "negative_posts": negative, "mean_p_negative": mean_p, "max_p_negative": mean_p,
-            "engagement": engagement, "last_post_at": NOW - timedelta(minutes=minutes_ago)}
+    return {
+        "author_id": aid,
+        "platform": "x",
+        "handle": f"h{aid}",
+        "display_name": None,
+        "followers": followers,
+        "verified": False,
+        "posts": negative,
+        "negative_posts": negative,
+        "mean_p_negative": mean_p,
+        "max_p_negative": mean_p,
+        "engagement": engagement,
+        "last_post_at": NOW - timedelta(minutes=minutes_ago),
+    }
 
 
 def test_rank_authors__orders_by_negativity_repetition_reach_recency():
@@ -67,9 +77,19 @@ def test_rank_authors__orders_by_negativity_repetition_reach_recency():
 
 
 def test_outreach_csv__neutralises_formulas_and_drops_post_text():
-    table = pd.DataFrame([{"handle": "=HYPERLINK(\"http://evil\")", "note": "+1 call back",
-                           "assignee": "@sam", "reason": "-5 points", "latest_post": "secret text",
-                           "latest_url": "https://x.com/a/status/1", "priority": 90.0}])
+    table = pd.DataFrame(
+        [
+            {
+                "handle": '=HYPERLINK("http://evil")',
+                "note": "+1 call back",
+                "assignee": "@sam",
+                "reason": "-5 points",
+                "latest_post": "secret text",
+                "latest_url": "https://x.com/a/status/1",
+                "priority": 90.0,
+            }
+        ]
+    )
     rows = list(csv.DictReader(io.StringIO(outreach_csv(table).decode())))
     assert rows[0]["handle"].startswith("'=")
     assert rows[0]["note"] == "'+1 call back" and rows[0]["assignee"] == "'@sam"

@@ -40,5 +40,9 @@ def env(monkeypatch):
 @pytest.fixture
 def retrier():
     """A Retrier that records its sleeps instead of sleeping, on a frozen clock."""
-    return Retrier(Backoff(attempts=4, base=1.0, cap=8.0, max_sleep=120.0),
-                   sleep=lambda s: None, clock=lambda: NOW, rng=random.Random(7))
+    return Retrier(
+        Backoff(attempts=4, base=1.0, cap=8.0, max_sleep=120.0),
+        sleep=lambda s: None,
+        clock=lambda: NOW,
+        rng=random.Random(7),
+    )

@@ -32,18 +32,30 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 # atproto reads `exp` out of the session JWT, so the placeholder must still be a JWT.
-PLACEHOLDER_JWT = ".".join([
-    _b64({"typ": "at+jwt", "alg": "ES256K"}),
-    _b64({"scope": "com.atproto.appPass", "sub": "did:plc:flarewatchtest", "iat": 1767225600,
-          "exp": 4102444800}),
-    base64.urlsafe_b64encode(b"placeholder-signature").decode().rstrip("="),
-])
+PLACEHOLDER_JWT = ".".join(
+    [
+        _b64({"typ": "at+jwt", "alg": "ES256K"}),
+        _b64(
+            {
+                "scope": "com.atproto.appPass",
+                "sub": "did:plc:flarewatchtest",
+                "iat": 1767225600,
+                "exp": 4102444800,
+            }
+        ),
+        base64.urlsafe_b64encode(b"placeholder-signature").decode().rstrip("="),
+    ]
+)
 
 
 def _scrub_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (PLACEHOLDER_JWT if "Jwt" in k else f"<{k.upper()}>")
-                if k in SECRET_KEYS else _scrub_json(v) for k, v in value.items()}
+        return {
+            k: (PLACEHOLDER_JWT if "Jwt" in k else f"<{k.upper()}>")
+            if k in SECRET_KEYS
+            else _scrub_json(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_scrub_json(v) for v in value]
     return value
@@ -72,8 +84,9 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """Scrub a response before it is written: tokens in JSON bodies, cookies."""
-    response["headers"] = {k: v for k, v in response["headers"].items()
-                           if k.lower() not in ("set-cookie",)}
+    response["headers"] = {
+        k: v for k, v in response["headers"].items() if k.lower() not in ("set-cookie",)
+    }
     response["body"]["string"] = scrub_body(response["body"]["string"])
     return response
 
@@ -85,7 +98,6 @@ RECORDER = vcr.VCR(
     before_record_request=scrub_request,
     before_record_response=scrub_response,
     decode_compressed_response=True,
-
 )
 
 

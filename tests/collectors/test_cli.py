@@ -25,8 +25,11 @@ enabled = false
 def _invoke(tmp_path, *args):
     watch = tmp_path / "watch.toml"
     watch.write_text(WATCH, encoding="utf-8")
-    env = {"FLAREWATCH_WATCH_FILE": str(watch),
-           "FLAREWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'fw.db'}", "X_BEARER_TOKEN": ""}
+    env = {
+        "FLAREWATCH_WATCH_FILE": str(watch),
+        "FLAREWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'fw.db'}",
+        "X_BEARER_TOKEN": "",
+    }
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 

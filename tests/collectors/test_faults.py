@@ -28,10 +28,18 @@ from tests.collectors.test_sources import WATCH
 X_QUERIES = WATCH.queries("x")
 HN_QUERIES = WATCH.queries("hackernews")
 SEARCH = "https://api.twitter.com/2/tweets/search/recent"
-ONE_TWEET = {"data": [{"id": "7", "text": "acmecloud down", "author_id": "1",
-                       "created_at": "2026-03-02T12:00:00.000Z"}],
-             "includes": {"users": [{"id": "1", "username": "u", "name": "U"}]},
-             "meta": {"newest_id": "7", "oldest_id": "7", "result_count": 1}}
+ONE_TWEET = {
+    "data": [
+        {
+            "id": "7",
+            "text": "acmecloud down",
+            "author_id": "1",
+            "created_at": "2026-03-02T12:00:00.000Z",
+        }
+    ],
+    "includes": {"users": [{"id": "1", "username": "u", "name": "U"}]},
+    "meta": {"newest_id": "7", "oldest_id": "7", "result_count": 1},
+}
 
 
 class Script:
@@ -79,8 +87,12 @@ def test_x__429_with_reset_header__waits_until_reset_then_collects(engine, env, 
 
 @responses.activate(assert_all_requests_are_fired=True)
 def test_x__429_reset_beyond_max_sleep__recorded_and_rescheduled(engine, env, retrier):
-    responses.get(SEARCH, status=429, json={"title": "Too Many Requests"},
-                  headers={"x-rate-limit-reset": str(int(NOW) + 900)})
+    responses.get(
+        SEARCH,
+        status=429,
+        json={"title": "Too Many Requests"},
+        headers={"x-rate-limit-reset": str(int(NOW) + 900)},
+    )
     collector = twitter.XCollector(twitter.make_client(env), retry=retrier)
     result = collect_source(engine, collector, X_QUERIES)
     assert result.retry_after == 900 and "rate limited" in result.error
@@ -118,8 +130,11 @@ def test_x__malformed_json__fails_cleanly_then_rerun_collects(engine, env, retri
 
 
 def test_hn__timeout_then_5xx_then_ok(engine, retrier):
-    with Script(httpx.ReadTimeout("slow"), httpx.Response(502, text="bad gateway"),
-                httpx.Response(200, json=hn_page([HN_A], 100))) as script:
+    with Script(
+        httpx.ReadTimeout("slow"),
+        httpx.Response(502, text="bad gateway"),
+        httpx.Response(200, json=hn_page([HN_A], 100)),
+    ) as script:
         result = collect_source(engine, HNCollector(script.client(), retry=retrier), HN_QUERIES)
     assert (result.inserted, result.error, len(retrier.slept)) == (1, None, 2)
 
@@ -128,13 +143,17 @@ def test_hn__malformed_json_on_page_two__first_page_kept_and_sweep_resumes(engin
     page1 = httpx.Response(200, json=hn_page([HN_A, HN_B], 2))
     broken = [httpx.Response(200, text='{"hits": [') for _ in range(4)]
     with Script(page1, *broken) as script:
-        failed = collect_source(engine, HNCollector(script.client(), retry=retrier, page_size=2),
-                                HN_QUERIES)
+        failed = collect_source(
+            engine, HNCollector(script.client(), retry=retrier, page_size=2), HN_QUERIES
+        )
     assert failed.error and count(engine) == 2
-    with Script(httpx.Response(200, json=hn_page([HN_B, HN_C], 2)),
-                httpx.Response(200, json=hn_page([HN_C], 2))) as script:
-        rerun = collect_source(engine, HNCollector(script.client(), retry=retrier, page_size=2),
-                               HN_QUERIES)
+    with Script(
+        httpx.Response(200, json=hn_page([HN_B, HN_C], 2)),
+        httpx.Response(200, json=hn_page([HN_C], 2)),
+    ) as script:
+        rerun = collect_source(
+            engine, HNCollector(script.client(), retry=retrier, page_size=2), HN_QUERIES
+        )
     # The rerun continued below page one instead of starting over or skipping ahead.
     assert f"created_at_i<={T + 200}" in str(script.requests[0].url.params["numericFilters"])
     assert rerun.inserted == 1 and count(engine) == 3
@@ -186,7 +205,10 @@ KILLED_RUN = textwrap.dedent("""
 
 
 def _run_killable(url: str, pages: list, kill_at: int) -> int:
-    script = f"import json\nPAGES = json.loads({json.dumps(pages)!r})\nKILL_AT = {kill_at}\n" + KILLED_RUN
+    script = (
+        f"import json\nPAGES = json.loads({json.dumps(pages)!r})\nKILL_AT = {kill_at}\n"
+        + KILLED_RUN
+    )
     return subprocess.run([sys.executable, "-c", script, url], timeout=120).returncode
 
 
@@ -201,5 +223,6 @@ def test_runner__killed_between_fetch_and_save__rerun_stores_every_post_once(sql
     with session_scope(sqlite_engine) as session:
         ids = sorted(session.scalars(select(Post.external_id)))
         assert queries.get_cursor(session, "hackernews", "acmecloud") == json.dumps(
-            {"floor": str(T + 300)})
+            {"floor": str(T + 300)}
+        )
     assert ids == ["43000010", "43000020", "43000030"]

@@ -17,7 +17,10 @@ def test_recording__response_never_played__fails(env, retrier):
 
 
 def test_recording__nothing_played__fails():
-    with pytest.raises(AssertionError, match="no recorded response was played"), recording("x_search"):
+    with (
+        pytest.raises(AssertionError, match="no recorded response was played"),
+        recording("x_search"),
+    ):
         pass
 
 

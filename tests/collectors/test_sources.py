@@ -16,18 +16,32 @@ from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Author, Post
 from tests.collectors.recording import recording
 
-WATCH = parse_watch({
-    "brands": [{"name": "acme", "terms": ["acmecloud"], "handles": ["@acmecloud"],
-                "hashtags": ["acmedown"]}],
-    "sources": {"x": {}, "reddit": {"subreddits": ["sysadmin", "devops"]},
-                "mastodon": {"instances": ["mastodon.social"]}, "bluesky": {},
-                "hackernews": {}},
-})
+WATCH = parse_watch(
+    {
+        "brands": [
+            {
+                "name": "acme",
+                "terms": ["acmecloud"],
+                "handles": ["@acmecloud"],
+                "hashtags": ["acmedown"],
+            }
+        ],
+        "sources": {
+            "x": {},
+            "reddit": {"subreddits": ["sysadmin", "devops"]},
+            "mastodon": {"instances": ["mastodon.social"]},
+            "bluesky": {},
+            "hackernews": {},
+        },
+    }
+)
 
 
 def stored(engine, platform):
     with session_scope(engine) as session:
-        return {p.external_id: p for p in session.scalars(select(Post).where(Post.platform == platform))}
+        return {
+            p.external_id: p for p in session.scalars(select(Post).where(Post.platform == platform))
+        }
 
 
 def test_x__two_pages_then_since_id__each_post_once(engine, env, retrier):
@@ -48,11 +62,14 @@ def test_x__two_pages_then_since_id__each_post_once(engine, env, retrier):
         author = session.scalar(select(Author).where(Author.external_id == "2244994945"))
         assert (author.handle, author.followers, author.verified) == ("danaops", 1520, True)
         assert queries.get_cursor(session, "x", WATCH.queries("x")[0].key) == (
-            '{"floor": "1865000000000000003"}')
+            '{"floor": "1865000000000000003"}'
+        )
 
 
 def test_reddit__search_and_comments__only_matching_comments(engine, env, retrier):
-    collector = reddit.RedditCollector(reddit.make_client(env), ["sysadmin", "devops"], retry=retrier)
+    collector = reddit.RedditCollector(
+        reddit.make_client(env), ["sysadmin", "devops"], retry=retrier
+    )
     queries_ = [q for q in WATCH.queries("reddit")]
     assert [q.key for q in queries_] == ["acmecloud", "comments:acmecloud"]
     queries_[0] = type(queries_[0])("reddit", 'acmecloud OR "acme cloud"', "acme")
@@ -68,7 +85,9 @@ def test_reddit__search_and_comments__only_matching_comments(engine, env, retrie
 
 
 def test_mastodon__hashtag__first_page_then_min_id(engine, env, retrier):
-    collector = mastodon.MastodonCollector(mastodon.client_factory(env, search=False), retry=retrier)
+    collector = mastodon.MastodonCollector(
+        mastodon.client_factory(env, search=False), retry=retrier
+    )
     with recording("mastodon_hashtag"):
         first = collect_source(engine, collector, WATCH.queries("mastodon"))
         second = collect_source(engine, collector, WATCH.queries("mastodon"))
@@ -79,14 +98,16 @@ def test_mastodon__hashtag__first_page_then_min_id(engine, env, retrier):
     assert posts[uri].url == "https://hachyderm.io/@ops_lee/113000000000000002"
     with session_scope(engine) as session:
         assert queries.get_cursor(session, "mastodon", "#acmedown@mastodon.social") == (
-            "113000000000000003")
+            "113000000000000003"
+        )
 
 
 def test_bluesky__login_and_search_pages(engine, env, retrier):
     with recording("bluesky_search"):
         collector = bluesky.BlueskyCollector(bluesky.login(env), retry=retrier)
-        result = collect_source(engine, collector, [q for q in WATCH.queries("bluesky")
-                                                    if q.key == "acmecloud"])
+        result = collect_source(
+            engine, collector, [q for q in WATCH.queries("bluesky") if q.key == "acmecloud"]
+        )
     assert (result.inserted, result.pages, result.error) == (3, 2, None)
     posts = stored(engine, "bluesky")
     uri = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lb3"
@@ -94,7 +115,8 @@ def test_bluesky__login_and_search_pages(engine, env, retrier):
     assert posts[uri].like_count == 9 and posts[uri].language == "en"
     with session_scope(engine) as session:
         assert queries.get_cursor(session, "bluesky", "acmecloud") == (
-            '{"floor": "2026-03-02T12:20:00+00:00"}')
+            '{"floor": "2026-03-02T12:20:00+00:00"}'
+        )
 
 
 def test_hackernews__same_post_on_two_pages__stored_once(engine, retrier):
@@ -109,9 +131,14 @@ def test_hackernews__same_post_on_two_pages__stored_once(engine, retrier):
     assert posts["43000010"].like_count == 31
 
 
-@pytest.mark.parametrize("name, variable", [
-    ("x", "X_BEARER_TOKEN"), ("reddit", "REDDIT_CLIENT_ID"), ("bluesky", "BLUESKY_HANDLE"),
-])
+@pytest.mark.parametrize(
+    "name, variable",
+    [
+        ("x", "X_BEARER_TOKEN"),
+        ("reddit", "REDDIT_CLIENT_ID"),
+        ("bluesky", "BLUESKY_HANDLE"),
+    ],
+)
 def test_make_collector__missing_credential__names_the_variable(name, variable):
     from flarewatch.collectors.runner import make_collector
     from flarewatch.config import ConfigError

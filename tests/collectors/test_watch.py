@@ -17,21 +17,27 @@ def test_load_watch__example_file__queries_per_source():
     watch = load_watch(EXAMPLE)
     assert set(watch.sources) == {"x", "reddit", "mastodon", "bluesky", "hackernews"}
     assert [q.key for q in watch.queries("x")] == [
-        '(acmecloud OR "acme cloud" OR @acmecloud OR #acmedown) -is:retweet']
+        '(acmecloud OR "acme cloud" OR @acmecloud OR #acmedown) -is:retweet'
+    ]
     assert [q.key for q in watch.queries("reddit")] == [
-        'acmecloud OR "acme cloud"', "comments:acmecloud|acme cloud"]
+        'acmecloud OR "acme cloud"',
+        "comments:acmecloud|acme cloud",
+    ]
     assert "#acmedown@hachyderm.io" in [q.key for q in watch.queries("mastodon")]
     assert [q.key for q in watch.queries("hackernews")] == ["acmecloud", '"acme cloud"']
     assert {q.brand for q in watch.queries("bluesky")} == {"acme"}
     assert watch.sources["x"].interval == 900 and watch.sources["x"].max_pages == 2
 
 
-@pytest.mark.parametrize("data, message", [
-    ({}, "at least one"),
-    ({"brands": [{"terms": ["a"]}]}, "name is required"),
-    ({"brands": [{"name": "a", "terms": "a"}]}, "list of strings"),
-    ({"brands": [{"name": "a"}], "sources": {"myspace": {}}}, "unknown source"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({}, "at least one"),
+        ({"brands": [{"terms": ["a"]}]}, "name is required"),
+        ({"brands": [{"name": "a", "terms": "a"}]}, "list of strings"),
+        ({"brands": [{"name": "a"}], "sources": {"myspace": {}}}, "unknown source"),
+    ],
+)
 def test_parse_watch__invalid__says_what_is_wrong(data, message):
     with pytest.raises(ConfigError, match=message):
         parse_watch(data)
