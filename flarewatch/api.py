@@ -379,24 +379,7 @@ def _compare_row(
 # --- incident analytics: spikes and early warnings, themes, posture, report, outreach ---------
 
 THEME_COLUMNS = ["label", "terms", "size", "share", "examples", "example_ids"]
-SPIKE_EVENT_COLUMNS = [
-    "id",
-    "brand",
-    "kind",
-    "started_at",
-    "peak_at",
-    "detected_at",
-    "ended_at",
-    "observed",
-    "baseline",
-    "ratio",
-    "severity",
-    "early_warning",
-    "incident_id",
-    "status",
-    "themes",
-    "alerted_at",
-]
+SPIKE_EVENT_COLUMNS = list(queries.SPIKE_EVENT_FIELDS)
 SCAN_LOOKBACK = timedelta(days=8)
 
 

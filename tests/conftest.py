@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,19 +21,30 @@ POSTGRES_URL = os.environ.get("FLAREWATCH_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def _postgres_engine() -> Iterator[Engine]:
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A throwaway schema in the CI PostgreSQL (skips the test when there is none)."""
     if not POSTGRES_URL:
         pytest.skip("FLAREWATCH_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL)")
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    with postgres_schema() as schema:
+        engine = make_engine(
+            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
+        )
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1039,26 +1039,28 @@ def spike_events(
     return [_event_row(e) for e in session.scalars(stmt)]
 
 
+SPIKE_EVENT_FIELDS = (
+    "id",
+    "brand",
+    "kind",
+    "started_at",
+    "peak_at",
+    "detected_at",
+    "ended_at",
+    "observed",
+    "baseline",
+    "ratio",
+    "severity",
+    "early_warning",
+    "incident_id",
+    "status",
+    "themes",
+    "alerted_at",
+)
+
+
 def _event_row(event: Any) -> dict[str, Any]:
-    keys = (
-        "id",
-        "brand",
-        "kind",
-        "started_at",
-        "peak_at",
-        "detected_at",
-        "ended_at",
-        "observed",
-        "baseline",
-        "ratio",
-        "severity",
-        "early_warning",
-        "incident_id",
-        "status",
-        "themes",
-        "alerted_at",
-    )
-    return {key: getattr(event, key) for key in keys}
+    return {key: getattr(event, key) for key in SPIKE_EVENT_FIELDS}
 
 
 def early_warnings(session: Session, brand: str | None = None) -> list[dict[str, Any]]:

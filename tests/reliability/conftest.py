@@ -7,18 +7,17 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from flarewatch.storage.engine import make_engine, upgrade
 
-from ..conftest import BACKENDS, POSTGRES_URL
+from ..conftest import BACKENDS, POSTGRES_URL, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,18 +37,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         url = f"sqlite:///{tmp_path / 'flarewatch.db'}"
         yield from _migrated(url)
         return
-    if not POSTGRES_URL:
-        pytest.skip("FLAREWATCH_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL)")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with postgres_schema() as schema:
         yield from _migrated(f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _migrated(url: str) -> Iterator[Database]:
