@@ -10,8 +10,8 @@ the spike's first bucket and `cooldown` buckets after its last; any other detect
 alarm. Delay is the confirmation bucket minus the spike's first bucket.
 
 The demo replay runs the shipped airline tweets through the detector in hourly buckets. Negative
-posts come from the trained model when `flarewatch/models/default/` holds it; until then VADER's
-compound score (< -0.05) is the stand-in, as printed in `demo.negative_proxy`.
+posts are those the default model labels negative (`--negative-by vader`: VADER's compound
+score below -0.05 instead).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import argparse
 import json
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
+from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
+from flarewatch.demo import DEMO_EXCLUDED, DEMO_MAPPING, demo_path
 
 BUCKET = pd.Timedelta(minutes=15)
 PER_DAY = 96
@@ -171,27 +172,40 @@ def synthetic(traces: int, weeks: int, seed: int, params: SpikeParams) -> dict[s
     }
 
 
-def _vader_negative(texts: pd.Series) -> pd.Series:
+def _vader_negative(texts: list[str]) -> list[bool]:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
-    return texts.map(lambda t: analyzer.polarity_scores(str(t))["compound"] < -0.05)
+    return [analyzer.polarity_scores(t)["compound"] < -0.05 for t in texts]
 
 
-def demo_replay(params: SpikeParams) -> dict[str, object]:
+def _model_negative(texts: list[str]) -> list[bool]:
+    from flarewatch.models.transformer import load_scorer
+
+    return [p.label == "negative" for p in load_scorer("default").predict(texts, batch_size=32)]
+
+
+def demo_replay(params: SpikeParams, proxy: str = "model") -> dict[str, object]:
     """Replay the shipped airline tweets per brand in hourly buckets and list the spikes found."""
-    path = Path(__file__).resolve().parents[1] / "flarewatch" / "data" / "airline_tweets.csv.gz"
-    tweets = pd.read_csv(path)
-    tweets["created"] = pd.to_datetime(tweets["tweet_created"], utc=True)
-    tweets["negative"] = _vader_negative(tweets["text"])
+    opts = ReplayOptions(mapping=parse_mapping(DEMO_MAPPING), platform="x", unescape_html=True)
+    posts = [p for p in read_posts(demo_path(), opts) if p.brand not in DEMO_EXCLUDED]
+    texts = [p.text for p in posts]
+    negative = _model_negative(texts) if proxy == "model" else _vader_negative(texts)
+    tweets = pd.DataFrame(
+        {
+            "brand": [p.brand for p in posts],
+            "created": [p.created_at for p in posts],
+            "negative": negative,
+        }
+    )
     found = []
-    # American Airlines tweets start only on 22 Feb in this sample: a sampling artefact.
-    for brand, group in tweets[tweets["airline"] != "American"].groupby("airline"):
+    for brand, group in tweets.groupby("brand"):
         hourly = group.set_index("created").resample("1h")
         counts, totals = hourly["negative"].sum(), hourly["negative"].count()
         for spike in detect_spikes(counts, params, totals=totals):
             found.append(_spike_row(str(brand), spike))
-    return {"negative_proxy": "vader_compound<-0.05", "bucket_minutes": 60, "spikes": found}
+    label = "default model" if proxy == "model" else "vader_compound<-0.05"
+    return {"negative_by": label, "bucket_minutes": 60, "spikes": found}
 
 
 def _spike_row(brand: str, s: Spike) -> dict[str, object]:
@@ -216,11 +230,17 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-demo", action="store_true", help="skip the airline replay")
+    parser.add_argument(
+        "--negative-by",
+        choices=("model", "vader"),
+        default="model",
+        help="what marks a demo tweet negative: the default model or VADER",
+    )
     args = parser.parse_args()
     params = SpikeParams()
     result = synthetic(args.traces, args.weeks, args.seed, params)
     if not args.no_demo:
-        result["demo"] = demo_replay(params)
+        result["demo"] = demo_replay(params, args.negative_by)
     print(json.dumps(result, indent=None if args.json else 2))
 
 
