@@ -19,7 +19,7 @@ RECENT = pd.Timedelta(hours=1)
 def _share_metric(recent: float | None, before: float | None) -> tuple[str, str | None]:
     if recent is None:
         return "–", None
-    delta = None if before is None else f"{(recent - before) * 100:+.0f} pts vs before the incident"
+    delta = None if before is None else f"{(recent - before) * 100:+.0f} pts vs pre-incident"
     return f"{recent:.0%}", delta
 
 
