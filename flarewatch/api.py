@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from flarewatch.alerts.channels import AlertSettings, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.compare import SUMMARY_COLUMNS, RecoveryParams, summarise_incident
+from flarewatch.analysis.kpis import label_counts
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
 from flarewatch.analysis.report import (
     IncidentReport,
@@ -178,17 +179,11 @@ def _pivot_buckets(
     freq = f"{bucket_minutes}min"
     long = pd.DataFrame(rows, columns=["bucket", "label", "count"])
     long["bucket"] = pd.to_datetime(long["bucket"], unit="s", utc=True)
-    wide = long.pivot_table(index="bucket", columns="label", values="count", aggfunc="sum")
-    wide = wide.reindex(columns=[*LABELS, OTHER_LANGUAGE, "unscored"]).fillna(0).astype(int)
+    wide = label_counts(long, "bucket")
     first = pd.Timestamp(start).floor(freq) if start else (wide.index.min() if len(wide) else None)
     last = pd.Timestamp(end).floor(freq) if end else (wide.index.max() if len(wide) else None)
     if first is not None and last is not None:
         wide = wide.reindex(pd.date_range(first, last, freq=freq, name="bucket"), fill_value=0)
-    wide["total"] = wide[[*LABELS, OTHER_LANGUAGE, "unscored"]].sum(axis=1)
-    wide["scored"] = wide[list(LABELS)].sum(axis=1)
-    scored = wide["scored"]
-    wide["negative_share"] = (wide["negative"] / scored.where(scored > 0)).fillna(0.0)
-    wide.columns.name = None
     return wide
 
 

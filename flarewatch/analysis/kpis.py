@@ -6,6 +6,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE
+
 
 def negative_share(
     frame: pd.DataFrame, start: datetime | None = None, end: datetime | None = None
@@ -27,3 +29,20 @@ def recent_vs_before(
     return negative_share(frame, pd.Timestamp(now) - recent, now), negative_share(
         frame, end=opened_at
     )
+
+
+def label_counts(long: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Pivot (index, label, count) rows into one column per label plus total, scored and share.
+
+    Only posts with a sentiment count as scored: other-language and unscored posts are shown
+    but left out of the negative share.
+    """
+    wide = long.pivot_table(index=index, columns="label", values="count", aggfunc="sum")
+    wide = wide.reindex(columns=[*LABELS, OTHER_LANGUAGE, "unscored"]).fillna(0).astype(int)
+    wide["total"] = wide.sum(axis=1)
+    wide["scored"] = wide[list(LABELS)].sum(axis=1)
+    wide["negative_share"] = (wide["negative"] / wide["scored"].where(wide["scored"] > 0)).fillna(
+        0.0
+    )
+    wide.columns.name = None
+    return wide

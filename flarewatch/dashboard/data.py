@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch import api
+from flarewatch.analysis.kpis import label_counts
 from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE
 
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
 LIVE_TTL_S = 30
@@ -23,7 +23,6 @@ SLOW_TTL_S = 60
 # Themes embed hundreds of posts with the model: seconds of CPU, so they refresh less often.
 THEMES_TTL_S = 300
 LIVE_THEME_POSTS = 500
-BREAKDOWN_COLUMNS = [*LABELS, OTHER_LANGUAGE, "unscored", "total", "negative_share"]
 ACTIVITY_WINDOW = timedelta(hours=24)
 
 
@@ -106,12 +105,7 @@ def breakdown(column: str, brand: str | None, start: datetime, end: datetime) ->
             session, column, model_version=version, brand=brand, start=start, end=end
         )
     long = pd.DataFrame(rows, columns=[column, "label", "count"]).fillna({column: "unknown"})
-    wide = long.pivot_table(index=column, columns="label", values="count", aggfunc="sum")
-    wide = wide.reindex(columns=[*LABELS, OTHER_LANGUAGE, "unscored"]).fillna(0).astype(int)
-    wide["total"] = wide.sum(axis=1)
-    scored = wide[list(LABELS)].sum(axis=1)
-    wide["negative_share"] = (wide["negative"] / scored.where(scored > 0)).fillna(0.0)
-    wide.columns.name = None
+    wide = label_counts(long, column)
     return wide.sort_values("total", ascending=False).reset_index()
 
 
