@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, upgrade
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -107,3 +108,18 @@ def demo_db_url(tmp_path_factory) -> str:
     result = CliRunner().invoke(cli, ["--database-url", url, "demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     return url
+
+
+def score_down_as_negative(session, model_version: str) -> None:
+    """Score every unscored post: negative when it says "down", positive otherwise."""
+    scores = [
+        {
+            "post_id": pid,
+            "label": "negative" if "down" in text else "positive",
+            "p_negative": 0.9 if "down" in text else 0.05,
+            "p_neutral": 0.05,
+            "p_positive": 0.05 if "down" in text else 0.9,
+        }
+        for pid, text in queries.unscored_posts(session, model_version, limit=10_000)
+    ]
+    queries.save_scores(session, model_version, scores)

@@ -11,7 +11,7 @@ import pytest
 from flarewatch import api
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from tests.conftest import T0, make_post
+from tests.conftest import T0, make_post, score_down_as_negative
 
 MODEL = "test-model"
 # Negative posts per hour relative to T0: a quiet day, a three-hour spike, one loud hour after.
@@ -27,20 +27,6 @@ def _hour_posts(hour: int, negatives: int, start_id: int) -> list:
     return posts
 
 
-def _score_all(session) -> None:
-    scores = [
-        {
-            "post_id": pid,
-            "label": "negative" if "down" in text else "positive",
-            "p_negative": 0.9 if "down" in text else 0.05,
-            "p_neutral": 0.05,
-            "p_positive": 0.05 if "down" in text else 0.9,
-        }
-        for pid, text in queries.unscored_posts(session, MODEL, limit=10_000)
-    ]
-    queries.save_scores(session, MODEL, scores)
-
-
 def seed(engine) -> dict[str, int]:
     """A resolved acme incident with a spike, an open globex incident and one unscored post."""
     posts = [
@@ -54,7 +40,7 @@ def seed(engine) -> dict[str, int]:
     posts.append(make_post(2, "globex is down", brand="globex", minutes=5 * 60))
     with session_scope(engine) as s:
         queries.save_posts(s, posts)
-        _score_all(s)
+        score_down_as_negative(s, MODEL)
         queries.save_posts(s, [make_post(3, "not scored yet", minutes=20)])
         acme = queries.open_incident(s, "Login outage", brand="acme", opened_at=T0)
         queries.close_incident(s, acme.id, resolved_at=T0 + timedelta(hours=3))

@@ -13,7 +13,7 @@ from flarewatch import api
 from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from tests.conftest import T0, make_post
+from tests.conftest import T0, make_post, score_down_as_negative
 
 APP = "flarewatch/dashboard/app.py"
 # Posts end at the current quarter hour, so the open incident looks live in a browser too.
@@ -48,17 +48,7 @@ def seed(url: str) -> int:
     ]
     with session_scope(engine) as s:
         queries.save_posts(s, posts)
-        scores = [
-            {
-                "post_id": pid,
-                "label": "negative" if "down" in text else "positive",
-                "p_negative": 0.9 if "down" in text else 0.05,
-                "p_neutral": 0.05,
-                "p_positive": 0.05 if "down" in text else 0.9,
-            }
-            for pid, text in queries.unscored_posts(s, "test-model", limit=10_000)
-        ]
-        queries.save_scores(s, "test-model", scores)
+        score_down_as_negative(s, "test-model")
         old = queries.open_incident(
             s, "Checkout errors", brand="acme", severity="SEV3", opened_at=NOW - timedelta(hours=30)
         )
