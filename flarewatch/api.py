@@ -87,6 +87,7 @@ POST_COLUMNS = [
     "reply_count",
     "quote_count",
     "label",
+    "model_label",
     "p_negative",
     "p_neutral",
     "p_positive",
@@ -308,7 +309,9 @@ def posts(
         model_version: Whose scores to show (default: the most recent model).
 
     Returns:
-        One row per post with `POST_COLUMNS`; unscored posts have no label and NaN probabilities.
+        One row per post with `POST_COLUMNS`: `label` is a reviewer's label where one was set
+        (`flarewatch label set`), else the model's, which `model_label` keeps. Posts neither
+        scored nor reviewed have no label; unscored posts have NaN probabilities.
     """
     if incident_id is not None:
         incident = get_incident(engine, incident_id)

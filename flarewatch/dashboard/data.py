@@ -224,6 +224,11 @@ def report(incident_id: int, fmt: str) -> str | None:
 
 
 def set_label_override(post_id: int, label: str) -> None:
-    """Record a person's label for a post (kept for retraining; model scores stay as they are)."""
+    """Record a person's label for a post and drop every cached view that counts labels.
+
+    The label wins over the model's in every view; model scores stay as they are.
+    """
     with _session() as session:
         queries.set_label_override(session, post_id, label, labelled_by="dashboard")
+    for view in (timeline, spikes, negative_posts, outreach, compare_incidents, breakdown):
+        view.clear()

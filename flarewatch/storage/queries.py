@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from flarewatch.storage.schema import (
     Author,
     CollectorCursor,
     Incident,
+    LabelOverride,
     Outreach,
     Post,
     SentimentScore,
@@ -287,14 +289,32 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
     """Upsert scores given as dicts with post_id, label, p_negative, p_neutral, p_positive."""
     now = utcnow()
     rows = [{**s, "model_version": model_version, "scored_at": now} for s in scores]
+    window = _post_windows(session, [r["post_id"] for r in rows])
+    for row in rows:
+        row.update(window.get(row["post_id"], _NO_WINDOW))
     _upsert(
         session,
         SentimentScore.__table__,
         rows,
         ("post_id", "model_version"),
-        ("label", "p_negative", "p_neutral", "p_positive", "scored_at"),
+        ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *_NO_WINDOW),
     )
     return len(rows)
+
+
+_NO_WINDOW: dict[str, Any] = {"brand": None, "created_at": None, "author_id": None}
+
+
+def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Brand, time and author of each post, copied onto its scores (see `SentimentScore`)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = select(Post.id, Post.brand, Post.created_at, Post.author_id).where(
+            Post.id.in_(ids[start : start + LOOKUP_CHUNK])
+        )
+        for post_id, brand, created_at, author_id in session.execute(stmt):
+            found[post_id] = {"brand": brand, "created_at": created_at, "author_id": author_id}
+    return found
 
 
 def latest_model_version(session: Session) -> str | None:
@@ -387,6 +407,34 @@ def _scored(model_version: str) -> Any:
     return and_(SentimentScore.post_id == Post.id, SentimentScore.model_version == model_version)
 
 
+def _label() -> ColumnElement[str]:
+    """A post's label as every view shows it: a reviewer's override wins over the model's."""
+    return func.coalesce(LabelOverride.label, SentimentScore.label)
+
+
+def _overridden(on: Any) -> Any:
+    return LabelOverride.post_id == on
+
+
+def _score_window(
+    model_version: str, brand: str | None, start: datetime | None, end: datetime | None
+) -> Any:
+    """One model's scores in a window, read from the scores' own copy of brand and time."""
+    stmt = (
+        select()
+        .select_from(SentimentScore)
+        .outerjoin(LabelOverride, _overridden(SentimentScore.post_id))
+        .where(SentimentScore.model_version == model_version)
+    )
+    if brand is not None:
+        stmt = stmt.where(SentimentScore.brand == brand)
+    if start is not None:
+        stmt = stmt.where(SentimentScore.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(SentimentScore.created_at < end)
+    return stmt
+
+
 def sentiment_buckets(
     session: Session,
     *,
@@ -396,14 +444,54 @@ def sentiment_buckets(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[tuple[int, str, int]]:
-    """Count posts per (bucket start as epoch seconds, label); unscored posts count as `unscored`."""
-    bucket = _bucket_epoch(session, Post.created_at, bucket_minutes * 60).label("bucket")
-    label = func.coalesce(SentimentScore.label, "unscored").label("label")
-    stmt = select(bucket, label, func.count(Post.id)).outerjoin(
-        SentimentScore, _scored(model_version)
+    """Count posts per (bucket start as epoch seconds, label); unscored posts count as `unscored`.
+
+    Labels are overrides where a reviewer set one, else the model's.
+    """
+    seconds = bucket_minutes * 60
+    counts: Counter[tuple[int, str]] = Counter()
+    bucket = _bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
+    label = _label().label("label")
+    scored = _score_window(model_version, brand, start, end).add_columns(
+        bucket, label, func.count(SentimentScore.id)
     )
-    stmt = _window(stmt, brand, start, end).group_by(bucket, label).order_by(bucket)
-    return [(int(b), str(lbl), int(n)) for b, lbl, n in session.execute(stmt)]
+    for b, lbl, n in session.execute(scored.group_by(bucket, label)):
+        counts[int(b), str(lbl)] += int(n)
+    for at, lbl in _reviewed_unscored(session, model_version, brand, start, end):
+        counts[int(at.timestamp()) // seconds * seconds, lbl] += 1
+    labelled: Counter[int] = Counter()
+    for (b, _), n in counts.items():
+        labelled[b] += n
+    post_bucket = _bucket_epoch(session, Post.created_at, seconds).label("bucket")
+    totals = _window(select(post_bucket, func.count(Post.id)), brand, start, end)
+    for b, n in session.execute(totals.group_by(post_bucket)):
+        if int(n) > labelled[int(b)]:
+            counts[int(b), "unscored"] = int(n) - labelled[int(b)]
+    return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
+
+
+def _reviewed_unscored(
+    session: Session,
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[tuple[datetime, str]]:
+    """(post time, label) of posts in the window that a reviewer labelled and the model did not."""
+    # Reviewed posts are few: reading them all and filtering here keeps the planner from walking
+    # the window's posts to probe for overrides.
+    stmt = (
+        select(Post.created_at, Post.brand, LabelOverride.label)
+        .join(Post, Post.id == LabelOverride.post_id)
+        .where(~_scored_exists(model_version))
+    )
+    return [
+        (at, label)
+        for at, post_brand, label in session.execute(stmt)
+        if (brand is None or post_brand == brand)
+        and (start is None or at >= start)
+        and (end is None or at < end)
+    ]
 
 
 def newest_posts(
@@ -416,7 +504,10 @@ def newest_posts(
     end: datetime | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Return the newest scored posts (optionally of one label) with author and probabilities."""
+    """Return the newest labelled posts (optionally of one label) with author and probabilities.
+
+    A post is labelled once the model scored it or a reviewer labelled it; the reviewer wins.
+    """
     stmt = (
         select(
             Post.id,
@@ -426,14 +517,14 @@ def newest_posts(
             Post.url,
             Author.handle,
             Author.followers,
-            SentimentScore.label,
+            _label().label("label"),
             SentimentScore.p_negative,
         )
-        .join(SentimentScore, _scored(model_version))
+        .outerjoin(SentimentScore, _scored(model_version))
+        .outerjoin(LabelOverride, _overridden(Post.id))
         .outerjoin(Author, Author.id == Post.author_id)
     )
-    if label is not None:
-        stmt = stmt.where(SentimentScore.label == label)
+    stmt = stmt.where(_label().is_not(None) if label is None else _label() == label)
     stmt = _window(stmt, brand, start, end).order_by(Post.created_at.desc()).limit(limit)
     return [dict(row._mapping) for row in session.execute(stmt)]
 
@@ -447,7 +538,10 @@ def author_activity(
     end: datetime | None = None,
     min_negative: int = 1,
 ) -> list[dict[str, Any]]:
-    """Aggregate each author's posts in a window: counts, negativity, reach, engagement, recency."""
+    """Aggregate each author's posts in a window: counts, negativity, reach, engagement, recency.
+
+    Posts count once scored and not `other_language`; engagement sums all their posts there.
+    """
     totals = _author_totals(model_version, brand, start, end, min_negative)
     stmt = select(
         Author.id.label("author_id"),
@@ -461,7 +555,11 @@ def author_activity(
     # Core execution: ORM row handling costs more than the query at tens of thousands of rows.
     result = session.connection().execute(stmt)
     keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+    rows = [dict(zip(keys, row, strict=True)) for row in result.all()]
+    engagement = _author_engagement(session, brand, start, end)
+    for row in rows:
+        row["engagement"] = engagement.get(row["author_id"], 0)
+    return rows
 
 
 def _author_totals(
@@ -471,26 +569,39 @@ def _author_totals(
     end: datetime | None,
     min_negative: int,
 ) -> Any:
-    # Grouping by posts.author_id before joining authors keeps the sort rows narrow, and the
-    # window index covers every posts column read here, so no table row is fetched per post.
-    negative = case((SentimentScore.label == "negative", 1), else_=0)
-    engagement = Post.like_count + Post.repost_count + Post.reply_count + Post.quote_count
+    negative = case((_label() == "negative", 1), else_=0)
     stmt = (
-        select(
-            Post.author_id.label("author_id"),
-            func.count(Post.id).label("posts"),
+        _score_window(model_version, brand, start, end)
+        .add_columns(
+            SentimentScore.author_id.label("author_id"),
+            func.count(SentimentScore.id).label("posts"),
             func.sum(negative).label("negative_posts"),
             func.avg(SentimentScore.p_negative).label("mean_p_negative"),
             func.max(SentimentScore.p_negative).label("max_p_negative"),
-            func.sum(engagement).label("engagement"),
-            func.max(Post.created_at).label("last_post_at"),
+            func.max(SentimentScore.created_at).label("last_post_at"),
         )
-        .join(SentimentScore, _scored(model_version))
-        .where(SentimentScore.label != OTHER_LANGUAGE)
-        .group_by(Post.author_id)
+        .where(_label() != OTHER_LANGUAGE, SentimentScore.author_id.is_not(None))
+        .group_by(SentimentScore.author_id)
         .having(func.sum(negative) >= min_negative)
     )
-    return _window(stmt, brand, start, end).subquery()
+    return stmt.subquery()
+
+
+def _author_engagement(
+    session: Session, brand: str | None, start: datetime | None, end: datetime | None
+) -> dict[int, int]:
+    # Counts change as posts are collected again, so they are read from the posts themselves;
+    # the author window index covers every column read here.
+    engagement = Post.like_count + Post.repost_count + Post.reply_count + Post.quote_count
+    stmt = _window(
+        select(Post.author_id, func.sum(engagement))
+        .where(Post.author_id.is_not(None))
+        .group_by(Post.author_id),
+        brand,
+        start,
+        end,
+    )
+    return {a: int(n or 0) for a, n in session.connection().execute(stmt) if a is not None}
 
 
 def _as_utc(value: Any) -> Any:
@@ -507,28 +618,21 @@ def latest_negative_post(
     end: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Return each author's newest negative post (text and url) in the window."""
-    newest = _window(
-        select(Post.author_id, func.max(Post.created_at).label("created_at"))
-        .join(SentimentScore, _scored(model_version))
-        .where(SentimentScore.label == "negative", Post.author_id.is_not(None))
-        .group_by(Post.author_id),
-        brand,
-        start,
-        end,
-    ).subquery()
-    # Joining back on (author, time) reads one post per author through the window index: the
-    # time is inside the window already, and the negative check keeps a non-negative post of
-    # the same author and instant out.
-    found = and_(newest.c.author_id == Post.author_id, newest.c.created_at == Post.created_at)
-    stmt = (
-        select(newest.c.author_id, Post.text, Post.url)
-        .select_from(newest)
-        .join(Post, found)
-        .join(SentimentScore, _scored(model_version))
-        .where(SentimentScore.label == "negative")
+    newest = func.row_number().over(
+        partition_by=SentimentScore.author_id,
+        order_by=(SentimentScore.created_at.desc(), SentimentScore.post_id.desc()),
     )
-    if brand is not None:
-        stmt = stmt.where(Post.brand == brand)
+    ranked = (
+        _score_window(model_version, brand, start, end)
+        .add_columns(SentimentScore.post_id, newest.label("rank"))
+        .where(_label() == "negative", SentimentScore.author_id.is_not(None))
+        .subquery()
+    )
+    stmt = (
+        select(Post.author_id, Post.text, Post.url)
+        .join(ranked, ranked.c.post_id == Post.id)
+        .where(ranked.c.rank == 1)
+    )
     # Filtering in Python keeps the statement's size fixed: binding tens of thousands of ids
     # would exceed PostgreSQL's parameter limit.
     wanted = set(author_ids_)
@@ -688,12 +792,14 @@ def posts_with_scores(
             Post.repost_count,
             Post.reply_count,
             Post.quote_count,
-            SentimentScore.label,
+            _label().label("label"),
+            SentimentScore.label.label("model_label"),
             SentimentScore.p_negative,
             SentimentScore.p_neutral,
             SentimentScore.p_positive,
         )
         .outerjoin(SentimentScore, _scored(model_version))
+        .outerjoin(LabelOverride, _overridden(Post.id))
         .outerjoin(Author, Author.id == Post.author_id)
     )
     if platform is not None:
@@ -720,9 +826,11 @@ def sentiment_by(
     if column not in BREAKDOWN_COLUMNS:
         raise ValueError(f"breakdown {column!r}: expected one of {', '.join(BREAKDOWN_COLUMNS)}")
     group = getattr(Post, column).label("group")
-    label = func.coalesce(SentimentScore.label, "unscored").label("label")
-    stmt = select(group, label, func.count(Post.id)).outerjoin(
-        SentimentScore, _scored(model_version)
+    label = func.coalesce(_label(), "unscored").label("label")
+    stmt = (
+        select(group, label, func.count(Post.id))
+        .outerjoin(SentimentScore, _scored(model_version))
+        .outerjoin(LabelOverride, _overridden(Post.id))
     )
     stmt = _window(stmt, brand, start, end).group_by(group, label)
     return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
@@ -1190,7 +1298,7 @@ def set_label_override(
         ValueError: `label` is not negative, neutral or positive.
         NotFoundError: No post has that id.
     """
-    from flarewatch.storage.schema import LABELS, LabelOverride
+    from flarewatch.storage.schema import LABELS
 
     if label not in LABELS:
         raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
@@ -1214,8 +1322,6 @@ def set_label_override(
 
 def clear_label_override(session: Session, post_id: int) -> bool:
     """Remove a post's human label; returns whether there was one."""
-    from flarewatch.storage.schema import LabelOverride
-
     result = session.execute(delete(LabelOverride).where(LabelOverride.post_id == post_id))
     return bool(getattr(result, "rowcount", 0))
 
@@ -1225,8 +1331,6 @@ def label_overrides(session: Session, model_version: str | None = None) -> list[
 
     With `model_version`, each row also carries that model's label (`model_label`, or None).
     """
-    from flarewatch.storage.schema import LabelOverride
-
     model_label = (
         select(SentimentScore.label)
         .where(

@@ -116,6 +116,10 @@ class Post(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# What window queries read from a score, after model version (and brand): the covering index.
+SCORE_WINDOW_COLUMNS = ("created_at", "label", "author_id", "p_negative", "post_id")
+
+
 class SentimentScore(Base):
     """A model's sentiment for one post; one row per (post, model version)."""
 
@@ -125,6 +129,8 @@ class SentimentScore(Base):
         Index("ix_scores_model_label", "model_version", "label"),
         Index("ix_scores_scored_at", "scored_at"),
         Index("ix_scores_post_model_label", "post_id", "model_version", "label", "p_negative"),
+        Index("ix_scores_brand_window", "model_version", "brand", *SCORE_WINDOW_COLUMNS),
+        Index("ix_scores_window", "model_version", *SCORE_WINDOW_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -135,6 +141,11 @@ class SentimentScore(Base):
     p_neutral: Mapped[float] = mapped_column(Float)
     p_positive: Mapped[float] = mapped_column(Float)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Copies of the post's brand, time and author (none of which a post ever changes), so that a
+    # window's counts and per-author totals read one index range instead of a join per post.
+    brand: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScoreClaim(Base):

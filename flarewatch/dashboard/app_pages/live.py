@@ -75,7 +75,7 @@ def _save_label(post_id: int) -> None:
     label = st.session_state[f"relabel_{post_id}"]
     if label:
         data.set_label_override(post_id, label)
-        st.toast(f"Labelled {label}: kept for retraining the model.")
+        st.toast(f"Labelled {label}: every view counts it so, and it is kept for retraining.")
 
 
 def relabel(post_id: int) -> None:
