@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Engine
@@ -17,10 +17,12 @@ from flarewatch import api
 from flarewatch.analysis.export import outreach_csv
 from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
-from flarewatch.models.base import SentimentScorer
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from flarewatch.storage.schema import OUTREACH_STATUSES, SEVERITIES
+
+if TYPE_CHECKING:
+    from flarewatch.models.transformer import SentimentModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
@@ -53,7 +55,7 @@ class Context:
             upgrade(self._engine)
         return self._engine
 
-    def scorer(self, *, quantize: bool = False) -> SentimentScorer:
+    def scorer(self, *, quantize: bool = False) -> SentimentModel:
         """The configured model, trusted on the configured languages."""
         from flarewatch.models.language import parse_languages
         from flarewatch.models.transformer import load_scorer
@@ -548,11 +550,17 @@ def collect_health(ctx: Context) -> None:
 @cli.command("run")
 @click.option("--no-score", is_flag=True, help="Collect only; score later with `flarewatch score`.")
 @click.option(
+    "--scan/--no-scan",
+    default=True,
+    help="After scoring new posts, look for negative spikes as `spikes scan` does: early "
+    "warnings on the dashboard and alerts where configured.",
+)
+@click.option(
     "--cycles", type=int, default=None, help="Stop after this many passes (default: never)."
 )
 @pass_ctx
 @friendly_errors
-def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
+def run_sources(ctx: Context, no_score: bool, scan: bool, cycles: int | None) -> None:
     """Collect from every source in the watch file on its interval, scoring new posts."""
     from flarewatch.collectors.runner import run_watch
     from flarewatch.pipeline import score_pending
@@ -561,7 +569,12 @@ def run_sources(ctx: Context, no_score: bool, cycles: int | None) -> None:
     if not no_score:
         scorer = ctx.scorer()
         batch = ctx.settings.batch_size
-        after_save = lambda _result: score_pending(ctx.engine, scorer, batch_size=batch)  # noqa: E731
+
+        def after_save(_result: Any) -> None:
+            score_pending(ctx.engine, scorer, batch_size=batch)
+            if scan:
+                _scan_spikes(ctx, (), None, embedder=scorer, alert=True)
+
     run_watch(
         ctx.engine, ctx.settings.watch_file, after_save=after_save, cycles=cycles, echo=click.echo
     )
@@ -762,11 +775,22 @@ def spikes_scan(
     alert: bool,
 ) -> None:
     """Detect spikes over the last days, store early warnings and alert once per spike."""
+    embedder = api.default_embedder(ctx.settings.model) if with_themes else None
+    _scan_spikes(ctx, brands, bucket_minutes, embedder=embedder, alert=alert)
+
+
+def _scan_spikes(
+    ctx: Context,
+    brands: tuple[str, ...],
+    bucket_minutes: int | None,
+    *,
+    embedder: api.Embedder | None,
+    alert: bool,
+) -> None:
     from flarewatch.alerts.channels import AlertSettings
 
     with session_scope(ctx.engine) as session:
         names = list(brands) or queries.brands(session)
-    embedder = api.default_embedder(ctx.settings.model) if with_themes else None
     for brand in names:
         new = api.scan_spikes(
             ctx.engine,

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+import numpy as np
 from click.testing import CliRunner
 
-from flarewatch.cli import cli
+from flarewatch import api
+from flarewatch.cli import Context, cli
+from flarewatch.storage import queries
+from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.collectors.recording import recording
+from tests.conftest import T0, make_post
+from tests.helpers.keyword_scorer import KeywordScorer
 
 WATCH = """
 [[brands]]
@@ -53,3 +60,36 @@ def test_cli_collect__disabled_source__clear_message(tmp_path):
     result = _invoke(tmp_path, "collect", "x")
     assert result.exit_code == 1
     assert "source 'x' is not enabled" in result.output
+
+
+class _EmbeddingKeywordScorer(KeywordScorer):
+    """The keyword scorer with flat embeddings, so a new spike's themes can be computed."""
+
+    def embed(self, texts, batch_size=32):
+        return np.ones((len(texts), 2))
+
+
+def _seed_calm_days_then_burst(tmp_path) -> None:
+    """Three calm days of acme posts, then an hour of many "down" posts ending now."""
+    now = datetime.now(UTC)
+    offset = int((now - T0).total_seconds() // 60)
+    posts = [make_post(i, "fine today", minutes=offset - 3 * 24 * 60 + i * 30) for i in range(144)]
+    posts += [make_post(1000 + i, "site down", minutes=offset - 60 + i // 3) for i in range(180)]
+    engine = make_engine(f"sqlite:///{tmp_path / 'fw.db'}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+    engine.dispose()
+
+
+def test_cli_run__scores_then_scans_for_spikes(tmp_path, monkeypatch):
+    _seed_calm_days_then_burst(tmp_path)
+    monkeypatch.setattr(Context, "scorer", lambda self, **_: _EmbeddingKeywordScorer())
+    with recording("hackernews_cli"):
+        result = _invoke(tmp_path, "run", "--cycles", "1")
+    assert result.exit_code == 0, result.output
+    assert "hackernews: 3 new" in result.output
+    assert "acme: possible incident since" in result.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'fw.db'}")
+    assert len(api.early_warnings(engine, "acme")) == 1
+    engine.dispose()
