@@ -34,6 +34,7 @@ BATCH = 20_000
 BUCKET_MINUTES = 15
 COMPARE_BUCKET_MINUTES = 60
 TARGET_MS = 300
+REVIEWED = 200
 
 
 def _text(i: int, negative: bool) -> str:
@@ -99,6 +100,18 @@ def seed(engine: Engine, n: int, now: datetime) -> None:
             session, "Login outage", brand="acme", severity="SEV2", opened_at=now - BURST
         )
         queries.record_source_success(session, "x", n)
+
+
+def review(engine: Engine) -> None:
+    """Relabel 200 of the incident's newest posts, as reviewers would; overrides win in views."""
+    with session_scope(engine) as session:
+        incident = queries.list_incidents(session, status="open")[0]
+        newest = queries.newest_posts(
+            session, model_version=MODEL, label=None, brand=incident.brand, limit=REVIEWED
+        )
+        for k, post in enumerate(newest):
+            label = "neutral" if k % 2 else "negative"
+            queries.set_label_override(session, post["id"], label, labelled_by="bench")
 
 
 def _ready(engine: Engine, n: int) -> bool:
@@ -205,6 +218,8 @@ def run(url: str, n: int, repeat: int, revision: str = "head") -> dict[str, Any]
         seed(engine, n, datetime.now(UTC))
         seeded_s = time.perf_counter() - started
     upgrade(engine, revision)
+    if revision == "head":
+        review(engine)
     with session_scope(engine) as session:
         queries.refresh_planner_statistics(session)  # as the dashboard does when it starts
     result: dict[str, Any] = {

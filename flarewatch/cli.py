@@ -61,7 +61,12 @@ class Context:
         from flarewatch.models.transformer import load_scorer
 
         languages = parse_languages(self.settings.model_languages)
-        return load_scorer(self.settings.model, quantize=quantize, languages=languages)
+        return load_scorer(
+            self.settings.model,
+            quantize=quantize,
+            languages=languages,
+            precision=self.settings.model_precision,
+        )
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -451,12 +456,17 @@ def model_evaluate(
         if data_dir
         else read_labelled_csv(str(csv_file), text_col, label_col)
     )
-    scorer = load_scorer(model_name or ctx.settings.model, quantize=quantize)
+    scorer = load_scorer(
+        model_name or ctx.settings.model,
+        quantize=quantize,
+        precision=ctx.settings.model_precision,
+    )
     result = evaluate(scorer, data, batch_size or ctx.settings.batch_size)
     if as_json:
         click.echo(json.dumps(result))
         return
-    for key in ("model", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece", "posts_per_s"):
+    keys = ("model", "precision", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece")
+    for key in (*keys, "posts_per_s"):
         click.echo(f"{key:>13}: {result[key]}")
 
 

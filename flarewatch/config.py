@@ -28,6 +28,8 @@ class Settings:
         model: `default` for the embedded MiniLM model, or any Hugging Face name or local path.
         model_languages: Languages the model is trusted on: ISO 639-1 codes, comma-separated,
             or `*` for any (a multilingual model). Posts in other languages are not scored.
+        model_precision: CPU arithmetic for scoring: `auto` (bfloat16 where the CPU has it in
+            hardware, else fp32), `fp32` or `bf16`.
         batch_size: Posts per scoring batch.
         bucket_minutes: Width of a timeline bucket.
         dashboard_address: Address the dashboard binds to.
@@ -40,6 +42,7 @@ class Settings:
     database_url: str = "sqlite:///flarewatch.db"
     model: str = "default"
     model_languages: str = "en"
+    model_precision: str = "auto"
     batch_size: int = 32
     bucket_minutes: int = 15
     dashboard_address: str = "127.0.0.1"

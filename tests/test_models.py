@@ -14,7 +14,12 @@ from flarewatch.models.base import SentimentPrediction, SentimentScorer
 from flarewatch.models.data import read_labelled_csv, read_tweeteval
 from flarewatch.models.metrics import classification_report, fit_temperature, softmax
 from flarewatch.models.text import decode_escapes, preprocess
-from flarewatch.models.transformer import LabelMappingError, SentimentModel, label_order
+from flarewatch.models.transformer import (
+    LabelMappingError,
+    SentimentModel,
+    label_order,
+    native_bf16,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +107,24 @@ def test_default_model__order_kept_despite_length_sorting(default_model):
     single = [default_model.predict(t)[0] for t in texts]
     for a, b in zip(batched, single, strict=True):
         assert a.p_negative == pytest.approx(b.p_negative, abs=1e-4)
+
+
+def test_default_model__precisions_agree():
+    texts = ["my flight was cancelled again", "thanks, sorted!", "is the app down?", "ok"]
+    fp32 = SentimentModel.from_pretrained("default", num_threads=2, precision="fp32")
+    bf16 = SentimentModel.from_pretrained("default", num_threads=2, precision="bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert bf16.version == fp32.version  # same model, other arithmetic: scores stay comparable
+    for a, b in zip(fp32.predict(texts), bf16.predict(texts), strict=True):
+        assert a.label == b.label
+        assert a.p_negative == pytest.approx(b.p_negative, abs=0.03)
+
+
+def test_default_model__auto_precision_follows_the_cpu():
+    model = SentimentModel.from_pretrained("default", num_threads=2)
+    assert model.precision == ("bf16" if native_bf16() else "fp32")
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        SentimentModel.from_pretrained("default", precision="fp16")
 
 
 def test_default_model__embed(default_model):
@@ -256,9 +279,7 @@ def test_score_cli__scores_pending_once(sqlite_engine, monkeypatch):
 
     with session_scope(sqlite_engine) as session:
         queries.save_posts(session, [make_post(1, "site is down"), make_post(2, "love it")])
-    monkeypatch.setattr(
-        transformer, "load_scorer", lambda name, quantize=False, languages=None: _FakeScorer()
-    )
+    monkeypatch.setattr(transformer, "load_scorer", lambda name, **_options: _FakeScorer())
     url = sqlite_engine.url.render_as_string(hide_password=False)
     first = CliRunner().invoke(cli, ["--database-url", url, "score"])
     assert first.exit_code == 0, first.output

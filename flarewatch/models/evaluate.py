@@ -33,7 +33,7 @@ def evaluate(scorer: SentimentScorer, data: LabelledTexts, batch_size: int = 32)
     Returns:
         A JSON-ready dict with `n`, `accuracy`, `macro_recall`, `macro_f1`, `ece`,
         `confusion` (rows gold, columns predicted, order negative/neutral/positive),
-        `posts_per_s` and the model `version`.
+        `posts_per_s`, the model `version` and, where the scorer says, its `precision`.
     """
     started = time.perf_counter()
     probs = scorer_probs(scorer, data.texts, batch_size)
@@ -41,6 +41,7 @@ def evaluate(scorer: SentimentScorer, data: LabelledTexts, batch_size: int = 32)
     report = classification_report(data.labels, probs)
     return {
         "model": scorer.version,
+        "precision": getattr(scorer, "precision", None),
         "data": data.source,
         **report,
         "labels": list(LABELS),

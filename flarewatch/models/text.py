@@ -49,7 +49,8 @@ def preprocess(text: str) -> str:
     text = html.unescape(decode_escapes(text))
     text = _URL.sub("http", text)
     text = _MENTION.sub("@user", text)
-    text = emoji.replace_emoji(text, replace=_emoji_words)
+    if not text.isascii():  # emoji are never ASCII; the scan costs 5% of scoring time
+        text = emoji.replace_emoji(text, replace=_emoji_words)
     return " ".join(text.split())
 
 

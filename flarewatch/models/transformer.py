@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "default"
 DEFAULT_VERSION_PREFIX = "flarewatch-minilm-lora"
 MAX_THREADS = 8
+PRECISIONS = ("auto", "fp32", "bf16")
 _SYNONYMS = {
     "negative": ("negative", "neg"),
     "neutral": ("neutral", "neu", "none", "mixed"),
@@ -65,6 +66,21 @@ def default_threads() -> int:
     """Threads for inference: OMP_NUM_THREADS if set, else every core up to eight."""
     env = os.environ.get("OMP_NUM_THREADS", "")
     return int(env) if env.isdigit() and int(env) > 0 else min(os.cpu_count() or 1, MAX_THREADS)
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX)."""
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # private probes: absent in some torch builds
+        return False
+
+
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
 
 
 class SentimentModel:
@@ -117,6 +133,7 @@ class SentimentModel:
         quantize: bool = False,
         device: str | None = None,
         num_threads: int | None = None,
+        precision: str = "auto",
     ) -> SentimentModel:
         """Load the default model, a Flarewatch artifact directory, or any HF classifier.
 
@@ -127,11 +144,18 @@ class SentimentModel:
                 faster, slightly less accurate).
             device: torch device, e.g. `cuda`; CPU by default.
             num_threads: torch CPU threads (default: `default_threads()`).
+            precision: CPU arithmetic without `quantize`: `fp32`; `bf16` (about twice as fast
+                where the CPU multiplies bfloat16 in hardware, labels agree with fp32 on 99.95%
+                of TweetEval val); `auto`: bf16 on such CPUs, else fp32. Scores keep the same
+                model version either way.
 
         Raises:
             LabelMappingError: An HF model's labels cannot be mapped.
+            ValueError: Unknown precision.
         """
         import torch
+
+        _check_precision(precision)
 
         torch.set_num_threads(num_threads or default_threads())
         from flarewatch.models import minilm
@@ -142,7 +166,7 @@ class SentimentModel:
             )
         else:
             model = cls._from_hf(name_or_path)
-        return model._placed(device, quantize)
+        return model._placed(device, quantize, precision)
 
     @classmethod
     def _from_artifact(cls, artifact: Path) -> SentimentModel:
@@ -169,7 +193,7 @@ class SentimentModel:
         limit = min(int(getattr(tokenizer, "model_max_length", 128) or 128), 128)
         return cls(_LogitsOnly(hf_model), tokenizer, version=version, order=order, max_length=limit)
 
-    def _placed(self, device: str | None, quantize: bool) -> SentimentModel:
+    def _placed(self, device: str | None, quantize: bool, precision: str) -> SentimentModel:
         import torch
 
         if quantize:
@@ -183,8 +207,18 @@ class SentimentModel:
             self.version += "+int8"
         elif device:
             self.network = self.network.to(device)
+        elif precision == "bf16" or (precision == "auto" and native_bf16()):
+            self.network = self.network.to(torch.bfloat16)
         self.network.eval()
         return self
+
+    @property
+    def precision(self) -> str:
+        """The arithmetic the network runs in: `fp32`, `bf16` or `int8`."""
+        if self.version.endswith("+int8"):
+            return "int8"
+        param = next(self.network.parameters(), None)
+        return "bf16" if param is not None and str(param.dtype) == "torch.bfloat16" else "fp32"
 
     @property
     def device(self) -> torch.device:
@@ -221,13 +255,9 @@ class SentimentModel:
         import numpy as np
         import torch
 
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        width = self._network_outputs()
-        out = np.zeros((len(texts), width), dtype=np.float32)
+        out = np.zeros((len(texts), self._network_outputs()), dtype=np.float32)
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                enc = self._encode([texts[i] for i in idx])
+            for idx, enc in self._batches(texts, batch_size):
                 out[idx] = (
                     self.network(enc["input_ids"], enc["attention_mask"]).float().cpu().numpy()
                 )
@@ -236,11 +266,33 @@ class SentimentModel:
     def _network_outputs(self) -> int:
         return max(i for i in self.order if i is not None) + 1
 
-    def _encode(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        enc = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
-        return {k: v.to(self.device) for k, v in enc.items()}
+    def _batches(
+        self, texts: list[str], batch_size: int
+    ) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+        """Padded batches of texts of about equal token count, with the text indices of each.
+
+        Sorting by token count (one tokenizer call for all texts) pads 1% on TweetEval val;
+        sorting by characters padded 33%, and every padded token costs a real one's FLOPs.
+        """
+        if not texts:  # the tokenizer fails on an empty list
+            return
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            yield idx, self._padded([ids[i] for i in idx])
+
+    def _padded(self, rows: list[list[int]]) -> dict[str, torch.Tensor]:
+        import torch
+
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, tokens in enumerate(rows):
+            input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+            mask[row, : len(tokens)] = 1
+        return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
 
     def embed(self, texts: str | Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence embeddings, one row per text (for clustering).
@@ -255,12 +307,9 @@ class SentimentModel:
 
         items = preprocess_all([texts] if isinstance(texts, str) else texts)
         encoder = self._embedding_encoder()
-        order = sorted(range(len(items)), key=lambda i: len(items[i]))
         out: np.ndarray | None = None
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                enc = self._encode([items[i] for i in idx])
+            for idx, enc in self._batches(items, batch_size):
                 hidden = encoder(**enc, output_hidden_states=True).hidden_states[-1]
                 pooled = torch.nn.functional.normalize(mean_pool(hidden, enc["attention_mask"]))
                 if out is None:
@@ -324,6 +373,7 @@ def load_scorer(
     *,
     quantize: bool = False,
     languages: Sequence[str] | None = None,
+    precision: str = "auto",
 ) -> SentimentModel:
     """Load a scorer by name: `default`, an artifact directory or any HF classifier.
 
@@ -332,8 +382,9 @@ def load_scorer(
         quantize: Apply int8 dynamic quantisation.
         languages: Languages to trust it on (`*` for any, e.g. for a multilingual model);
             posts in other languages are stored as `other_language` instead of scored.
+        precision: `auto`, `fp32` or `bf16` (see `SentimentModel.from_pretrained`).
     """
-    model = SentimentModel.from_pretrained(name_or_path, quantize=quantize)
+    model = SentimentModel.from_pretrained(name_or_path, quantize=quantize, precision=precision)
     if languages is not None:
         model.languages = tuple(languages)
     return model

@@ -493,20 +493,23 @@ def _reviewed_unscored(
     end: datetime | None,
 ) -> list[tuple[datetime, str]]:
     """(post time, label) of posts in the window that a reviewer labelled and the model did not."""
-    # Reviewed posts are few: reading them all and filtering here keeps the planner from walking
-    # the window's posts to probe for overrides.
-    stmt = (
-        select(Post.created_at, Post.brand, LabelOverride.label)
-        .join(Post, Post.id == LabelOverride.post_id)
-        .where(~_scored_exists(model_version))
-    )
-    return [
-        (at, label)
-        for at, post_brand, label in session.execute(stmt)
-        if (brand is None or post_brand == brand)
-        and (start is None or at >= start)
-        and (end is None or at < end)
-    ]
+    # Reviewed posts are few: reading them first and the posts by id keeps the planner from
+    # walking every post to probe for an override.
+    reviewed = dict(session.execute(select(LabelOverride.post_id, LabelOverride.label)).all())
+    found = []
+    ids = list(reviewed)
+    for chunk in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = select(Post.id, Post.created_at, Post.brand).where(
+            Post.id.in_(ids[chunk : chunk + LOOKUP_CHUNK]), ~_scored_exists(model_version)
+        )
+        found += [
+            (at, reviewed[post_id])
+            for post_id, at, post_brand in session.execute(stmt)
+            if (brand is None or post_brand == brand)
+            and (start is None or at >= start)
+            and (end is None or at < end)
+        ]
+    return found
 
 
 def newest_posts(
