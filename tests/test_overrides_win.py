@@ -106,17 +106,20 @@ def test_api_outreach_and_timeline__follow_the_reviewers_labels(engine):
     assert timeline["unscored"].sum() == 0
 
 
-def test_scores__carry_their_posts_window(engine):
+def test_scores__carry_their_posts_window_and_engagement(engine):
     _seed(engine)
     with session_scope(engine) as session:
+        queries.save_posts(session, [make_post(3, "still down", author="cy", minutes=3, likes=7)])
         rows = session.execute(
             text(
-                "SELECT s.brand = p.brand, s.author_id = p.author_id, s.created_at = p.created_at"
-                " FROM sentiment_scores s JOIN posts p ON p.id = s.post_id"
+                "SELECT s.brand = p.brand, s.author_id = p.author_id, s.created_at = p.created_at,"
+                " s.engagement = p.like_count FROM sentiment_scores s JOIN posts p ON p.id = s.post_id"
             )
         ).all()
+        authors = queries.author_activity(session, **WINDOW)
     assert len(rows) == 3
     assert all(all(row) for row in rows)
+    assert {a["handle"]: a["engagement"] for a in authors} == {"bo": 0, "cy": 7}
 
 
 def test_migration_0008__backfills_scores_stored_before_it(sqlite_engine):

@@ -117,7 +117,7 @@ class Post(Base):
 
 
 # What window queries read from a score, after model version (and brand): the covering index.
-SCORE_WINDOW_COLUMNS = ("created_at", "label", "author_id", "p_negative", "post_id")
+SCORE_WINDOW_COLUMNS = ("created_at", "label", "author_id", "p_negative", "post_id", "engagement")
 
 
 class SentimentScore(Base):
@@ -141,11 +141,13 @@ class SentimentScore(Base):
     p_neutral: Mapped[float] = mapped_column(Float)
     p_positive: Mapped[float] = mapped_column(Float)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Copies of the post's brand, time and author (none of which a post ever changes), so that a
-    # window's counts and per-author totals read one index range instead of a join per post.
+    # Copies of the post's brand, time and author (none of which a post ever changes) and of its
+    # engagement (refreshed when the post is collected again), so that a window's counts and
+    # per-author totals read one index range instead of a join per post.
     brand: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(Integer)
+    engagement: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScoreClaim(Base):

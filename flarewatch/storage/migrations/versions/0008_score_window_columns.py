@@ -1,4 +1,4 @@
-"""score window columns: each score carries its post's brand, time and author
+"""score window columns: each score carries its post's brand, time, author and engagement
 
 Revision ID: 0008
 Revises: 0007
@@ -13,7 +13,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-WINDOW = ["created_at", "label", "author_id", "p_negative", "post_id"]
+WINDOW = ["created_at", "label", "author_id", "p_negative", "post_id", "engagement"]
 
 
 def upgrade() -> None:
@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("brand", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("created_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("author_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("engagement", sa.Integer(), nullable=True))
     scores = sa.table(
         "sentiment_scores",
         sa.column("post_id"),
@@ -52,6 +53,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sentiment_scores", schema=None) as batch_op:
         batch_op.drop_index("ix_scores_window")
         batch_op.drop_index("ix_scores_brand_window")
+        batch_op.drop_column("engagement")
         batch_op.drop_column("author_id")
         batch_op.drop_column("created_at")
         batch_op.drop_column("brand")
