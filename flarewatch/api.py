@@ -278,11 +278,11 @@ def _with_outreach_state(
     ranked: pd.DataFrame, states: dict[int, dict[str, Any]], latest: dict[int, dict[str, Any]]
 ) -> pd.DataFrame:
     ids = ranked["author_id"]
-    ranked["latest_post"] = [latest.get(a, {}).get("text") for a in ids]
-    ranked["latest_url"] = [latest.get(a, {}).get("url") for a in ids]
-    ranked["status"] = [states.get(a, {}).get("status", "new") for a in ids]
-    ranked["assignee"] = [states.get(a, {}).get("assignee") for a in ids]
-    ranked["note"] = [states.get(a, {}).get("note") for a in ids]
+    ranked["latest_post"] = ids.map({a: p["text"] for a, p in latest.items()})
+    ranked["latest_url"] = ids.map({a: p["url"] for a, p in latest.items()})
+    ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
+    ranked["assignee"] = ids.map({a: s.get("assignee") for a, s in states.items()})
+    ranked["note"] = ids.map({a: s.get("note") for a, s in states.items()})
     return ranked[[*OUTREACH_COLUMNS, "latest_post", "latest_url", "status", "assignee", "note"]]
 
 

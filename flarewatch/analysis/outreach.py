@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 OUTREACH_COLUMNS = [
@@ -39,66 +40,82 @@ class PriorityWeights:
     recency_half_life_hours: float = 6.0
 
 
-def _signals(row: Mapping[str, Any], now: datetime, w: PriorityWeights) -> dict[str, float]:
-    age_h = max(0.0, (now - row["last_post_at"]).total_seconds() / 3600)
+def _signals(frame: pd.DataFrame, now: datetime, w: PriorityWeights) -> dict[str, pd.Series]:
+    age_h = ((now - frame["last_post_at"]).dt.total_seconds() / 3600).clip(lower=0.0)
+    negative = frame["negative_posts"].fillna(0).astype(float)
     return {
-        "negativity": float(row.get("mean_p_negative") or 0.0),
+        "negativity": frame["mean_p_negative"].fillna(0.0).astype(float),
         # Five negative posts already mean "keeps complaining"; more adds little.
-        "repetition": min(1.0, math.log1p(row.get("negative_posts") or 0) / math.log1p(5)),
-        "reach": min(1.0, math.log10(1 + (row.get("followers") or 0)) / 6),
-        "engagement": min(1.0, math.log1p(row.get("engagement") or 0) / math.log1p(100)),
+        "repetition": (np.log1p(negative) / math.log1p(5)).clip(upper=1.0),
+        "reach": (np.log10(1 + frame["followers"].fillna(0).astype(float)) / 6).clip(upper=1.0),
+        "engagement": (
+            np.log1p(frame["engagement"].fillna(0).astype(float)) / math.log1p(100)
+        ).clip(upper=1.0),
         "recency": 0.5 ** (age_h / w.recency_half_life_hours),
     }
 
 
-def _compact(n: float) -> str:
-    for unit, size in (("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(int(n))
-
-
-def _age(now: datetime, then: datetime) -> str:
-    minutes = int((now - then).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min ago"
-    return f"{minutes // 60} h ago" if minutes < 48 * 60 else f"{minutes // 1440} d ago"
-
-
-def explain(row: Mapping[str, Any], now: datetime) -> str:
-    """Say in words why an author ranks where they do."""
-    negative = int(row.get("negative_posts") or 0)
-    parts = [f"{negative} negative post{'s' if negative != 1 else ''}"]
-    if row.get("mean_p_negative"):
-        parts.append(f"{row['mean_p_negative']:.0%} negative on average")
-    if row.get("followers"):
-        parts.append(f"{_compact(row['followers'])} followers")
-    if row.get("verified"):
-        parts.append("verified")
-    if row.get("engagement"):
-        parts.append(f"{_compact(row['engagement'])} interactions")
-    parts.append(f"last posted {_age(now, row['last_post_at'])}")
-    return "; ".join(parts)
-
-
-def priority(
-    row: Mapping[str, Any], now: datetime, weights: PriorityWeights | None = None
-) -> float:
-    """Return an author's 0-100 outreach priority."""
+def priorities(
+    frame: pd.DataFrame, now: datetime, weights: PriorityWeights | None = None
+) -> pd.Series:
+    """Each author's 0-100 outreach priority, for a frame of `author_activity` rows."""
     w = weights or PriorityWeights()
-    signals = _signals(row, now, w)
-    return round(100 * sum(getattr(w, name) * value for name, value in signals.items()), 1)
+    signals = _signals(frame, now, w)
+    total = sum(getattr(w, name) * value for name, value in signals.items())
+    return (100 * total).round(1)
+
+
+def _compact(n: pd.Series) -> pd.Series:
+    """1234 → 1.2k, 2500000 → 2.5M, 999 → 999."""
+    text = n.astype("int64").astype(str)
+    for unit, size in (("k", 1e3), ("M", 1e6)):
+        text = text.where(n < size, (n / size).map("{:.1f}".format) + unit)
+    return text
+
+
+def _age(minutes: pd.Series) -> pd.Series:
+    hours, days = minutes // 60, minutes // 1440
+    return pd.Series(
+        np.select(
+            [minutes < 60, minutes < 48 * 60],
+            [minutes.astype(str) + " min ago", hours.astype(str) + " h ago"],
+            days.astype(str) + " d ago",
+        ),
+        index=minutes.index,
+    )
+
+
+def reasons(frame: pd.DataFrame, now: datetime) -> pd.Series:
+    """Say in words why each author ranks where they do."""
+    negative = frame["negative_posts"].fillna(0).astype("int64")
+    mean = frame["mean_p_negative"].fillna(0.0).astype(float)
+    followers = frame["followers"].fillna(0).astype(float)
+    engagement = frame["engagement"].fillna(0).astype(float)
+    minutes = ((now - frame["last_post_at"]).dt.total_seconds() // 60).astype("int64")
+    parts = [
+        negative.astype(str) + " negative post" + np.where(negative != 1, "s", ""),
+        ("; " + mean.map("{:.0%}".format) + " negative on average").where(mean > 0, ""),
+        ("; " + _compact(followers) + " followers").where(followers > 0, ""),
+        pd.Series(
+            np.where(frame["verified"].fillna(False).astype(bool), "; verified", ""),
+            index=frame.index,
+        ),
+        ("; " + _compact(engagement) + " interactions").where(engagement > 0, ""),
+        "; last posted " + _age(minutes),
+    ]
+    return pd.Series(["".join(p) for p in zip(*parts, strict=True)], index=frame.index)
 
 
 def rank_authors(
     rows: Iterable[Mapping[str, Any]], now: datetime, weights: PriorityWeights | None = None
 ) -> pd.DataFrame:
     """Rank author activity rows (from `storage.queries.author_activity`) by outreach priority."""
-    ranked = [
-        {**row, "priority": priority(row, now, weights), "reason": explain(row, now)}
-        for row in rows
-    ]
+    records = list(rows)
     frame = pd.DataFrame(
-        ranked, columns=list(dict.fromkeys([*OUTREACH_COLUMNS, *(ranked[0] if ranked else [])]))
+        records, columns=list(dict.fromkeys([*OUTREACH_COLUMNS, *(records[0] if records else [])]))
     )
+    if not frame.empty:
+        frame["last_post_at"] = pd.to_datetime(frame["last_post_at"], utc=True)
+        frame["priority"] = priorities(frame, now, weights)
+        frame["reason"] = reasons(frame, now)
     return frame.sort_values(["priority", "last_post_at"], ascending=False, ignore_index=True)
