@@ -133,7 +133,7 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
         "end": end,
     }
     with session_scope(engine) as session:
-        authors = [r["author_id"] for r in queries.author_activity(session, **window)]
+        authors = queries.author_activity(session, **window)["author_id"].tolist()
     since = datetime.now(UTC) - timedelta(hours=24)
     return {
         "list_incidents": queries.list_incidents,

@@ -264,7 +264,7 @@ def outreach(
         states = queries.outreach_states(session, incident_id)
         latest = queries.latest_negative_post(
             session,
-            [r["author_id"] for r in rows],
+            rows["author_id"].tolist(),
             model_version=version,
             brand=incident.brand,
             start=start,

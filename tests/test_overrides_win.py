@@ -80,8 +80,8 @@ def test_outreach__follows_the_reviewers_labels(engine):
     _seed(engine)
     with session_scope(engine) as session:
         authors = queries.author_activity(session, **WINDOW)
-        by_handle = {a["handle"]: a for a in authors}
-        latest = queries.latest_negative_post(session, [a["author_id"] for a in authors], **WINDOW)
+        by_handle = {a["handle"]: a for a in authors.to_dict("records")}
+        latest = queries.latest_negative_post(session, authors["author_id"].tolist(), **WINDOW)
     # ana's only negative post was relabelled neutral; bo's positive one negative. di's post
     # is not scored yet: authors are ranked on model probabilities, so di waits for the scorer.
     assert sorted(by_handle) == ["bo", "cy"]
@@ -119,7 +119,7 @@ def test_scores__carry_their_posts_window_and_engagement(engine):
         authors = queries.author_activity(session, **WINDOW)
     assert len(rows) == 3
     assert all(all(row) for row in rows)
-    assert {a["handle"]: a["engagement"] for a in authors} == {"bo": 0, "cy": 7}
+    assert dict(zip(authors["handle"], authors["engagement"], strict=True)) == {"bo": 0, "cy": 7}
 
 
 def test_migration_0008__backfills_scores_stored_before_it(sqlite_engine):

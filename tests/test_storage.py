@@ -31,7 +31,7 @@ def test_save_posts__round_trip_keeps_text_time_and_author(engine):
         queries.save_posts(s, [post])
     with session_scope(engine) as s:
         rows = queries.author_activity(s, model_version="m", min_negative=0)
-        assert rows == []  # nothing scored yet
+        assert rows.empty  # nothing scored yet
         assert queries.count_posts(s) == 1
         first, last = queries.time_range(s)
     assert first == last == T0

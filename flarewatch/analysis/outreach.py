@@ -107,13 +107,13 @@ def reasons(frame: pd.DataFrame, now: datetime) -> pd.Series:
 
 
 def rank_authors(
-    rows: Iterable[Mapping[str, Any]], now: datetime, weights: PriorityWeights | None = None
+    rows: pd.DataFrame | Iterable[Mapping[str, Any]],
+    now: datetime,
+    weights: PriorityWeights | None = None,
 ) -> pd.DataFrame:
-    """Rank author activity rows (from `storage.queries.author_activity`) by outreach priority."""
-    records = list(rows)
-    frame = pd.DataFrame(
-        records, columns=list(dict.fromkeys([*OUTREACH_COLUMNS, *(records[0] if records else [])]))
-    )
+    """Rank author activity (`storage.queries.author_activity`'s frame, or rows) by priority."""
+    given = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    frame = given.reindex(columns=list(dict.fromkeys([*OUTREACH_COLUMNS, *given.columns])))
     if not frame.empty:
         frame["last_post_at"] = pd.to_datetime(frame["last_post_at"], utc=True)
         frame["priority"] = priorities(frame, now, weights)

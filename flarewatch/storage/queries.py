@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -582,10 +583,12 @@ def author_activity(
     start: datetime | None = None,
     end: datetime | None = None,
     min_negative: int = 1,
-) -> list[dict[str, Any]]:
+) -> pd.DataFrame:
     """Aggregate each author's posts in a window: counts, negativity, reach, engagement, recency.
 
     Posts count once scored and not `other_language`, under a reviewer's label where set.
+    A frame, one row per author with at least `min_negative` negative posts: an incident can
+    bring tens of thousands, and columns are built several times faster than dicts.
     """
     totals = _author_totals(model_version, brand, start, end, min_negative)
     stmt = select(
@@ -598,11 +601,10 @@ def author_activity(
         *(c for c in totals.c if c.key != "author_id"),
     ).join(totals, totals.c.author_id == Author.id)
     keys, rows = _driver_rows(session, stmt)
-    found = [dict(zip(keys, row, strict=True)) for row in rows]
-    for row in found:
-        row["verified"] = bool(row["verified"])
-        row["last_post_at"] = _as_utc(row["last_post_at"])
-    return found
+    frame = pd.DataFrame.from_records(rows, columns=keys)
+    frame["verified"] = frame["verified"].astype(bool)
+    frame["last_post_at"] = pd.to_datetime(frame["last_post_at"], utc=True, format="ISO8601")
+    return frame
 
 
 def _driver_rows(session: Session, stmt: Any) -> tuple[list[str], list[Any]]:
