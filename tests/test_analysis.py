@@ -55,7 +55,6 @@ def _author(aid, negative, mean_p, followers, minutes_ago, engagement=0):
         "posts": negative,
         "negative_posts": negative,
         "mean_p_negative": mean_p,
-        "max_p_negative": mean_p,
         "engagement": engagement,
         "last_post_at": NOW - timedelta(minutes=minutes_ago),
     }

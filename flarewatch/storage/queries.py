@@ -634,7 +634,6 @@ def _author_totals(
             func.count(SentimentScore.id).label("posts"),
             func.sum(negative).label("negative_posts"),
             func.avg(SentimentScore.p_negative).label("mean_p_negative"),
-            func.max(SentimentScore.p_negative).label("max_p_negative"),
             func.coalesce(func.sum(SentimentScore.engagement), 0).label("engagement"),
             func.max(SentimentScore.created_at).label("last_post_at"),
         )
