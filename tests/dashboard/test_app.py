@@ -85,6 +85,10 @@ def test_live__a_person_relabels_the_chosen_post(seeded_url):
     with _session(seeded_url) as s:
         (override,) = queries.label_overrides(s)
     assert (override["post_id"], override["label"]) == (post_id, "neutral")
+    # The reviewer's label wins at once: one negative post fewer, and not listed as negative.
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Negative"].replace(",", "")) == 119
+    assert post_id not in set(at.dataframe[0].value["id"])
 
 
 def test_live__keeps_the_chosen_incident_across_pages(seeded_url):
