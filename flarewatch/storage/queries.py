@@ -590,7 +590,7 @@ def author_activity(
     A frame, one row per author with at least `min_negative` negative posts: an incident can
     bring tens of thousands, and columns are built several times faster than dicts.
     """
-    totals = _author_totals(model_version, brand, start, end, min_negative)
+    totals = _author_totals(model_version, brand, start, end)
     stmt = select(
         Author.id.label("author_id"),
         Author.platform,
@@ -600,7 +600,8 @@ def author_activity(
         Author.verified,
         *(c for c in totals.c if c.key != "author_id"),
     ).join(totals, totals.c.author_id == Author.id)
-    keys, rows = _driver_rows(session, stmt)
+    # Filtering outside the grouping (not HAVING) lets SQLite join authors as it groups.
+    keys, rows = _driver_rows(session, stmt.where(totals.c.negative_posts >= min_negative))
     frame = pd.DataFrame.from_records(rows, columns=keys)
     frame["verified"] = frame["verified"].astype(bool)
     frame["last_post_at"] = pd.to_datetime(frame["last_post_at"], utc=True, format="ISO8601")
@@ -620,11 +621,7 @@ def _driver_rows(session: Session, stmt: Any) -> tuple[list[str], list[Any]]:
 
 
 def _author_totals(
-    model_version: str,
-    brand: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    min_negative: int,
+    model_version: str, brand: str | None, start: datetime | None, end: datetime | None
 ) -> Any:
     negative = case((_label() == "negative", 1), else_=0)
     stmt = (
@@ -639,7 +636,6 @@ def _author_totals(
         )
         .where(_label() != OTHER_LANGUAGE, SentimentScore.author_id.is_not(None))
         .group_by(SentimentScore.author_id)
-        .having(func.sum(negative) >= min_negative)
     )
     return stmt.subquery()
 
