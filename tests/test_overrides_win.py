@@ -29,36 +29,38 @@ def _seed(engine) -> dict[str, int]:
         queries.save_posts(session, posts[:3])
         score_down_as_negative(session, MODEL)
         queries.save_posts(session, posts[3:])
-        ids = {str(p.external_id): i for p in posts for i in _id(session, p.external_id)}
+        ids = {p.external_id: _id(session, p.external_id) for p in posts}
         queries.set_label_override(session, ids["1"], "neutral", labelled_by="rev")
         queries.set_label_override(session, ids["2"], "negative", labelled_by="rev")
         queries.set_label_override(session, ids["4"], "negative", labelled_by="rev")
     return {"relabelled_neutral": ids["1"], "relabelled_negative": ids["2"], "unscored": ids["4"]}
 
 
-def _id(session, external_id: str) -> list[int]:
-    row = session.execute(
-        text("SELECT id FROM posts WHERE external_id = :e"), {"e": external_id}
-    ).one()
-    return [int(row[0])]
+def _id(session, external_id: str) -> int:
+    return int(
+        session.execute(
+            text("SELECT id FROM posts WHERE external_id = :e"), {"e": external_id}
+        ).scalar_one()
+    )
 
 
-def test_buckets__count_the_reviewers_labels(engine):
-    _seed(engine)
-    with session_scope(engine) as session:
-        rows = queries.sentiment_buckets(session, bucket_minutes=60, **WINDOW)
-    first, second = int(T0.timestamp()), int(T0.timestamp()) + 3600
-    assert rows == [(first, "negative", 2), (first, "neutral", 1), (second, "negative", 1)]
-
-
-def test_buckets__clearing_an_override_brings_the_model_label_back(engine):
+@pytest.mark.parametrize(
+    ("cleared", "first_hour", "second_hour"),
+    [
+        (False, [("negative", 2), ("neutral", 1)], [("negative", 1)]),
+        # Clearing the overrides brings the model's labels back, and the unscored post.
+        (True, [("negative", 2), ("positive", 1)], [("unscored", 1)]),
+    ],
+)
+def test_buckets__count_the_reviewers_labels(engine, cleared, first_hour, second_hour):
     ids = _seed(engine)
     with session_scope(engine) as session:
-        for post_id in ids.values():
+        for post_id in ids.values() if cleared else []:
             queries.clear_label_override(session, post_id)
         rows = queries.sentiment_buckets(session, bucket_minutes=60, **WINDOW)
     first, second = int(T0.timestamp()), int(T0.timestamp()) + 3600
-    assert rows == [(first, "negative", 2), (first, "positive", 1), (second, "unscored", 1)]
+    expected = [(first, *c) for c in first_hour] + [(second, *c) for c in second_hour]
+    assert rows == expected
 
 
 def test_newest_posts_and_breakdowns__show_the_reviewers_labels(engine):

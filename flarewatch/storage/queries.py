@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -206,16 +206,21 @@ def count_posts(session: Session, brand: str | None = None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _existing_post_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+def _key_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, ColumnElement[bool]]]:
+    """(platform, condition) per chunk of (platform, external id) keys, for bounded IN lists."""
+    keys = list(keys)
     for platform in {p for p, _ in keys}:
         ext_ids = [e for p, e in keys if p == platform]
         for start in range(0, len(ext_ids), LOOKUP_CHUNK):
-            stmt = select(Post.external_id).where(
-                Post.platform == platform,
-                Post.external_id.in_(ext_ids[start : start + LOOKUP_CHUNK]),
-            )
-            found.update((platform, ext) for ext in session.scalars(stmt))
+            chunk = ext_ids[start : start + LOOKUP_CHUNK]
+            yield platform, and_(Post.platform == platform, Post.external_id.in_(chunk))
+
+
+def _existing_post_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for platform, condition in _key_chunks(keys):
+        stmt = select(Post.external_id).where(condition)
+        found.update((platform, ext) for ext in session.scalars(stmt))
     return found
 
 
@@ -327,19 +332,14 @@ def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]
 
 def _refresh_score_engagement(session: Session, keys: set[tuple[str, str]]) -> None:
     """Copy the new engagement of posts collected again onto their scores."""
-    for platform in {p for p, _ in keys}:
-        ext_ids = [e for p, e in keys if p == platform]
-        for start in range(0, len(ext_ids), LOOKUP_CHUNK):
-            posts = select(Post.id).where(
-                Post.platform == platform,
-                Post.external_id.in_(ext_ids[start : start + LOOKUP_CHUNK]),
-            )
-            current = select(_ENGAGEMENT).where(Post.id == SentimentScore.post_id)
-            session.execute(
-                update(SentimentScore)
-                .where(SentimentScore.post_id.in_(posts))
-                .values(engagement=current.scalar_subquery())
-            )
+    current = select(_ENGAGEMENT).where(Post.id == SentimentScore.post_id).scalar_subquery()
+    for _, condition in _key_chunks(keys):
+        posts = select(Post.id).where(condition)
+        session.execute(
+            update(SentimentScore)
+            .where(SentimentScore.post_id.in_(posts))
+            .values(engagement=current)
+        )
 
 
 def latest_model_version(session: Session) -> str | None:
@@ -422,12 +422,23 @@ def _bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[
 
 
 def _window(stmt: _S, brand: str | None, start: datetime | None, end: datetime | None) -> _S:
+    return _between(stmt, Post.brand, Post.created_at, brand, start, end)
+
+
+def _between(
+    stmt: _S,
+    brand_column: Any,
+    time_column: Any,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> _S:
     if brand is not None:
-        stmt = stmt.where(Post.brand == brand)
+        stmt = stmt.where(brand_column == brand)
     if start is not None:
-        stmt = stmt.where(Post.created_at >= start)
+        stmt = stmt.where(time_column >= start)
     if end is not None:
-        stmt = stmt.where(Post.created_at < end)
+        stmt = stmt.where(time_column < end)
     return stmt
 
 
@@ -454,13 +465,7 @@ def _score_window(
         .outerjoin(LabelOverride, _overridden(SentimentScore.post_id))
         .where(SentimentScore.model_version == model_version)
     )
-    if brand is not None:
-        stmt = stmt.where(SentimentScore.brand == brand)
-    if start is not None:
-        stmt = stmt.where(SentimentScore.created_at >= start)
-    if end is not None:
-        stmt = stmt.where(SentimentScore.created_at < end)
-    return stmt
+    return _between(stmt, SentimentScore.brand, SentimentScore.created_at, brand, start, end)
 
 
 def sentiment_buckets(
