@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from flarewatch import api
 from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.dashboard.data import OUTREACH_ROWS_SHOWN
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
 
@@ -132,8 +133,11 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
         "start": start,
         "end": end,
     }
-    with session_scope(engine) as session:
-        authors = queries.author_activity(session, **window)["author_id"].tolist()
+    # The Outreach page shows the highest priorities and reads complaint texts for those rows;
+    # the CSV download reads them for every author, when clicked.
+    ranked = api.outreach_authors(engine, incident.id, model_version=MODEL)
+    shown = ranked["author_id"].head(OUTREACH_ROWS_SHOWN).tolist()
+    everyone = ranked["author_id"].tolist()
     since = datetime.now(UTC) - timedelta(hours=24)
     return {
         "list_incidents": queries.list_incidents,
@@ -152,7 +156,10 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
         "newest_posts": lambda s: queries.newest_posts(s, **window),
         "author_activity": lambda s: queries.author_activity(s, **window),
         "outreach_states": lambda s: queries.outreach_states(s, incident.id),
-        "latest_negative_post": lambda s: queries.latest_negative_post(s, authors, **window),
+        "latest_negative_post": lambda s: queries.latest_negative_post(s, shown, **window),
+        "latest_negative_post_on_download": lambda s: queries.latest_negative_post(
+            s, everyone, **window
+        ),
         "sentiment_by_platform": lambda s: queries.sentiment_by(s, "platform", **window),
         "sentiment_by_language": lambda s: queries.sentiment_by(s, "language", **window),
         "brands": queries.brands,
@@ -174,6 +181,10 @@ def page_calls(engine: Engine) -> dict[str, Callable[[], Any]]:
             engine, brand=incident.brand, start=start, end=end, bucket_minutes=BUCKET_MINUTES
         ),
         "api.outreach": lambda: api.outreach(engine, incident.id),
+        "outreach page": lambda: api.with_complaints(
+            page := api.outreach_authors(engine, incident.id).head(OUTREACH_ROWS_SHOWN),
+            api.latest_complaints(engine, incident.id, page["author_id"].tolist()),
+        ),
         "api.compare_incidents": lambda: api.compare_incidents(
             engine, bucket_minutes=COMPARE_BUCKET_MINUTES
         ),

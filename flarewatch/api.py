@@ -35,6 +35,7 @@ from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE, Incident
 
 __all__ = [
     "COMPARE_COLUMNS",
+    "OUTREACH_TABLE_COLUMNS",
     "POST_COLUMNS",
     "SPIKE_EVENT_COLUMNS",
     "THEME_COLUMNS",
@@ -48,9 +49,11 @@ __all__ = [
     "incident_report",
     "incident_window",
     "incidents",
+    "latest_complaints",
     "marketing_posture",
     "negative_posts",
     "outreach",
+    "outreach_authors",
     "posts",
     "report",
     "resolve_model_version",
@@ -63,6 +66,7 @@ __all__ = [
     "themes",
     "timeline",
     "window_spikes",
+    "with_complaints",
 ]
 
 LOOKBACK = timedelta(hours=24)
@@ -70,6 +74,14 @@ LOOKBACK = timedelta(hours=24)
 SPIKE_HISTORY = timedelta(days=7)
 AFTERMATH = timedelta(hours=24)
 # `scored` counts posts with a sentiment; other-language and unscored posts are left out of rates.
+OUTREACH_TABLE_COLUMNS = [
+    *OUTREACH_COLUMNS,
+    "latest_post",
+    "latest_url",
+    "status",
+    "assignee",
+    "note",
+]
 TIMELINE_COLUMNS = [*LABELS, OTHER_LANGUAGE, "unscored", "total", "scored", "negative_share"]
 INCIDENT_COLUMNS = ["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]
 POST_COLUMNS = [
@@ -254,6 +266,21 @@ def outreach(
     model_version: str | None = None,
 ) -> pd.DataFrame:
     """Unhappy authors of an incident ranked by priority, with reason, latest complaint and status."""
+    ranked = outreach_authors(engine, incident_id, now=now, model_version=model_version)
+    complaints = latest_complaints(
+        engine, incident_id, ranked["author_id"].tolist(), model_version=model_version
+    )
+    return with_complaints(ranked, complaints)
+
+
+def outreach_authors(
+    engine: Engine,
+    incident_id: int,
+    *,
+    now: datetime | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
     incident = get_incident(engine, incident_id)
     start, end = incident_window(engine, incident)
     version = resolve_model_version(engine, model_version)
@@ -262,28 +289,40 @@ def outreach(
             session, model_version=version, brand=incident.brand, start=start, end=end
         )
         states = queries.outreach_states(session, incident_id)
-        latest = queries.latest_negative_post(
-            session,
-            rows["author_id"].tolist(),
-            model_version=version,
-            brand=incident.brand,
-            start=start,
-            end=end,
-        )
     ranked = rank_authors(rows, now or min(end, datetime.now(UTC)))
-    return _with_outreach_state(ranked, states, latest)
-
-
-def _with_outreach_state(
-    ranked: pd.DataFrame, states: dict[int, dict[str, Any]], latest: dict[int, dict[str, Any]]
-) -> pd.DataFrame:
     ids = ranked["author_id"]
-    ranked["latest_post"] = ids.map({a: p["text"] for a, p in latest.items()})
-    ranked["latest_url"] = ids.map({a: p["url"] for a, p in latest.items()})
     ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
     ranked["assignee"] = ids.map({a: s.get("assignee") for a, s in states.items()})
     ranked["note"] = ids.map({a: s.get("note") for a, s in states.items()})
-    return ranked[[*OUTREACH_COLUMNS, "latest_post", "latest_url", "status", "assignee", "note"]]
+    return ranked[[*OUTREACH_COLUMNS, "status", "assignee", "note"]]
+
+
+def latest_complaints(
+    engine: Engine,
+    incident_id: int,
+    author_ids: Sequence[int],
+    *,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """Each author's newest negative post in an incident's window: `latest_post`, `latest_url`."""
+    incident = get_incident(engine, incident_id)
+    start, end = incident_window(engine, incident)
+    version = resolve_model_version(engine, model_version)
+    with session_scope(engine) as session:
+        latest = queries.latest_negative_post(
+            session, author_ids, model_version=version, brand=incident.brand, start=start, end=end
+        )
+    frame = pd.DataFrame(
+        [(a, p["text"], p["url"]) for a, p in latest.items()],
+        columns=["author_id", "latest_post", "latest_url"],
+    )
+    return frame.set_index("author_id")
+
+
+def with_complaints(ranked: pd.DataFrame, complaints: pd.DataFrame) -> pd.DataFrame:
+    """`outreach_authors` rows with their `latest_complaints`, in `OUTREACH_TABLE_COLUMNS` order."""
+    joined = ranked.join(complaints, on="author_id")
+    return joined[OUTREACH_TABLE_COLUMNS]
 
 
 def posts(

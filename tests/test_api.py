@@ -53,6 +53,7 @@ def seed(engine) -> dict[str, int]:
 def test_public_names__pinned():
     assert sorted(api.__all__) == [
         "COMPARE_COLUMNS",
+        "OUTREACH_TABLE_COLUMNS",
         "POST_COLUMNS",
         "SPIKE_EVENT_COLUMNS",
         "THEME_COLUMNS",
@@ -66,9 +67,11 @@ def test_public_names__pinned():
         "incident_report",
         "incident_window",
         "incidents",
+        "latest_complaints",
         "marketing_posture",
         "negative_posts",
         "outreach",
+        "outreach_authors",
         "posts",
         "report",
         "resolve_model_version",
@@ -81,6 +84,7 @@ def test_public_names__pinned():
         "themes",
         "timeline",
         "window_spikes",
+        "with_complaints",
     ]
     assert all(callable(getattr(api, n)) or n.isupper() for n in api.__all__)
 
@@ -182,3 +186,18 @@ def test_outreach__each_author_carries_their_newest_negative_post(engine):
     assert table.loc["angry11", "latest_post"] == "app down 1 11"
     assert table.loc["angry11", "latest_url"].endswith("/angry11/status/101011")
     assert "fan" not in table.index  # never negative, nothing to answer
+
+
+def test_latest_complaints__a_page_of_authors_matches_the_whole_window(engine):
+    ids = seed(engine)
+    ranked = api.outreach_authors(engine, ids["acme"], model_version=MODEL)
+    page = ranked["author_id"].head(3).tolist()
+    few = api.latest_complaints(engine, ids["acme"], page, model_version=MODEL)
+    # Past FEW_AUTHORS ids the query reads the whole window and filters in Python.
+    many = page + list(range(10**6, 10**6 + queries.FEW_AUTHORS))
+    every = api.latest_complaints(engine, ids["acme"], many, model_version=MODEL)
+    assert sorted(few.index) == sorted(page)
+    assert few.sort_index().equals(every.sort_index())
+    table = api.with_complaints(ranked, few)
+    assert list(table.columns) == api.OUTREACH_TABLE_COLUMNS
+    assert table["latest_post"].notna().sum() == 3

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch import api
+from flarewatch.analysis.export import outreach_csv
 from flarewatch.analysis.kpis import label_counts
 from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
@@ -84,10 +85,31 @@ def negative_posts(
     return api.negative_posts(engine(), brand=brand, start=start, end=end, limit=limit)
 
 
+# Support works down the list: the table holds the highest priorities, the CSV every row.
+OUTREACH_ROWS_SHOWN = 500
+
+
 @st.cache_data(ttl=LIVE_TTL_S)
 def outreach(incident_id: int) -> pd.DataFrame:
-    """Ranked unhappy authors with their outreach state."""
-    return api.outreach(engine(), incident_id)
+    """Ranked unhappy authors with their outreach state (complaint texts: `with_complaints`)."""
+    return api.outreach_authors(engine(), incident_id)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def complaints(incident_id: int, author_ids: tuple[int, ...]) -> pd.DataFrame:
+    """The newest negative post of each of these authors in the incident."""
+    return api.latest_complaints(engine(), incident_id, list(author_ids))
+
+
+def with_complaints(incident_id: int, rows: pd.DataFrame) -> pd.DataFrame:
+    """Outreach rows with each author's latest complaint and its link."""
+    return api.with_complaints(rows, complaints(incident_id, tuple(rows["author_id"])))
+
+
+def outreach_export(incident_id: int, rows: pd.DataFrame) -> bytes:
+    """The CSV of these outreach rows, complaint links included (built when downloaded)."""
+    found = api.latest_complaints(engine(), incident_id, rows["author_id"].tolist())
+    return outreach_csv(api.with_complaints(rows, found))
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
@@ -230,5 +252,6 @@ def set_label_override(post_id: int, label: str) -> None:
     """
     with _session() as session:
         queries.set_label_override(session, post_id, label, labelled_by="dashboard")
-    for view in (timeline, spikes, negative_posts, outreach, compare_incidents, breakdown):
+    views = (timeline, spikes, negative_posts, outreach, complaints, compare_incidents, breakdown)
+    for view in views:
         view.clear()

@@ -43,6 +43,7 @@ from flarewatch.storage.schema import (
 
 UPSERT_CHUNK = 5000
 LOOKUP_CHUNK = 500
+FEW_AUTHORS = 5 * LOOKUP_CHUNK
 _S = TypeVar("_S", bound=Select)
 POST_UPDATE_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count", "text", "url")
 AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
@@ -658,30 +659,51 @@ def latest_negative_post(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Return each author's newest negative post (text and url) in the window."""
+    """Return each author's newest negative post (text and url) in the window.
+
+    A page of authors costs a few milliseconds; every unhappy author of a big incident (tens of
+    thousands) takes one pass over the window.
+    """
+    wanted = list(dict.fromkeys(author_ids_))
+    if len(wanted) > FEW_AUTHORS:
+        # Binding tens of thousands of ids would exceed PostgreSQL's parameter limit, and one
+        # pass over the window is cheaper than many lists: filter here instead.
+        chunks: list[list[int] | None] = [None]
+    else:
+        chunks = [wanted[i : i + LOOKUP_CHUNK] for i in range(0, len(wanted), LOOKUP_CHUNK)]
+    keep = set(wanted)
+    found = {}
+    for chunk in chunks:
+        stmt = _latest_negative(model_version, brand, start, end, chunk)
+        for author, text_, url in _driver_rows(session, stmt)[1]:
+            if author in keep:
+                found[int(author)] = {"text": text_, "url": url}
+    return found
+
+
+def _latest_negative(
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    authors: list[int] | None,
+) -> Any:
     newest = func.row_number().over(
         partition_by=SentimentScore.author_id,
         order_by=(SentimentScore.created_at.desc(), SentimentScore.post_id.desc()),
     )
-    ranked = (
-        _score_window(model_version, brand, start, end)
-        .add_columns(SentimentScore.post_id, newest.label("rank"))
-        .where(_label() == "negative", SentimentScore.author_id.is_not(None))
-        .subquery()
+    ranked = _score_window(model_version, brand, start, end).add_columns(
+        SentimentScore.post_id, newest.label("rank")
     )
-    stmt = (
+    ranked = ranked.where(_label() == "negative", SentimentScore.author_id.is_not(None))
+    if authors is not None:
+        ranked = ranked.where(SentimentScore.author_id.in_(authors))
+    found = ranked.subquery()
+    return (
         select(Post.author_id, Post.text, Post.url)
-        .join(ranked, ranked.c.post_id == Post.id)
-        .where(ranked.c.rank == 1)
+        .join(found, found.c.post_id == Post.id)
+        .where(found.c.rank == 1)
     )
-    # Filtering in Python keeps the statement's size fixed: binding tens of thousands of ids
-    # would exceed PostgreSQL's parameter limit.
-    wanted = set(author_ids_)
-    return {
-        int(author): {"text": text_, "url": url}
-        for author, text_, url in _driver_rows(session, stmt)[1]
-        if author in wanted
-    }
 
 
 def time_range(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -114,6 +116,18 @@ def test_outreach__ranks_authors_and_offers_csv(seeded_url):
     assert table.iloc[0]["negative_posts"] == 5 and table.iloc[-1]["negative_posts"] == 4
     assert "25 unhappy authors; 25 not contacted yet." in at.caption[0].value
     assert at.get("download_button")[0].proto.label == "Download CSV (25 rows)"
+
+
+def test_outreach__csv_is_built_on_download_with_every_complaint_link(seeded_url):
+    from flarewatch.dashboard import data
+
+    with _session(seeded_url) as s:
+        incident_id = queries.list_incidents(s, status="open")[0].id
+    rows = data.outreach(incident_id)
+    table = list(csv.DictReader(io.StringIO(data.outreach_export(incident_id, rows).decode())))
+    assert len(table) == len(rows) > 0
+    assert all(row["latest_url"].startswith("https://") for row in table)
+    assert "latest_post" not in table[0]  # post text stays out of exports
 
 
 def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seeded_url):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from flarewatch.analysis.export import outreach_csv
 from flarewatch.dashboard import data, state
 from flarewatch.storage.schema import OUTREACH_STATUSES
 
@@ -106,10 +107,16 @@ def body() -> None:
     open_count = int((table["status"] == "new").sum())
     st.caption(f"{len(table)} unhappy authors; {open_count} not contacted yet.")
     shown = filters(table)
-    editor(incident_id, shown)
+    limit = data.OUTREACH_ROWS_SHOWN
+    if len(shown) > limit:
+        st.caption(
+            f"Showing the {limit} highest priorities of {len(shown)} matching authors: "
+            "narrow the filters, or download them all."
+        )
+    editor(incident_id, data.with_complaints(incident_id, shown.head(limit)))
     st.download_button(
         f"Download CSV ({len(shown)} rows)",
-        outreach_csv(shown),
+        partial(data.outreach_export, incident_id, shown),
         file_name=f"outreach_incident_{incident_id}.csv",
         mime="text/csv",
         on_click="ignore",
