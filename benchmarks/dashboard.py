@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from flarewatch import api
 from flarewatch.collectors.base import RawAuthor, RawPost
-from flarewatch.dashboard.data import OUTREACH_ROWS_SHOWN
+from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
 

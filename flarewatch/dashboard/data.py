@@ -85,10 +85,6 @@ def negative_posts(
     return api.negative_posts(engine(), brand=brand, start=start, end=end, limit=limit)
 
 
-# Support works down the list: the table holds the highest priorities, the CSV every row.
-OUTREACH_ROWS_SHOWN = 500
-
-
 @st.cache_data(ttl=LIVE_TTL_S)
 def outreach(incident_id: int) -> pd.DataFrame:
     """Ranked unhappy authors with their outreach state (complaint texts: `with_complaints`)."""

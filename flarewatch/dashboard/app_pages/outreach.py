@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from flarewatch.dashboard import data, state
+from flarewatch.dashboard import OUTREACH_ROWS_SHOWN, data, state
 from flarewatch.storage.schema import OUTREACH_STATUSES
 
 EDITABLE = ("status", "assignee", "note")
@@ -107,7 +107,7 @@ def body() -> None:
     open_count = int((table["status"] == "new").sum())
     st.caption(f"{len(table)} unhappy authors; {open_count} not contacted yet.")
     shown = filters(table)
-    limit = data.OUTREACH_ROWS_SHOWN
+    limit = OUTREACH_ROWS_SHOWN
     if len(shown) > limit:
         st.caption(
             f"Showing the {limit} highest priorities of {len(shown)} matching authors: "
