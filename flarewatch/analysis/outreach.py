@@ -103,7 +103,10 @@ def reasons(frame: pd.DataFrame, now: datetime) -> pd.Series:
         ("; " + _compact(engagement) + " interactions").where(engagement > 0, ""),
         "; last posted " + _age(minutes),
     ]
-    return pd.Series(["".join(p) for p in zip(*parts, strict=True)], index=frame.index)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + part  # element-wise on object arrays: no Python loop per author
+    return text
 
 
 def rank_authors(
