@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from flarewatch.storage import queries
-from flarewatch.storage.engine import session_scope
+from flarewatch.storage.engine import checkpoint_wal, session_scope
 from flarewatch.storage.queries import PurgeResult
 
 
@@ -27,4 +27,6 @@ def purge(engine: Engine, before: datetime) -> PurgeResult:
     if before.tzinfo is None:
         raise ValueError("--before needs a time zone or a plain date (taken as UTC)")
     with session_scope(engine) as session:
-        return queries.purge_before(session, before)
+        result = queries.purge_before(session, before)
+    checkpoint_wal(engine)
+    return result

@@ -10,7 +10,7 @@ from flarewatch import cli as cli_module
 from flarewatch.pipeline import score_pending
 from flarewatch.retention import purge
 from flarewatch.storage import queries
-from flarewatch.storage.engine import session_scope
+from flarewatch.storage.engine import make_engine, session_scope, upgrade
 
 from ..conftest import T0, make_post
 from ..helpers.keyword_scorer import KeywordScorer
@@ -115,3 +115,21 @@ def test_cli_score__worker_flag_shares_work(sqlite_engine, monkeypatch):
     assert "scored 30 posts" in result.output
     with session_scope(sqlite_engine) as s:
         assert queries.count_claims(s, VERSION) == 0
+
+
+def test_purge__removed_text_is_gone_from_the_sqlite_files(tmp_path):
+    path = tmp_path / "fw.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    posts = [make_post(i, f"my card is ZXQ{i:04d}, refund!", minutes=i) for i in range(300)]
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+    assert b"ZXQ0042" in _files(path)
+    # A reader kept open, as the dashboard would: the engine is not disposed before the check.
+    purge(engine, T0 + timedelta(days=1))
+    assert b"ZXQ" not in _files(path)
+    engine.dispose()
+
+
+def _files(path) -> bytes:
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
