@@ -642,6 +642,10 @@ def incident_import(ctx: Context, path: str, brand: str | None) -> None:
         click.echo(_apply_payload(ctx, item, brand))
 
 
+WEBHOOK_SECRET_ENV = "FLAREWATCH_WEBHOOK_SECRET"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 @incident.command("listen")
 @click.option("--port", type=int, default=8502, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -649,11 +653,20 @@ def incident_import(ctx: Context, path: str, brand: str | None) -> None:
 @pass_ctx
 @friendly_errors
 def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> None:
-    """Accept Statuspage and PagerDuty incident webhooks (POST JSON) until interrupted."""
+    """Accept Statuspage and PagerDuty incident webhooks (POST JSON) until interrupted.
+
+    With FLAREWATCH_WEBHOOK_SECRET set, only signed PagerDuty requests and URLs ending in the
+    secret are accepted; binding beyond loopback requires it.
+    """
     from flarewatch.incidents.listener import make_server
 
-    server = make_server(lambda e: api.apply_incident_event(ctx.engine, e, brand), port, host)
-    click.echo(f"listening for incident webhooks on http://{host}:{server.server_port}/")
+    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
+    if secret is None and host not in LOOPBACK_HOSTS:
+        raise ConfigError(f"--host {host} is reachable by others: set {WEBHOOK_SECRET_ENV} first")
+    apply = lambda e: api.apply_incident_event(ctx.engine, e, brand)  # noqa: E731
+    server = make_server(apply, port, host, secret=secret)
+    guarded = " (signature or secret URL required)" if secret else ""
+    click.echo(f"listening for incident webhooks on http://{host}:{server.server_port}/{guarded}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

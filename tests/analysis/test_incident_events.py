@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flarewatch import api
 from flarewatch.cli import cli
 from flarewatch.incidents.events import UnknownPayloadError, parse_event
-from flarewatch.incidents.listener import make_server
+from flarewatch.incidents.listener import make_server, pagerduty_signature
 
 # Shapes as documented for Statuspage incident webhooks and PagerDuty V3 webhooks.
 STATUSPAGE_OPEN = {
@@ -131,3 +131,37 @@ def test_listener__accepts_vendor_json_on_loopback(sqlite_engine):
     assert ok.status_code == 200 and ok.json() == {"incident_id": 1, "action": "open"}
     assert bad.status_code == 400 and unknown.status_code == 400
     assert api.get_incident(sqlite_engine, 1).severity == "SEV1"
+
+
+def test_listener__with_a_secret_takes_signed_or_secret_url_requests_only(sqlite_engine):
+    secret = "s3cr3t-token"
+    server = make_server(
+        lambda e: api.apply_incident_event(sqlite_engine, e), port=0, secret=secret
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    body = json.dumps(PAGERDUTY_TRIGGERED).encode()
+    signed = {"X-PagerDuty-Signature": "v1=0bad, " + pagerduty_signature(secret, body)}
+    forged = {"X-PagerDuty-Signature": pagerduty_signature("guess", body)}
+    try:
+        unsigned = httpx.post(f"{base}/webhooks/pagerduty", content=body)
+        wrong = httpx.post(f"{base}/webhooks/pagerduty", content=body, headers=forged)
+        ok = httpx.post(f"{base}/webhooks/pagerduty", content=body, headers=signed)
+        by_url = httpx.post(f"{base}/webhooks/{secret}", json=STATUSPAGE_OPEN)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert unsigned.status_code == wrong.status_code == 401
+    assert ok.status_code == 200 and by_url.status_code == 200
+    assert len(api.incidents(sqlite_engine)) == 2
+
+
+def test_incident_listen__refuses_to_bind_beyond_loopback_without_a_secret(sqlite_engine):
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--database-url", url, "incident", "listen", "--host", "0.0.0.0", "--port", "0"],
+        env={"FLAREWATCH_WEBHOOK_SECRET": ""},
+    )
+    assert result.exit_code == 1
+    assert "set FLAREWATCH_WEBHOOK_SECRET first" in result.output
