@@ -281,15 +281,11 @@ def outreach_authors(
     model_version: str | None = None,
 ) -> pd.DataFrame:
     """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
-    incident = get_incident(engine, incident_id)
-    start, end = incident_window(engine, incident)
-    version = resolve_model_version(engine, model_version)
+    window = _incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        rows = queries.author_activity(
-            session, model_version=version, brand=incident.brand, start=start, end=end
-        )
+        rows = queries.author_activity(session, **window)
         states = queries.outreach_states(session, incident_id)
-    ranked = rank_authors(rows, now or min(end, datetime.now(UTC)))
+    ranked = rank_authors(rows, now or min(window["end"], datetime.now(UTC)))
     ids = ranked["author_id"]
     ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
     ranked["assignee"] = ids.map({a: s.get("assignee") for a, s in states.items()})
@@ -305,18 +301,22 @@ def latest_complaints(
     model_version: str | None = None,
 ) -> pd.DataFrame:
     """Each author's newest negative post in an incident's window: `latest_post`, `latest_url`."""
-    incident = get_incident(engine, incident_id)
-    start, end = incident_window(engine, incident)
-    version = resolve_model_version(engine, model_version)
+    window = _incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        latest = queries.latest_negative_post(
-            session, author_ids, model_version=version, brand=incident.brand, start=start, end=end
-        )
+        latest = queries.latest_negative_post(session, author_ids, **window)
     frame = pd.DataFrame(
         [(a, p["text"], p["url"]) for a, p in latest.items()],
         columns=["author_id", "latest_post", "latest_url"],
     )
     return frame.set_index("author_id")
+
+
+def _incident_scope(engine: Engine, incident_id: int, model_version: str | None) -> dict[str, Any]:
+    """The model version, brand and window an incident's queries run on."""
+    incident = get_incident(engine, incident_id)
+    start, end = incident_window(engine, incident)
+    version = resolve_model_version(engine, model_version)
+    return {"model_version": version, "brand": incident.brand, "start": start, "end": end}
 
 
 def with_complaints(ranked: pd.DataFrame, complaints: pd.DataFrame) -> pd.DataFrame:
