@@ -288,9 +288,14 @@ def outreach_authors(
     ranked = rank_authors(rows, now or min(window["end"], datetime.now(UTC)))
     ids = ranked["author_id"]
     ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
-    ranked["assignee"] = ids.map({a: s.get("assignee") for a, s in states.items()})
-    ranked["note"] = ids.map({a: s.get("note") for a, s in states.items()})
+    for column in ("assignee", "note"):
+        ranked[column] = _none_for_missing(ids.map({a: s[column] for a, s in states.items()}))
     return ranked[[*OUTREACH_COLUMNS, "status", "assignee", "note"]]
+
+
+def _none_for_missing(values: pd.Series) -> pd.Series:
+    # `map` leaves NaN where nothing matched; editors and CSVs would show (and save) "nan".
+    return values.astype(object).where(values.notna(), None)
 
 
 def latest_complaints(
@@ -322,6 +327,8 @@ def _incident_scope(engine: Engine, incident_id: int, model_version: str | None)
 def with_complaints(ranked: pd.DataFrame, complaints: pd.DataFrame) -> pd.DataFrame:
     """`outreach_authors` rows with their `latest_complaints`, in `OUTREACH_TABLE_COLUMNS` order."""
     joined = ranked.join(complaints, on="author_id")
+    for column in complaints.columns:
+        joined[column] = _none_for_missing(joined[column])
     return joined[OUTREACH_TABLE_COLUMNS]
 
 

@@ -201,3 +201,12 @@ def test_latest_complaints__a_page_of_authors_matches_the_whole_window(engine):
     table = api.with_complaints(ranked, few)
     assert list(table.columns) == api.OUTREACH_TABLE_COLUMNS
     assert table["latest_post"].notna().sum() == 3
+
+
+def test_outreach_authors__authors_without_state_have_none_not_nan(engine):
+    ids = seed(engine)
+    ranked = api.outreach_authors(engine, ids["acme"], model_version=MODEL)
+    table = api.with_complaints(ranked, api.latest_complaints(engine, ids["acme"], []))
+    # NaN would reach the editor, which hands it back on the next edit to be saved as "nan".
+    assert set(table["assignee"]) == set(table["note"]) == {None}
+    assert set(table["latest_post"]) == {None}

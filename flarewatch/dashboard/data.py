@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -161,14 +162,28 @@ def _clear_incident_caches() -> None:
 
 
 def save_outreach(
-    incident_id: int, author_id: int, status: str, assignee: str | None, note: str | None
+    incident_id: int, author_id: int, status: str, assignee: object, note: object
 ) -> None:
-    """Store support's edit of one author's outreach row and drop the cached table."""
+    """Store support's edit of one author's outreach row and drop the cached table.
+
+    `assignee` and `note` come straight from table cells: empty, None and NaN store no value.
+    """
     with _session() as session:
         queries.set_outreach(
-            session, incident_id, author_id, status=status, assignee=assignee, note=note
+            session,
+            incident_id,
+            author_id,
+            status=status,
+            assignee=_text_or_none(assignee),
+            note=_text_or_none(note),
         )
     outreach.clear()
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value).strip() or None
 
 
 def open_incident(title: str, brand: str | None, severity: str) -> int:

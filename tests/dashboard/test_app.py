@@ -130,6 +130,18 @@ def test_outreach__csv_is_built_on_download_with_every_complaint_link(seeded_url
     assert "latest_post" not in table[0]  # post text stays out of exports
 
 
+def test_outreach__saving_an_edit_stores_empty_cells_as_no_value(seeded_url):
+    from flarewatch.dashboard import data
+
+    with _session(seeded_url) as s:
+        incident_id = queries.list_incidents(s, status="open")[0].id
+    author_id = int(data.outreach(incident_id)["author_id"].iloc[0])
+    data.save_outreach(incident_id, author_id, "contacted", float("nan"), " ")
+    with _session(seeded_url) as s:
+        state = queries.outreach_states(s, incident_id)[author_id]
+    assert (state["status"], state["assignee"], state["note"]) == ("contacted", None, None)
+
+
 def test_outreach__filters_by_stored_status_and_keeps_filters_across_pages(seeded_url):
     at = _run("outreach.py")
     author_id = int(at.dataframe[0].value.iloc[0]["author_id"])

@@ -177,9 +177,13 @@ def _edit_until_saved(page, url: str, status: str, tries: int = 3) -> bool:
 
 
 def _stored_statuses(url: str) -> dict[int, str]:
+    return {a: s["status"] for a, s in _stored_states(url).items()}
+
+
+def _stored_states(url: str) -> dict[int, dict]:
     with session_scope(make_engine(url)) as session:
         incident = queries.list_incidents(session)[0]
-        return {a: s["status"] for a, s in queries.outreach_states(session, incident.id).items()}
+        return queries.outreach_states(session, incident.id)
 
 
 def test_dashboard__pages_render_and_outreach_edit_is_saved(page, server, dashboard_db):
@@ -191,6 +195,9 @@ def test_dashboard__pages_render_and_outreach_edit_is_saved(page, server, dashbo
 
     _open_page(page, "Outreach", '[data-testid="stDataFrame"]')
     assert _edit_until_saved(page, dashboard_db, "contacted"), "the edit never reached the database"
+    # Only the status was edited: the empty assignee and note cells must not come back as text.
+    edited = [s for s in _stored_states(dashboard_db).values() if s["status"] == "contacted"]
+    assert edited and all(s["assignee"] is None and s["note"] is None for s in edited)
     _settled(page, '[data-testid="stDataFrame"]')
     page.screenshot(path=str(ARTIFACTS / "outreach_edited.png"), full_page=True)
 

@@ -63,8 +63,8 @@ def save_edits(incident_id: int, editor_key: str) -> None:
             incident_id,
             int(shown.iloc[int(position)]["author_id"]),
             str(row["status"]),
-            str(row["assignee"]) if row["assignee"] else None,
-            str(row["note"]) if row["note"] else None,
+            row["assignee"],
+            row["note"],
         )
     # A fresh editor key drops the applied edits: the table now shows what the database holds.
     st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
