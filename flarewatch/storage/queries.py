@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Select,
     and_,
     bindparam,
@@ -418,7 +419,8 @@ def _bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[
         if sqlite3.sqlite_version_info >= (3, 38):
             return (func.unixepoch(column, type_=sqlite.INTEGER) // seconds) * seconds
         return (func.cast(func.strftime("%s", column), sqlite.INTEGER) // seconds) * seconds
-    epoch = func.extract("epoch", column)
+    # date_part gives a double; extract() gives numeric since PostgreSQL 14, four times slower.
+    epoch = func.date_part("epoch", column, type_=Float)
     return func.cast(func.floor(epoch / seconds) * seconds, postgresql.BIGINT)
 
 
