@@ -23,7 +23,7 @@ from flarewatch.demo import demo_posts
 from flarewatch.models import minilm
 from flarewatch.models.data import read_tweeteval
 from flarewatch.models.text import preprocess_all
-from flarewatch.models.transformer import SentimentModel
+from flarewatch.models.transformer import PRECISIONS, SentimentModel
 
 HIDDEN, FFN, LAYERS = 384, 1536, 6
 CHUNK = 500  # posts per alternation; `flarewatch score` also works in chunks of 512
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quantize", action="store_true", help="int8 for ours (naive stays fp32)")
     parser.add_argument(
         "--precision",
-        choices=("auto", "fp32", "bf16"),
+        choices=PRECISIONS,
         default="auto",
         help="ours without --quantize; auto = bf16 where the CPU has it in hardware (naive: fp32)",
     )
