@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from flarewatch import api
-from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
+from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
 

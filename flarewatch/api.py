@@ -28,10 +28,11 @@ from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
 from flarewatch.analysis.themes import Theme, find_themes
 from flarewatch.config import load_settings
+from flarewatch.domain import LABELS, OTHER_LANGUAGE
 from flarewatch.incidents.events import IncidentEvent, apply_event
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE, Incident
+from flarewatch.storage.schema import Incident
 
 __all__ = [
     "COMPARE_COLUMNS",

@@ -15,11 +15,10 @@ from sqlalchemy import Engine
 
 from flarewatch import api
 from flarewatch.analysis.export import outreach_csv
-from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
+from flarewatch.domain import OUTREACH_STATUSES, SEVERITIES, parse_time
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import OUTREACH_STATUSES, SEVERITIES
 
 if TYPE_CHECKING:
     from flarewatch.models.transformer import SentimentModel

@@ -120,7 +120,7 @@ def test_outreach__set_and_read(engine):
 
 
 def test_max_lengths__match_the_schema_columns():
-    from flarewatch.collectors.base import MAX_LENGTHS
+    from flarewatch.domain import MAX_LENGTHS
     from flarewatch.storage.schema import Author, Post
 
     columns = {**Author.__table__.columns, **Post.__table__.columns}

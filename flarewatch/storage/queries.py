@@ -26,11 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.domain import OTHER_LANGUAGE, OUTREACH_STATUSES, SEVERITIES, RawAuthor, RawPost
 from flarewatch.storage.schema import (
-    OTHER_LANGUAGE,
-    OUTREACH_STATUSES,
-    SEVERITIES,
     Author,
     CollectorCursor,
     Incident,
@@ -1258,7 +1255,8 @@ def set_spike_status(
     session: Session, event_id: int, status: str, incident_id: int | None = None
 ) -> None:
     """Dismiss an early warning or promote it to (attach it to) an incident."""
-    from flarewatch.storage.schema import SPIKE_STATUSES, SpikeEvent
+    from flarewatch.domain import SPIKE_STATUSES
+    from flarewatch.storage.schema import SpikeEvent
 
     if status not in SPIKE_STATUSES:
         raise ValueError(f"spike status {status!r}: expected one of {', '.join(SPIKE_STATUSES)}")
@@ -1363,7 +1361,7 @@ def set_label_override(
         ValueError: `label` is not negative, neutral or positive.
         NotFoundError: No post has that id.
     """
-    from flarewatch.storage.schema import LABELS
+    from flarewatch.domain import LABELS
 
     if label not in LABELS:
         raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
