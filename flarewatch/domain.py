@@ -17,6 +17,10 @@ SPIKE_STATUSES = ("open", "dismissed", "promoted")
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
 
 
+class NotFoundError(LookupError):
+    """A row the caller named does not exist."""
+
+
 # Longest value each short text field may hold (the storage schema's column sizes).
 MAX_LENGTHS = {
     "platform": 32,
