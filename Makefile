@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A pinned CPU torch goes in first: an unpinned one would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint typecheck check clean
+.PHONY: demo test test-fast lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,17 @@ demo: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(BIN)/flarewatch demo
 
 test: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# Everything that neither loads the real model nor starts a server or browser: under a minute.
+test-fast: $(VENV)/.installed-dev
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not browser" -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy flarewatch

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
-from flarewatch.demo import DEMO_MAPPING, demo_path
 from flarewatch.domain import RawPost
+from flarewatch.pipeline.demo import DEMO_MAPPING, demo_path
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 

@@ -19,11 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 
-from flarewatch.demo import demo_posts
 from flarewatch.models import minilm
 from flarewatch.models.data import read_tweeteval
 from flarewatch.models.text import preprocess_all
 from flarewatch.models.transformer import PRECISIONS, SentimentModel
+from flarewatch.pipeline.demo import demo_posts
 
 HIDDEN, FFN, LAYERS = 384, 1536, 6
 CHUNK = 500  # posts per alternation; `flarewatch score` also works in chunks of 512

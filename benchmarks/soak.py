@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 
 from flarewatch import api
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
-from flarewatch.demo import DEMO_MAPPING, demo_path
 from flarewatch.domain import RawPost
 from flarewatch.models.base import SentimentPrediction
-from flarewatch.pipeline import WorkerOptions, score_pending
+from flarewatch.pipeline.demo import DEMO_MAPPING, demo_path
+from flarewatch.pipeline.score import WorkerOptions, score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
-from flarewatch.demo import DEMO_EXCLUDED, DEMO_MAPPING, demo_path
+from flarewatch.pipeline.demo import DEMO_EXCLUDED, DEMO_MAPPING, demo_path
 
 BUCKET = pd.Timedelta(minutes=15)
 PER_DAY = 96

@@ -21,6 +21,32 @@ class NotFoundError(LookupError):
     """A row the caller named does not exist."""
 
 
+@dataclass(frozen=True)
+class IncidentEvent:
+    """One open or resolve event from an outside tool."""
+
+    source: str
+    external_id: str
+    action: str  # "open", "resolve" or "update"
+    title: str
+    at: datetime
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """An incident as the layers above storage see it."""
+
+    id: int
+    title: str
+    brand: str | None
+    brand_terms: list[str] | None
+    severity: str
+    status: str
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
 # Longest value each short text field may hold (the storage schema's column sizes).
 MAX_LENGTHS = {
     "platform": 32,

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from flarewatch.analysis.export import outreach_csv
 from flarewatch.analysis.outreach import rank_authors
 from flarewatch.analysis.spikes import SpikeParams, detect_spikes
+from flarewatch.render.export import outreach_csv
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

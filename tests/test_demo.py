@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from flarewatch import api
 from flarewatch.cli import cli
-from flarewatch.demo import DEMO_BRAND, DEMO_BUCKET_MINUTES
+from flarewatch.pipeline.demo import DEMO_BRAND, DEMO_BUCKET_MINUTES
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope
 
@@ -61,4 +61,4 @@ def test_outreach_export__writes_ranked_csv(demo_db_url, tmp_path):
     )
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("priority,platform,handle") and len(lines) > 50
+    assert lines[0].startswith('"priority","author_id","platform","handle"') and len(lines) > 50

@@ -8,7 +8,7 @@ import pytest
 
 from flarewatch import api
 from flarewatch.models.language import is_covered, parse_languages
-from flarewatch.pipeline import score_pending
+from flarewatch.pipeline.score import score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from tests.conftest import make_post

@@ -50,4 +50,4 @@ def test_notebook__runs_on_demo_database(path, demo_db_url, tmp_path, monkeypatc
     run_notebook(path)
     if path.stem == "03_outreach_review":
         (export,) = tmp_path.glob("*.csv")
-        assert export.read_text(encoding="utf-8").startswith("priority,platform,handle")
+        assert export.read_text(encoding="utf-8").startswith('"priority","author_id","platform"')

@@ -1,23 +1,18 @@
-"""Cached data access for the dashboard pages; every read goes through flarewatch.api or queries."""
+"""Cached data access for the dashboard pages: caching over flarewatch.api, nothing else."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from flarewatch import api
-from flarewatch.analysis.export import outreach_csv
-from flarewatch.analysis.kpis import label_counts
 from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
-from flarewatch.storage import queries
-from flarewatch.storage.engine import session_scope
+from flarewatch.render.export import outreach_csv
 
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
 LIVE_TTL_S = 30
@@ -36,18 +31,13 @@ def settings() -> Settings:
 @st.cache_resource
 def _engine(database_url: str) -> api.Engine:
     engine = api.connect(database_url)
-    with session_scope(engine) as session:
-        queries.refresh_planner_statistics(session)
+    api.refresh_planner_statistics(engine)
     return engine
 
 
 def engine() -> api.Engine:
     """One migrated engine per database URL for the life of the server."""
     return _engine(settings().database_url)
-
-
-def _session() -> Any:
-    return session_scope(engine())
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
@@ -118,42 +108,25 @@ def compare_incidents(bucket_minutes: int) -> pd.DataFrame:
 @st.cache_data(ttl=LIVE_TTL_S)
 def breakdown(column: str, brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
     """Posts by sentiment per platform or language, with the negative share of scored posts."""
-    version = api.resolve_model_version(engine())
-    with _session() as session:
-        rows = queries.sentiment_by(
-            session, column, model_version=version, brand=brand, start=start, end=end
-        )
-    long = pd.DataFrame(rows, columns=[column, "label", "count"]).fillna({column: "unknown"})
-    wide = label_counts(long, column)
-    return wide.sort_values("total", ascending=False).reset_index()
+    return api.breakdown(engine(), column, brand=brand, start=start, end=end)
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
 def brands() -> list[str]:
     """Brands posts were collected for."""
-    with _session() as session:
-        return queries.brands(session)
+    return api.brands(engine())
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
-def source_health() -> pd.DataFrame | None:
-    """Each collector source's health, or None while this Flarewatch has no health tracking."""
-    health: Callable[[Any], list[dict[str, Any]]] | None = getattr(queries, "source_health", None)
-    if health is None:
-        return None
-    with _session() as session:
-        rows = health(session)
-    return pd.DataFrame(rows)
+def source_health() -> pd.DataFrame:
+    """Each collector source's health with its verdict (failing, stale or ok)."""
+    return api.source_health(engine())
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
 def platform_activity() -> pd.DataFrame:
     """Posts per platform created over the last day, with the newest collected and post times."""
-    since = datetime.now(UTC) - ACTIVITY_WINDOW
-    with _session() as session:
-        rows = queries.platform_activity(session, since)
-    columns = ["platform", "posts", "last_collected_at", "last_post_at"]
-    return pd.DataFrame(rows, columns=columns)
+    return api.platform_activity(engine(), window=ACTIVITY_WINDOW)
 
 
 def _clear_incident_caches() -> None:
@@ -168,15 +141,14 @@ def save_outreach(
 
     `assignee` and `note` come straight from table cells: empty, None and NaN store no value.
     """
-    with _session() as session:
-        queries.set_outreach(
-            session,
-            incident_id,
-            author_id,
-            status=status,
-            assignee=_text_or_none(assignee),
-            note=_text_or_none(note),
-        )
+    api.set_outreach(
+        engine(),
+        incident_id,
+        author_id,
+        status=status,
+        assignee=_text_or_none(assignee),
+        note=_text_or_none(note),
+    )
     outreach.clear()
 
 
@@ -188,23 +160,20 @@ def _text_or_none(value: object) -> str | None:
 
 def open_incident(title: str, brand: str | None, severity: str) -> int:
     """Open an incident now and return its id."""
-    with _session() as session:
-        incident_id = queries.open_incident(session, title, brand=brand, severity=severity).id
+    incident_id = api.open_incident(engine(), title, brand=brand, severity=severity).id
     _clear_incident_caches()
     return incident_id
 
 
 def close_incident(incident_id: int) -> None:
     """Mark an incident resolved now."""
-    with _session() as session:
-        queries.close_incident(session, incident_id)
+    api.close_incident(engine(), incident_id)
     _clear_incident_caches()
 
 
 def set_severity(incident_id: int, severity: str) -> None:
     """Change an incident's severity."""
-    with _session() as session:
-        queries.update_incident(session, incident_id, severity=severity)
+    api.set_severity(engine(), incident_id, severity)
     _clear_incident_caches()
 
 
@@ -242,6 +211,14 @@ def set_warning_status(event_id: int, status: str, incident_id: int | None = Non
     early_warnings.clear()
 
 
+def promote_warning(event_id: int, title: str, brand: str | None) -> int:
+    """Open an incident from an early warning (one transaction) and return its id."""
+    incident_id = api.promote_warning(engine(), event_id, title, brand=brand)
+    early_warnings.clear()
+    _clear_incident_caches()
+    return incident_id
+
+
 @st.cache_data(ttl=LIVE_TTL_S)
 def marketing_posture(incident_id: int) -> Posture:
     """Whether marketing should still hold for the incident's brand, and why."""
@@ -261,8 +238,7 @@ def set_label_override(post_id: int, label: str) -> None:
 
     The label wins over the model's in every view; model scores stay as they are.
     """
-    with _session() as session:
-        queries.set_label_override(session, post_id, label, labelled_by="dashboard")
+    api.set_label(engine(), post_id, label, labelled_by="dashboard")
     views = (timeline, spikes, negative_posts, outreach, complaints, compare_incidents, breakdown)
     for view in views:
         view.clear()

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from flarewatch import api
 from flarewatch.cli import cli
-from flarewatch.incidents.events import UnknownPayloadError, parse_event
-from flarewatch.incidents.listener import make_server, pagerduty_signature
+from flarewatch.webhooks.events import UnknownPayloadError, parse_event
+from flarewatch.webhooks.listener import make_server, pagerduty_signature
 
 # Shapes as documented for Statuspage incident webhooks and PagerDuty V3 webhooks.
 STATUSPAGE_OPEN = {

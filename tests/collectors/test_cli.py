@@ -9,7 +9,8 @@ import numpy as np
 from click.testing import CliRunner
 
 from flarewatch import api
-from flarewatch.cli import Context, cli
+from flarewatch.cli import cli
+from flarewatch.cli.base import Context
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.collectors.recording import recording

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from flarewatch.collectors import twitter
 from flarewatch.collectors.backoff import Backoff, Retrier, delay_from_headers
 from flarewatch.collectors.hackernews import API_URL, HNCollector
-from flarewatch.collectors.runner import collect_source
+from flarewatch.pipeline.ingest import collect_source
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Post
@@ -182,7 +182,7 @@ def test_retrier__gives_up_after_attempts():
 KILLED_RUN = textwrap.dedent("""
     import os, sys, httpx
     from flarewatch.collectors.hackernews import API_URL, HNCollector
-    from flarewatch.collectors.runner import collect_source
+    from flarewatch.pipeline.ingest import collect_source
     from flarewatch.collectors.watch import Query
     from flarewatch.storage import queries
     from flarewatch.storage.engine import make_engine

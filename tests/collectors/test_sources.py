@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from flarewatch.collectors import bluesky, mastodon, reddit, twitter
 from flarewatch.collectors.hackernews import HNCollector
-from flarewatch.collectors.runner import collect_source
 from flarewatch.collectors.watch import parse_watch
+from flarewatch.pipeline.ingest import collect_source
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Author, Post
@@ -140,8 +140,8 @@ def test_hackernews__same_post_on_two_pages__stored_once(engine, retrier):
     ],
 )
 def test_make_collector__missing_credential__names_the_variable(name, variable):
-    from flarewatch.collectors.runner import make_collector
     from flarewatch.config import ConfigError
+    from flarewatch.pipeline.ingest import make_collector
 
     with pytest.raises(ConfigError, match=variable):
         make_collector(name, WATCH.sources[name], {})

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from flarewatch.collectors.base import Page
 from flarewatch.collectors.replay import ReplayCollector
-from flarewatch.collectors.runner import RunResult, collect_query
 from flarewatch.collectors.watch import Query
+from flarewatch.pipeline.ingest import RunResult, collect_query
 from flarewatch.storage.engine import make_engine
 
 

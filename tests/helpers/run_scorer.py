@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from flarewatch.pipeline import WorkerOptions, score_pending
+from flarewatch.pipeline.score import WorkerOptions, score_pending
 from flarewatch.storage.engine import make_engine
 
 from .keyword_scorer import KeywordScorer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flarewatch.pipeline import WorkerOptions, score_pending
+from flarewatch.pipeline.score import WorkerOptions, score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 

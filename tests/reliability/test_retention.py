@@ -7,8 +7,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from flarewatch import cli as cli_module
-from flarewatch.pipeline import score_pending
-from flarewatch.retention import purge
+from flarewatch.pipeline.retention import purge
+from flarewatch.pipeline.score import score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 

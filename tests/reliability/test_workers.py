@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flarewatch.pipeline import WorkerOptions, score_pending
+from flarewatch.pipeline.score import WorkerOptions, score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import utcnow

@@ -116,8 +116,7 @@ def themes(incident_id: int) -> None:
 def _open_from_warning(event: dict[str, object]) -> None:
     brand = str(event["brand"]) if event["brand"] else None
     title = f"Possible incident: negative spike about {brand or 'all brands'}"
-    incident_id = data.open_incident(title, brand, "SEV3")
-    data.set_warning_status(int(str(event["id"])), "promoted", incident_id)
+    incident_id = data.promote_warning(int(str(event["id"])), title, brand)
     st.session_state["incident_id"] = incident_id
     state.request_app_rerun()
 

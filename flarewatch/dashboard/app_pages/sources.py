@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pandas as pd
 import streamlit as st
 
 from flarewatch.dashboard import charts, data, state
-
-# A source that has not succeeded for this long is flagged even without errors.
-STALE_AFTER = timedelta(hours=1)
-
-
-def verdict(row: pd.Series, now: datetime) -> str:
-    """One word on a source: failing, stale or ok."""
-    if row["consecutive_failures"]:
-        return f"failing ({int(row['consecutive_failures'])} in a row)"
-    last = row["last_success_at"]
-    if pd.isna(last) or now - last > STALE_AFTER:
-        return "stale"
-    return "ok"
 
 
 def health() -> None:
     """The collector health table, when this Flarewatch records it."""
     st.subheader("Collectors")
     frame = data.source_health()
-    if frame is None:
-        return
     if frame.empty:
         st.info("No collector has run yet: `flarewatch collect` or `flarewatch run`.")
         return
-    now = datetime.now(UTC)
-    frame.insert(1, "state", [verdict(row, now) for _, row in frame.iterrows()])
     failing = int(frame["consecutive_failures"].gt(0).sum())
     st.metric("Failing sources", failing)
     st.dataframe(frame, hide_index=True)

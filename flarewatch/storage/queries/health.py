@@ -49,7 +49,6 @@ def record_source_failure(
 
 def source_health(session: Session) -> list[dict[str, Any]]:
     """Return every source's health: last success and error, failures in a row, posts collected."""
-
     rows = session.scalars(select(SourceHealth).order_by(SourceHealth.source))
     return [
         {

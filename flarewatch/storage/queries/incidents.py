@@ -11,7 +11,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from flarewatch.domain import OUTREACH_STATUSES, SEVERITIES, NotFoundError
+from flarewatch.domain import (
+    OUTREACH_STATUSES,
+    SEVERITIES,
+    IncidentEvent,
+    IncidentRecord,
+    NotFoundError,
+)
 from flarewatch.storage.queries._sql import upsert
 from flarewatch.storage.schema import (
     Author,
@@ -172,3 +178,44 @@ def update_incident(
     if title is not None:
         incident.title = title
     return incident
+
+
+def apply_incident_event(
+    session: Session, event: IncidentEvent, brand: str | None = None
+) -> Incident:
+    """Open, resolve or update the incident `event` names; replaying an event changes nothing."""
+    incident = linked_incident(session, event.source, event.external_id)
+    if incident is None:
+        incident = open_incident(
+            session, event.title, brand=brand, severity=event.severity or "SEV3", opened_at=event.at
+        )
+        link_incident(session, event.source, event.external_id, incident.id)
+    elif event.severity and event.action != "resolve":
+        update_incident(session, incident.id, severity=event.severity)
+    if event.action == "resolve" and incident.status != "resolved":
+        close_incident(session, incident.id, event.at)
+    return incident
+
+
+def incident_record(incident: Incident) -> IncidentRecord:
+    """The domain view of an incident row."""
+    return IncidentRecord(
+        id=incident.id,
+        title=incident.title,
+        brand=incident.brand,
+        brand_terms=list(incident.brand_terms) if incident.brand_terms else None,
+        severity=incident.severity,
+        status=incident.status,
+        opened_at=incident.opened_at,
+        resolved_at=incident.resolved_at,
+    )
+
+
+def find_incident(session: Session, incident_id: int) -> IncidentRecord:
+    """One incident as a record, or NotFoundError naming the id."""
+    return incident_record(get_incident(session, incident_id))
+
+
+def incident_records(session: Session, status: str | None = None) -> list[IncidentRecord]:
+    """Every incident (or those with `status`) as records, newest first."""
+    return [incident_record(i) for i in list_incidents(session, status)]

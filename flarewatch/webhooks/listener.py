@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from flarewatch.incidents.events import IncidentEvent, UnknownPayloadError, parse_event
+from flarewatch.webhooks.events import IncidentEvent, UnknownPayloadError, parse_event
 
 MAX_BODY = 1_000_000
 Apply = Callable[[IncidentEvent], int]

@@ -18,8 +18,11 @@ from flarewatch.config import ConfigError
 from flarewatch.domain import RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.queries import SaveResult
 
 log = logging.getLogger(__name__)
+# Past this many new posts the planner's index statistics are stale enough to mislead it.
+LARGE_IMPORT = 10_000
 
 
 @dataclass
@@ -238,3 +241,13 @@ def run_watch(
     scheduler = Scheduler(engine, watch, collectors, creds, after_save=after_save, echo=echo)
     scheduler.run(cycles)
     return scheduler
+
+
+def import_posts(engine: Engine, posts: Sequence[RawPost]) -> SaveResult:
+    """Save posts from a file or another store; large imports refresh the planner's statistics."""
+    with session_scope(engine) as session:
+        result = queries.save_posts(session, posts)
+    if result.inserted >= LARGE_IMPORT:
+        with session_scope(engine) as session:
+            queries.refresh_planner_statistics(session)
+    return result

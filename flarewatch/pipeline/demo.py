@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from flarewatch import api
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
 from flarewatch.domain import RawPost
 from flarewatch.models.base import SentimentScorer
-from flarewatch.pipeline import score_pending
+from flarewatch.pipeline import frames as api
+from flarewatch.pipeline.score import score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 

@@ -1,17 +1,12 @@
-"""Turn Statuspage and PagerDuty webhook payloads into open/resolve events and apply them."""
+"""Turn Statuspage and PagerDuty webhook payloads into open, update and resolve events."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from flarewatch.domain import parse_time
-from flarewatch.storage import queries
-from flarewatch.storage.schema import Incident, utcnow
+from flarewatch.domain import IncidentEvent, parse_time
 
 STATUSPAGE_RESOLVED = frozenset({"resolved", "postmortem", "completed"})
 # PagerDuty urgency/priority and Statuspage impact mapped onto our SEV scale.
@@ -24,20 +19,8 @@ class UnknownPayloadError(ValueError):
     """A JSON body that is neither a Statuspage nor a PagerDuty incident webhook."""
 
 
-@dataclass(frozen=True)
-class IncidentEvent:
-    """One open or resolve event from an outside tool."""
-
-    source: str
-    external_id: str
-    action: str  # "open", "resolve" or "update"
-    title: str
-    at: datetime
-    severity: str | None = None
-
-
 def _time(value: Any) -> datetime:
-    return parse_time(value) if value else utcnow()
+    return parse_time(value) if value else datetime.now(UTC)
 
 
 def parse_statuspage(payload: Mapping[str, Any]) -> IncidentEvent:
@@ -86,18 +69,3 @@ def parse_event(payload: Any) -> IncidentEvent:
         if isinstance(event, Mapping) and str(event.get("event_type", "")).startswith("incident."):
             return parse_pagerduty(payload)
     raise UnknownPayloadError("not a Statuspage or PagerDuty incident webhook payload")
-
-
-def apply_event(session: Session, event: IncidentEvent, brand: str | None = None) -> Incident:
-    """Open, resolve or update the incident `event` names; replaying an event changes nothing."""
-    incident = queries.linked_incident(session, event.source, event.external_id)
-    if incident is None:
-        incident = queries.open_incident(
-            session, event.title, brand=brand, severity=event.severity or "SEV3", opened_at=event.at
-        )
-        queries.link_incident(session, event.source, event.external_id, incident.id)
-    elif event.severity and event.action != "resolve":
-        queries.update_incident(session, incident.id, severity=event.severity)
-    if event.action == "resolve" and incident.status != "resolved":
-        queries.close_incident(session, incident.id, event.at)
-    return incident

@@ -1,0 +1,106 @@
+"""Outreach: unhappy authors ranked, their latest complaints and support's status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
+from flarewatch.pipeline.frames import incident_scope
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
+
+# `scored` counts posts with a sentiment; other-language and unscored posts are left out of rates.
+OUTREACH_TABLE_COLUMNS = [
+    *OUTREACH_COLUMNS,
+    "latest_post",
+    "latest_url",
+    "status",
+    "assignee",
+    "note",
+]
+
+
+def outreach(
+    engine: Engine,
+    incident_id: int,
+    *,
+    now: datetime | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """Unhappy authors of an incident ranked by priority, with reason, latest complaint and status."""
+    ranked = outreach_authors(engine, incident_id, now=now, model_version=model_version)
+    complaints = latest_complaints(
+        engine, incident_id, ranked["author_id"].tolist(), model_version=model_version
+    )
+    return with_complaints(ranked, complaints)
+
+
+def outreach_authors(
+    engine: Engine,
+    incident_id: int,
+    *,
+    now: datetime | None = None,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
+    window = incident_scope(engine, incident_id, model_version)
+    with session_scope(engine) as session:
+        rows = queries.outreach_authors(session, **window)
+        states = queries.outreach_states(session, incident_id)
+    ranked = rank_authors(rows, now or min(window["end"], datetime.now(UTC)))
+    ids = ranked["author_id"]
+    ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
+    for column in ("assignee", "note"):
+        ranked[column] = _none_for_missing(ids.map({a: s[column] for a, s in states.items()}))
+    return ranked[[*OUTREACH_COLUMNS, "status", "assignee", "note"]]
+
+
+def _none_for_missing(values: pd.Series) -> pd.Series:
+    # `map` leaves NaN where nothing matched; editors and CSVs would show (and save) "nan".
+    return values.astype(object).where(values.notna(), None)
+
+
+def latest_complaints(
+    engine: Engine,
+    incident_id: int,
+    author_ids: Sequence[int],
+    *,
+    model_version: str | None = None,
+) -> pd.DataFrame:
+    """Each author's newest negative post in an incident's window: `latest_post`, `latest_url`."""
+    window = incident_scope(engine, incident_id, model_version)
+    with session_scope(engine) as session:
+        latest = queries.latest_negative_post(session, author_ids, **window)
+    frame = pd.DataFrame(
+        [(a, p["text"], p["url"]) for a, p in latest.items()],
+        columns=["author_id", "latest_post", "latest_url"],
+    )
+    return frame.set_index("author_id")
+
+
+def with_complaints(ranked: pd.DataFrame, complaints: pd.DataFrame) -> pd.DataFrame:
+    """`outreach_authors` rows with their `latest_complaints`, in `OUTREACH_TABLE_COLUMNS` order."""
+    joined = ranked.join(complaints, on="author_id")
+    for column in complaints.columns:
+        joined[column] = _none_for_missing(joined[column])
+    return joined[OUTREACH_TABLE_COLUMNS]
+
+
+def set_outreach(
+    engine: Engine,
+    incident_id: int,
+    author_id: int,
+    *,
+    status: str,
+    assignee: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record support's status (new/contacted/resolved/ignored), assignee and note for an author."""
+    with session_scope(engine) as session:
+        queries.set_outreach(
+            session, incident_id, author_id, status=status, assignee=assignee, note=note
+        )

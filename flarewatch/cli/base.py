@@ -1,0 +1,85 @@
+"""The root command group, its shared context and the one-line handling of user errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from sqlalchemy import Engine
+
+from flarewatch import api
+from flarewatch.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from flarewatch.models.transformer import SentimentModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn expected errors into a one-line message and exit status 1, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Context:
+    """Settings and a lazily created, migrated engine shared by every command."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = api.connect(self.settings.database_url)
+        return self._engine
+
+    def scorer(self, *, quantize: bool = False) -> SentimentModel:
+        """The configured model, trusted on the configured languages."""
+        from flarewatch.models.language import parse_languages
+        from flarewatch.models.transformer import load_scorer
+
+        languages = parse_languages(self.settings.model_languages)
+        return load_scorer(
+            self.settings.model,
+            quantize=quantize,
+            languages=languages,
+            precision=self.settings.model_precision,
+        )
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML config file (default: ./flarewatch.toml or $FLAREWATCH_CONFIG).",
+)
+@click.option("--database-url", default=None, help="SQLAlchemy URL (env FLAREWATCH_DATABASE_URL).")
+@click.option("--model", default=None, help="`default` or any Hugging Face model name or path.")
+@click.version_option(package_name="flarewatch")
+@click.pass_context
+@friendly_errors
+def cli(
+    ctx: click.Context, config_file: str | None, database_url: str | None, model: str | None
+) -> None:
+    """Flarewatch: social-media sentiment monitoring for IT incidents."""
+    settings = load_settings(config_file, database_url=database_url, model=model)
+    ctx.obj = Context(settings)

@@ -1,0 +1,156 @@
+"""Model commands: train and evaluate the sentiment model."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    pass
+from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+
+
+@cli.group()
+def model() -> None:
+    """Train and evaluate sentiment models."""
+
+
+@model.command("train")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="TweetEval sentiment directory (train_*/val_* text and label files).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Artifact directory; a checkpoint there is resumed.",
+)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--max-examples", type=int, default=0, show_default=True, help="0 = all.")
+@click.option("--rank", type=int, default=16, show_default=True, help="LoRA rank.")
+@click.option(
+    "--targets",
+    default="query,key,value,dense",
+    show_default=True,
+    help="Comma-separated encoder modules that get LoRA adapters.",
+)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--threads", type=int, default=2, show_default=True, help="torch CPU threads.")
+@click.option(
+    "--init",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Start from this artifact's adapter and head (same --rank/--targets).",
+)
+@click.option(
+    "--skip",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Skip the first N examples of the seeded shuffle (those --init saw).",
+)
+@friendly_errors
+def model_train(
+    data: str,
+    out: str,
+    seed: int,
+    epochs: float,
+    max_examples: int,
+    rank: int,
+    targets: str,
+    lr: float,
+    batch_size: int,
+    threads: int,
+    init: str | None,
+    skip: int,
+) -> None:
+    """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
+    from flarewatch.models.train import TrainingArguments, train
+
+    args = TrainingArguments(
+        data=data,
+        out=out,
+        seed=seed,
+        epochs=epochs,
+        max_examples=max_examples,
+        rank=rank,
+        alpha=2 * rank,
+        targets=tuple(targets.split(",")),
+        lr=lr,
+        batch_size=batch_size,
+        threads=threads,
+        init=init,
+        skip=skip,
+    )
+    train(args, log=lambda line: click.echo(line, nl=True))
+
+
+@model.command("evaluate")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="TweetEval-layout directory ({split}_text.txt, {split}_labels.txt).",
+)
+@click.option("--split", default="val", show_default=True, help="Split to read from --data.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="CSV with negative/neutral/positive label words.",
+)
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option(
+    "--model", "model_name", default=None, help="Model to evaluate (default: the configured model)."
+)
+@click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
+@click.option("--batch-size", type=int, default=None, help="Posts per batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+@friendly_errors
+def model_evaluate(
+    ctx: Context,
+    data_dir: str | None,
+    split: str,
+    csv_file: str | None,
+    text_col: str,
+    label_col: str,
+    model_name: str | None,
+    quantize: bool,
+    batch_size: int | None,
+    as_json: bool,
+) -> None:
+    """Measure accuracy, macro recall/F1, calibration (ECE) and speed on labelled posts."""
+    from flarewatch.models.data import read_labelled_csv, read_tweeteval
+    from flarewatch.models.evaluate import evaluate
+    from flarewatch.models.transformer import load_scorer
+
+    if (data_dir is None) == (csv_file is None):
+        raise click.UsageError("give exactly one of --data DIR or --csv FILE")
+    data = (
+        read_tweeteval(data_dir, split)
+        if data_dir
+        else read_labelled_csv(str(csv_file), text_col, label_col)
+    )
+    scorer = load_scorer(
+        model_name or ctx.settings.model,
+        quantize=quantize,
+        precision=ctx.settings.model_precision,
+    )
+    result = evaluate(scorer, data, batch_size or ctx.settings.batch_size)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    keys = ("model", "precision", "data", "n", "accuracy", "macro_recall", "macro_f1", "ece")
+    for key in (*keys, "posts_per_s"):
+        click.echo(f"{key:>13}: {result[key]}")

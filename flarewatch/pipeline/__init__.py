@@ -1,0 +1,1 @@
+"""The workflows: ingest posts, score them, watch for spikes and alert; the demo build."""

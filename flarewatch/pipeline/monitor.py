@@ -1,0 +1,190 @@
+"""The monitoring workflow: judge buckets for spikes, store early warnings, alert once each."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from flarewatch.alerts.channels import AlertSettings, dispatch
+from flarewatch.alerts.message import alert_from_event
+from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
+from flarewatch.config import load_settings
+from flarewatch.models.base import SentimentScorer
+from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events, timeline
+from flarewatch.pipeline.ingest import RunResult, run_watch
+from flarewatch.pipeline.score import score_pending
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
+
+SCAN_LOOKBACK = timedelta(days=8)
+
+
+def _scan_frame(
+    engine: Engine, brand: str | None, now: datetime, bucket_minutes: int
+) -> pd.DataFrame:
+    frame = timeline(
+        engine, brand=brand, start=now - SCAN_LOOKBACK, end=now, bucket_minutes=bucket_minutes
+    )
+    # The bucket still filling up would look like a dip; judge only complete buckets.
+    return frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(now)]
+
+
+def _event_fields(spike: Spike, step: pd.Timedelta) -> dict[str, Any]:
+    return {
+        "kind": spike.kind,
+        "started_at": spike.start.to_pydatetime(),
+        "peak_at": spike.peak.to_pydatetime(),
+        "detected_at": (spike.detected or spike.start).to_pydatetime(),
+        "ended_at": (spike.end + step).to_pydatetime(),
+        "observed": spike.observed,
+        "baseline": round(spike.baseline, 2),
+        "ratio": round(spike.ratio, 2),
+        "severity": spike.severity,
+    }
+
+
+def scan_spikes(
+    engine: Engine,
+    *,
+    brand: str | None = None,
+    now: datetime | None = None,
+    bucket_minutes: int = 15,
+    params: SpikeParams | None = None,
+    embedder: Embedder | None = None,
+) -> pd.DataFrame:
+    """Detect spikes over the last 8 days of `brand`, store them and return the new ones.
+
+    A spike seen while no incident is open for the brand is stored as a "possible incident"
+    early warning. A spike already stored (overlapping, or within the cooldown) is extended,
+    not stored twice, so each spike alerts once. With `embedder`, new spikes get themes.
+
+    Returns:
+        The newly stored spike events with `SPIKE_EVENT_COLUMNS`.
+    """
+    params = params or SpikeParams()
+    now = now or datetime.now(UTC)
+    frame = _scan_frame(engine, brand, now, bucket_minutes)
+    step = pd.Timedelta(minutes=bucket_minutes)
+    found = detect_spikes(frame["negative"], params, totals=frame["scored"])
+    new = []
+    with session_scope(engine) as session:
+        for spike in found:
+            event, created = queries.save_spike_event(
+                session, brand, _event_fields(spike, step), merge_gap=step * params.cooldown
+            )
+            if created:
+                new.append(event.id)
+    for event_id in new if embedder is not None else []:
+        _attach_themes(engine, event_id, embedder)
+    stored = spike_events(engine, brand=brand)
+    return stored.loc[stored["id"].isin(new)].reset_index(drop=True)
+
+
+def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
+    with session_scope(engine) as session:
+        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+    found = _themes(
+        engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
+    )
+    with session_scope(engine) as session:
+        queries.set_spike_themes(session, event_id, [dataclasses.asdict(t) for t in found])
+
+
+def send_spike_alerts(
+    engine: Engine, settings: AlertSettings, *, base_url: str | None = None, samples: int = 3
+) -> list[dict[str, Any]]:
+    """Alert every configured destination about each stored spike not yet alerted, once each.
+
+    Returns:
+        One dict per spike alerted: `event_id` and each destination's outcome.
+    """
+    url = base_url or load_settings().public_url
+    with session_scope(engine) as session:
+        pending = [e for e in queries.spike_events(session) if e["alerted_at"] is None]
+    sent = []
+    for event in pending:
+        posts = negative_posts(
+            engine,
+            brand=event["brand"],
+            start=event["started_at"],
+            end=event["ended_at"],
+            limit=samples,
+        )
+        alert = alert_from_event(event, url, posts.to_dict("records"))
+        outcomes = dispatch(settings, alert)
+        if any(v == "sent" for v in outcomes.values()):
+            with session_scope(engine) as session:
+                queries.mark_spike_alerted(session, event["id"])
+        sent.append({"event_id": event["id"], **outcomes})
+    return sent
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What a scan looks at and what it does with what it finds."""
+
+    brands: Sequence[str] = ()
+    bucket_minutes: int = 15
+    embedder: Embedder | None = None
+    alert: bool = True
+    base_url: str | None = None
+
+
+def scan_brands(
+    engine: Engine, options: ScanOptions, echo: Callable[[str], Any] = print
+) -> list[dict[str, Any]]:
+    """Scan each brand (all collected ones by default), then alert the new spikes once each.
+
+    Returns:
+        Each alert sent: `event_id` and each destination's outcome.
+    """
+    with session_scope(engine) as session:
+        names = list(options.brands) or queries.brands(session)
+    for brand in names:
+        new = scan_spikes(
+            engine, brand=brand, embedder=options.embedder, bucket_minutes=options.bucket_minutes
+        )
+        for row in new.itertuples():
+            echo(describe_event(brand, row))
+    settings = AlertSettings.from_env()
+    if not (options.alert and settings.any):
+        return []
+    return send_spike_alerts(engine, settings, base_url=options.base_url)
+
+
+def describe_event(brand: str, row: Any) -> str:
+    """One line for the terminal about a newly stored spike event."""
+    label = "possible incident" if row.early_warning else "spike"
+    return (
+        f"{brand}: {label} since {row.started_at:%Y-%m-%d %H:%M} UTC, "
+        f"{row.observed} vs {row.baseline:.1f}, severity {row.severity:.0f}"
+    )
+
+
+def run(
+    engine: Engine,
+    watch_file: str,
+    *,
+    scorer: SentimentScorer | None,
+    scan: ScanOptions | None,
+    batch_size: int = 64,
+    cycles: int | None = None,
+    echo: Callable[[str], Any] = print,
+) -> None:
+    """The main loop: collect every source on its interval, score new posts, scan, alert."""
+
+    def after_save(_result: RunResult) -> None:
+        if scorer is None:
+            return
+        score_pending(engine, scorer, batch_size=batch_size)
+        if scan is not None:
+            for outcome in scan_brands(engine, scan, echo):
+                echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
+
+    run_watch(engine, watch_file, after_save=after_save, cycles=cycles, echo=echo)

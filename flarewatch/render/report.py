@@ -1,0 +1,146 @@
+"""The post-incident report rendered as Markdown (with a sparkline) or self-contained HTML."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from flarewatch.analysis.report import IncidentReport
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def volume_chart(report: IncidentReport) -> alt.LayerChart:
+    """Negative posts per bucket with the incident's open and resolve times marked."""
+    data = report.timeline[["negative"]].reset_index()
+    data.columns = pd.Index(["bucket", "negative"])
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color="#d62728")
+        .encode(x=alt.X("bucket:T", title=None), y=alt.Y("negative:Q", title="negative posts"))
+    )
+    marks = [
+        {"at": report.incident[key], "event": label}
+        for key, label in (("opened_at", "opened"), ("resolved_at", "resolved"))
+        if report.incident.get(key) is not None
+    ]
+    rules = (
+        alt.Chart(pd.DataFrame(marks, columns=["at", "event"]))
+        .mark_rule(color="#1f77b4", strokeDash=[6, 3])
+        .encode(x="at:T", tooltip=["event:N"])
+    )
+    return alt.LayerChart(layer=[bars, rules]).properties(width=640, height=220)
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """Render an Altair chart to inline SVG (vl-convert, offline)."""
+    import vl_convert
+
+    return str(vl_convert.vegalite_to_svg(chart.to_dict()))
+
+
+def sparkline(values: pd.Series) -> str:
+    """A one-line text chart of `values` for plain-text and Markdown reports."""
+    top = float(values.max()) if len(values) else 0.0
+    if top <= 0:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(7, int(v / top * 7))] for v in values)
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+    if isinstance(value, timedelta):
+        return str(pd.Timedelta(value).round("min"))
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _facts(report: IncidentReport) -> list[tuple[str, str]]:
+    inc, summary = report.incident, report.summary
+    return [
+        ("Brand", _fmt(inc.get("brand"))),
+        ("Severity", _fmt(inc.get("severity"))),
+        ("Opened", _fmt(inc.get("opened_at"))),
+        ("Resolved", _fmt(inc.get("resolved_at"))),
+        ("Peak", f"{summary['peak_negative']} negative posts at {_fmt(summary['peak_at'])}"),
+        ("Baseline", f"{_fmt(summary['baseline_negative'])} negative posts per bucket"),
+        ("Back to baseline", _fmt(summary["time_to_baseline"]) + " after resolution"),
+        ("Marketing", ("HOLD — " if report.posture.hold else "clear — ") + report.posture.reason),
+    ]
+
+
+def _outreach_line(report: IncidentReport) -> str:
+    o = report.outreach
+    return (
+        f"{o['authors']} unhappy authors: {o['contacted']} contacted, {o['resolved']} resolved, "
+        f"{o['ignored']} ignored, {o['new']} still unanswered ({o['handled_share']:.0%} handled)."
+    )
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = [
+        "| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def render_markdown(report: IncidentReport, chart_path: str | None = None) -> str:
+    """Render the report as Markdown; `chart_path` links a chart image written beside it."""
+    lines = [f"# Post-incident report: {report.incident['title']}", ""]
+    lines += [f"- **{k}:** {v}" for k, v in _facts(report)]
+    lines += ["", "## Negative volume", "", f"`{sparkline(report.timeline['negative'])}`", ""]
+    if chart_path:
+        lines += [f"![Negative posts per bucket]({chart_path})", ""]
+    lines += [_md_table(report.phases.reset_index()), "", "## Themes", ""]
+    for theme in report.themes:
+        lines.append(f"- **{theme.label}** — {theme.size} posts ({theme.share:.0%})")
+        lines += [f"  - “{example}”" for example in theme.examples[:2]]
+    lines += ["", "## Outreach", "", _outreach_line(report), ""]
+    if len(report.unanswered):
+        cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
+        lines += ["Still waiting for an answer:", "", _md_table(report.unanswered[cols])]
+    return "\n".join(lines) + "\n"
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, na_rep="—")
+
+
+def render_html(report: IncidentReport) -> str:
+    """Render the report as one self-contained HTML page (inline SVG chart, no scripts)."""
+    esc = html.escape
+    facts = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _facts(report))
+    themes = "".join(
+        f"<li><b>{esc(t.label)}</b> — {t.size} posts ({t.share:.0%})<ul>"
+        + "".join(f"<li>{esc(e)}</li>" for e in t.examples[:2])
+        + "</ul></li>"
+        for t in report.themes
+    )
+    cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
+    waiting = _html_table(report.unanswered[cols]) if len(report.unanswered) else "<p>None.</p>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(str(report.incident["title"]))}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;text-align:left;border-bottom:1px solid #ddd}}</style>
+</head><body>
+<h1>Post-incident report: {esc(str(report.incident["title"]))}</h1>
+<table>{facts}</table>
+<h2>Negative volume</h2>
+<figure>{chart_svg(volume_chart(report))}</figure>
+{_html_table(report.phases.reset_index())}
+<h2>Themes</h2><ul>{themes}</ul>
+<h2>Outreach</h2><p>{esc(_outreach_line(report))}</p>
+<h3>Still waiting for an answer</h3>{waiting}
+</body></html>
+"""
