@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.matching import Matcher
 
 FIELDS = (
     "external_id",
@@ -234,7 +235,10 @@ class ReplayCollector:
         self.path, self.opts, self.page_size = Path(path), opts or ReplayOptions(), page_size
 
     def fetch(self, query: str = "", since: str | None = None) -> Iterator[Page]:
-        """Yield pages of posts after cursor `since` (`ISO time|external id`, or an ISO time)."""
+        """Yield pages of posts after cursor `since` (`ISO time|external id`, or an ISO time).
+
+        A `query` (`term|term|-exclude`) keeps only posts that mention a term as a whole word.
+        """
         posts = sorted(
             read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id)
         )
@@ -244,7 +248,8 @@ class ReplayCollector:
             after = (datetime.fromisoformat(time_text), last_id)
             posts = [p for p in posts if (p.created_at, p.external_id) > after]
         if query:
-            posts = [p for p in posts if query.lower() in p.text.lower()]
+            matcher = Matcher.from_spec(query)
+            posts = [p for p in posts if matcher.matches(p.text)]
         for start in range(0, len(posts), self.page_size):
             page = posts[start : start + self.page_size]
             yield Page(page, f"{page[-1].created_at.isoformat()}|{page[-1].external_id}")

@@ -41,8 +41,10 @@ def describe(result: RunResult) -> str:
     return f"{line}; failed: {result.error}" if result.error else line
 
 
-def _with_brand(posts: list[RawPost], brand: str) -> list[RawPost]:
-    return [p if p.brand else dataclasses.replace(p, brand=brand) for p in posts]
+def _for_query(posts: list[RawPost], query: Query) -> list[RawPost]:
+    """Tag posts with the query's brand, dropping those that mention it only in an exclude."""
+    kept = [p for p in posts if not query.matcher.excluded(p.text)]
+    return [p if p.brand else dataclasses.replace(p, brand=query.brand) for p in kept]
 
 
 def collect_query(
@@ -55,7 +57,7 @@ def collect_query(
     try:
         for page in pages:
             with session_scope(engine) as session:
-                saved = queries.save_posts(session, _with_brand(page.posts, query.brand))
+                saved = queries.save_posts(session, _for_query(page.posts, query))
                 queries.set_cursor(session, collector.source, query.key, page.cursor)
             result.received += saved.received
             result.inserted += saved.inserted

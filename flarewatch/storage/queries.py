@@ -46,7 +46,15 @@ UPSERT_CHUNK = 5000
 LOOKUP_CHUNK = 500
 FEW_AUTHORS = 5 * LOOKUP_CHUNK
 _S = TypeVar("_S", bound=Select)
-POST_UPDATE_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count", "text", "url")
+POST_UPDATE_COLUMNS = (
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "text",
+    "url",
+    "removed",
+)
 AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
 _UTC_DATETIME = UTCDateTime()
 
@@ -197,6 +205,8 @@ def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
         "quote_count": post.quote_count,
         "reply_to": _clean(post.reply_to),
         "raw": post.raw or None,
+        "quote_of": _clean(post.quote_of),
+        "removed": post.removed,
     }
 
 
