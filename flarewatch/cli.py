@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from flarewatch.models.transformer import SentimentModel
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
+# Not LookupError: a KeyError or IndexError is a bug and gets a traceback, not one quiet line.
+USER_ERRORS = (ConfigError, ValueError, queries.NotFoundError, FileNotFoundError)
 
 
 def friendly_errors(func: F) -> F:

@@ -24,7 +24,7 @@ from flarewatch.collectors.base import Page, RawAuthor, RawPost
 from flarewatch.collectors.cursor import newest_id
 from flarewatch.collectors.replay import parse_time
 from flarewatch.collectors.watch import mastodon_token_var
-from flarewatch.config import require_secret
+from flarewatch.config import ConfigError, require_secret
 
 TAG_RE = re.compile(r"<[^>]+>")
 BREAK_RE = re.compile(r"</p>\s*<p>|<br\s*/?>")
@@ -151,7 +151,7 @@ def parse_query(query: str) -> tuple[str, str]:
     """Split `#tag@instance` or `term@instance` into (what, instance)."""
     what, sep, instance = query.rpartition("@")
     if not sep or not what or not instance:
-        raise ValueError(f"mastodon query {query!r}: expected '#tag@instance' or 'term@instance'")
+        raise ConfigError(f"mastodon query {query!r}: expected '#tag@instance' or 'term@instance'")
     return what, instance
 
 

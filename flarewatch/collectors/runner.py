@@ -21,6 +21,10 @@ from flarewatch.storage.engine import session_scope
 log = logging.getLogger(__name__)
 
 
+class CollectorBug(RuntimeError):
+    """A collector failed in a way no source error explains: a bug, shown with its traceback."""
+
+
 @dataclass
 class RunResult:
     """What one run of one source did."""
@@ -81,7 +85,8 @@ def collect_source(
     """Run every query of one source once and record the source's health.
 
     Source errors (rate limits, outages, rejected credentials) are recorded and returned;
-    anything else is recorded and raised, as it is a bug.
+    a configuration error is recorded and raised as is; anything else is a bug, recorded and
+    raised as CollectorBug, so the command line never mistakes it for a user error.
     """
     result = RunResult(collector.source)
     try:
@@ -94,8 +99,10 @@ def collect_source(
             result.retry_after = exc.retry_after
         with session_scope(engine) as session:
             queries.record_source_failure(session, collector.source, result.error, result.inserted)
-        if not isinstance(exc, SourceError):
+        if isinstance(exc, ConfigError):
             raise
+        if not isinstance(exc, SourceError):
+            raise CollectorBug(f"{collector.source}: unexpected {result.error}") from exc
         return result
     with session_scope(engine) as session:
         queries.record_source_success(session, collector.source, result.inserted)

@@ -76,9 +76,9 @@ X_QUERY = "(acmecloud OR @acmecloud OR #acmedown) -is:retweet"
 X_PARAMS = {
     "query": X_QUERY,
     "max_results": 100,
-    "expansions": "author_id",
+    "expansions": "author_id,referenced_tweets.id",
     "tweet.fields": "created_at,lang,public_metrics,author_id,conversation_id,"
-    "in_reply_to_user_id,referenced_tweets",
+    "in_reply_to_user_id,referenced_tweets,note_tweet",
     "user.fields": "username,name,public_metrics,verified,verified_type",
 }
 X_LIMITS = {
