@@ -8,16 +8,54 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-# A mention must not continue a word on either side; `#` and `@` do not count as word characters,
-# so "#AWS" and "@aws" mention "aws", while "laws" and "awsome" do not.
-_BEFORE = r"(?<![\w])"
-_AFTER = r"(?![\w])"
 EXCLUDE_MARK = "-"
+# Scripts written without spaces between words: a Latin brand name can sit right next to them
+# ("AWS障害", "AWS가"), and a term in them is found inside longer runs, as readers do.
+UNSPACED_SCRIPTS = (
+    "CJK",
+    "HIRAGANA",
+    "KATAKANA",
+    "HALFWIDTH KATAKANA",
+    "HANGUL",
+    "THAI",
+    "LAO",
+    "KHMER",
+    "MYANMAR",
+)
 
 
 def normalise(text: str) -> str:
     """Fold case and compatibility forms, so "ＡＷＳ", "Aws" and "aws" compare equal."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _wordlike(char: str) -> bool:
+    # Combining marks belong to their word: "İ" folds to "i" plus a combining dot.
+    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
+def _unspaced(char: str) -> bool:
+    return unicodedata.name(char, "").startswith(UNSPACED_SCRIPTS)
+
+
+def _joins(neighbour: str, edge: str) -> bool:
+    """Whether `neighbour` next to a mention's `edge` character makes them one longer word."""
+    return _wordlike(neighbour) and not _unspaced(neighbour) and not _unspaced(edge)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Every whole-word occurrence of `pattern` in `text`, as (start, end)."""
+    spans, pos = [], 0
+    while (found := pattern.search(text, pos)) is not None:
+        start, end = found.span()
+        before = start > 0 and _joins(text[start - 1], text[start])
+        after = end < len(text) and _joins(text[end], text[end - 1])
+        if before or after or start == end:
+            pos = start + 1
+            continue
+        spans.append((start, end))
+        pos = end
+    return spans
 
 
 def _phrase(term: str) -> str:
@@ -29,7 +67,7 @@ def _alternation(terms: Iterable[str]) -> re.Pattern[str] | None:
     phrases = sorted({p for p in (_phrase(t) for t in terms) if p}, key=len, reverse=True)
     if not phrases:
         return None
-    return re.compile(f"{_BEFORE}(?:{'|'.join(phrases)}){_AFTER}")
+    return re.compile("|".join(phrases))
 
 
 @dataclass(frozen=True)
@@ -64,17 +102,17 @@ class Matcher:
 
     def _remaining(self, text: str) -> tuple[str, bool]:
         folded = normalise(text)
-        if self._exclude is None:
-            return folded, False
-        kept, hits = self._exclude.subn(" ", folded)
-        return kept, hits > 0
+        spans = _spans(self._exclude, folded) if self._exclude is not None else []
+        for start, end in reversed(spans):
+            folded = folded[:start] + " " + folded[end:]
+        return folded, bool(spans)
 
     def matches(self, text: str) -> bool:
         """Whether `text` mentions the brand outside every exclude phrase."""
         if self._mention is None:
             return False
         kept, _ = self._remaining(text)
-        return self._mention.search(kept) is not None
+        return bool(_spans(self._mention, kept))
 
     def excluded(self, text: str) -> bool:
         """Whether `text` names an exclude phrase and mentions the brand nowhere else.
@@ -83,7 +121,7 @@ class Matcher:
         without an exclude phrase is never rejected here.
         """
         kept, had_exclude = self._remaining(text)
-        return had_exclude and (self._mention is None or self._mention.search(kept) is None)
+        return had_exclude and (self._mention is None or not _spans(self._mention, kept))
 
     def spec(self) -> str:
         """Terms and excludes as one string, `term|term|-exclude`, for a query key."""

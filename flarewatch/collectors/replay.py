@@ -159,7 +159,10 @@ def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
         if _get(record, opts, "reply_to") is None
         else str(_get(record, opts, "reply_to")),
         raw={k: v for k, v in record.items() if v not in (None, "")},
-        **{n: _int(n, _get(record, opts, n)) for n in INT_FIELDS if n != "followers"},
+        like_count=_int("like_count", _get(record, opts, "like_count")),
+        repost_count=_int("repost_count", _get(record, opts, "repost_count")),
+        reply_count=_int("reply_count", _get(record, opts, "reply_count")),
+        quote_count=_int("quote_count", _get(record, opts, "quote_count")),
     )
 
 
