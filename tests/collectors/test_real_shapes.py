@@ -170,12 +170,12 @@ def test_cli_collect__collector_bug__traceback_not_one_line(tmp_path, monkeypatc
 
 
 def test_cli__key_error_in_a_command__not_a_user_error(tmp_path, monkeypatch):
-    def lookup(session):
+    def read_posts(path, opts):
         raise KeyError("created_at")
 
-    monkeypatch.setattr(queries, "source_health", lookup)
+    monkeypatch.setattr("flarewatch.collectors.replay.read_posts", read_posts)
     env = {"FLAREWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'fw.db'}"}
-    result = CliRunner().invoke(cli, ["collect", "health"], env=env)
+    result = CliRunner().invoke(cli, ["collect", "replay", str(tmp_path / "x.csv")], env=env)
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
     assert "Error: 'created_at'" not in result.output
 
