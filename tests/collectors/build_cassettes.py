@@ -56,7 +56,11 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
+BUILT: dict[str, list[dict[str, Any]]] = {}
+
+
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
+    BUILT[name] = interactions
     (CASSETTES / f"{name}.yaml").write_text(
         yaml.dump(
             {"interactions": interactions, "version": 1},
@@ -830,6 +834,52 @@ def hackernews_cassettes() -> None:
     )
 
 
+# --- `flarewatch collect SOURCE` twice: the second run stores nothing new ----------------------
+
+
+def cli_cassettes() -> None:
+    write("cli_x", BUILT["x_entities_notes_quotes"])
+    write("cli_reddit", BUILT["reddit_real_shapes"] * 2)  # each run logs in and lists again
+    newest = "113100000000000006"
+    write(
+        "cli_mastodon",
+        [
+            *BUILT["mastodon_real_shapes"],
+            interaction("GET", url(MASTO_TAG, limit=40, min_id=newest), []),
+        ],
+    )
+    login, page1, page2 = BUILT["bluesky_search"]
+    search = BSKY + "app.bsky.feed.searchPosts"
+    no_tag_posts = interaction(
+        "GET", url(search, q="#acmedown", sort="latest", limit=100), {"posts": []}
+    )
+    # The floor (newest post, 12:20) less the 10-minute overlap: two posts are seen again.
+    again = interaction(
+        "GET",
+        url(search, q="acmecloud", sort="latest", limit=100, since="2026-03-02T12:10:00+00:00"),
+        {
+            "posts": [
+                post_view("3lb3", "acmecloud outage day 😩 #acmedown", 20, 9),
+                post_view("3lb2", "acmecloud: all my builds are red", 12, 2),
+            ]
+        },
+    )
+    write("cli_bluesky", [login, page1, page2, no_tag_posts, login, again, no_tag_posts])
+    (first,) = BUILT["hackernews_cli"]
+    hn_again = interaction(
+        "GET",
+        url(
+            HN,
+            query="acmecloud",
+            tags="(story,comment)",
+            hitsPerPage=100,
+            numericFilters=f"created_at_i>{T}",
+        ),
+        hn_page([HN_A, HN_B, HN_C], 100),
+    )
+    write("cli_hackernews", [first, hn_again])
+
+
 def main() -> None:
     x_cassettes()
     x_real_shapes_cassettes()
@@ -840,6 +890,7 @@ def main() -> None:
     mastodon_search_cassettes()
     bluesky_cassettes()
     hackernews_cassettes()
+    cli_cassettes()
 
 
 if __name__ == "__main__":
