@@ -164,7 +164,6 @@ class MastodonCollector:
         self.client_for, self.retry = client_for, retry or Retrier()
         self._clients: dict[str, Mastodon] = {}
         self._checked: set[str] = set()
-        self._uris: dict[tuple[str, str], str | None] = {}
 
     def fetch(self, query: str, since: str | None = None) -> Iterator[Page]:
         """Yield pages oldest first after `since` (a status id); the first run takes the newest page."""
@@ -172,14 +171,14 @@ class MastodonCollector:
         client = self._clients.setdefault(instance, self.client_for(instance))
         if not what.startswith("#"):
             self._check_version(client, instance)
-        cursor = since
+        cursor, uris = since, _Uris(client, self.retry)
         while True:
             request = functools.partial(self._request, client, what, cursor)
             statuses = self.retry(request, _translator(client))
             if not statuses:
                 return
             cursor = newest_id([str(s["id"]) for s in statuses])
-            yield Page(self._posts(client, instance, statuses), cursor)
+            yield Page(_posts(instance, statuses, uris), cursor)
             if since is None:
                 return
 
@@ -193,26 +192,6 @@ class MastodonCollector:
             )
             self._checked.add(instance)
 
-    def _posts(self, client: Mastodon, instance: str, statuses: list[Any]) -> list[RawPost]:
-        for s in statuses:
-            inner = s.get("reblog") or s
-            self._uris[(instance, str(inner["id"]))] = str(inner["uri"])
-        return [
-            status_to_post(s, instance, self._parent_uri(client, instance, _reply_parent(s)))
-            for s in statuses
-        ]
-
-    def _parent_uri(self, client: Mastodon, instance: str, parent: str | None) -> str | None:
-        """The `uri` of a parent known only by its id on `instance`; looked up once, then cached."""
-        if parent is None:
-            return None
-        key = (instance, parent)
-        if key not in self._uris:
-            self._uris[key] = self.retry(
-                functools.partial(_status_uri, client, parent), _translator(client)
-            )
-        return self._uris[key]
-
     def _request(self, client: Mastodon, what: str, min_id: str | None) -> list[Any]:
         if what.startswith("#"):
             return list(client.timeline_hashtag(what[1:], min_id=min_id, limit=PAGE_SIZE))
@@ -220,6 +199,34 @@ class MastodonCollector:
             what, result_type="statuses", min_id=min_id, limit=PAGE_SIZE, resolve=False
         )
         return list(result["statuses"])
+
+
+class _Uris:
+    """Status id on one instance -> ActivityPub `uri`, from the statuses seen or looked up."""
+
+    def __init__(self, client: Mastodon, retry: Retrier):
+        self.client, self.retry = client, retry
+        self.known: dict[str, str | None] = {}
+
+    def learn(self, statuses: list[Any]) -> None:
+        """Remember the `uri` of every status on a page (and of boosted ones)."""
+        for status in statuses:
+            inner = status.get("reblog") or status
+            self.known[str(inner["id"])] = str(inner["uri"])
+
+    def of(self, status_id: str | None) -> str | None:
+        """The `uri` of `status_id`, looked up once when it was not on a page."""
+        if status_id is None:
+            return None
+        if status_id not in self.known:
+            lookup = functools.partial(_status_uri, self.client, status_id)
+            self.known[status_id] = self.retry(lookup, _translator(self.client))
+        return self.known[status_id]
+
+
+def _posts(instance: str, statuses: list[Any], uris: _Uris) -> list[RawPost]:
+    uris.learn(statuses)
+    return [status_to_post(s, instance, uris.of(_reply_parent(s))) for s in statuses]
 
 
 def _status_uri(client: Mastodon, status_id: str) -> str | None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from flarewatch.collectors.base import Page, RawPost
 from flarewatch.collectors.replay import ReplayCollector
+from flarewatch.collectors.runner import collect_source
+from flarewatch.collectors.watch import parse_watch
 from flarewatch.matching import UNSPACED_SCRIPTS, Matcher
+from flarewatch.storage.engine import session_scope
+from flarewatch.storage.schema import Post
 
 AWS = Matcher(terms=("aws",))
 APPLE = Matcher(terms=("apple",), exclude=("apple pie",))
@@ -109,3 +116,34 @@ def test_replay__query_terms_use_the_matcher(tmp_path):
     )
     pages = list(ReplayCollector(path).fetch("aws"))
     assert [p.external_id for page in pages for p in page.posts] == ["2"]
+
+
+class _OnePage:
+    """A collector whose search returned a post about pie and one about the brand."""
+
+    source = "hackernews"
+
+    def fetch(self, query, since=None):
+        texts = ["my grandma's apple pie", "apple pie, and the Apple store is down"]
+        yield Page(
+            [
+                RawPost("hackernews", str(i), text, datetime(2026, 3, 2, tzinfo=UTC))
+                for i, text in enumerate(texts)
+            ],
+            "cursor",
+        )
+
+
+def test_collect_query__post_mentioning_only_an_exclude__not_saved(engine):
+    watch = parse_watch(
+        {
+            "brands": [{"name": "apple", "terms": ["apple"], "exclude": ["apple pie"]}],
+            "sources": {"hackernews": {}},
+        }
+    )
+    result = collect_source(engine, _OnePage(), watch.queries("hackernews"))
+    assert (result.received, result.inserted) == (1, 1)
+    with session_scope(engine) as session:
+        assert session.scalars(select(Post.text)).all() == [
+            "apple pie, and the Apple store is down"
+        ]
