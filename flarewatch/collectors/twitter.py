@@ -169,6 +169,8 @@ class _Window:
     """Where one sweep starts when its `since_id` fell out of the 7-day window."""
 
     start_time: datetime | None = None
+    # A page token of the sweep that used the old since_id; it does not fit the new query.
+    stale_page: str | None = None
 
 
 class XCollector:
@@ -200,7 +202,7 @@ class XCollector:
         try:
             response = self._fetch(query, state, window)
         except SinceIdTooOld as exc:
-            window.start_time = self._window_start()
+            window.start_time, window.stale_page = self._window_start(), state.page
             log.warning(
                 "x: %s; searching from %s instead: posts after since_id %s and before then "
                 "are not fetched",
@@ -229,10 +231,11 @@ class XCollector:
         since = (
             {"start_time": window.start_time} if window.start_time else {"since_id": state.floor}
         )
+        page = None if window.stale_page and state.page == window.stale_page else state.page
         return self.client.search_recent_tweets(
             query,
             **since,
-            next_token=state.page,
+            next_token=page,
             max_results=self.page_size,
             expansions=EXPANSIONS,
             tweet_fields=TWEET_FIELDS,

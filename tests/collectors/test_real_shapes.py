@@ -19,10 +19,10 @@ from flarewatch.collectors.watch import Query, parse_watch
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Author
-from tests.collectors.build_cassettes import LONG_TEXT, TWEET_3
+from tests.collectors.build_cassettes import LONG_TEXT, SINCE_ID_TOO_OLD, TWEET_3, X_WINDOW_START
 from tests.collectors.conftest import NOW
 from tests.collectors.recording import recording
-from tests.collectors.test_faults import health
+from tests.collectors.test_faults import ONE_TWEET, SEARCH, health
 from tests.collectors.test_sources import WATCH, stored
 
 X_QUERIES = WATCH.queries("x")
@@ -201,3 +201,19 @@ def test_watch__exclude_terms__in_queries_and_matcher():
     assert comments.key == "comments:apple|-apple pie"
     assert comments.matcher.excluded("best apple pie recipe")
     assert not comments.matcher.excluded("apple pie, and my Apple watch is dead")
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_x__since_id_too_old_mid_sweep__stale_page_token_dropped(engine, env, retrier):
+    key = X_QUERIES[0].key
+    cursor = f'{{"floor": "{TWEET_3["id"]}", "page": "stale-token", "top": "{TWEET_3["id"]}"}}'
+    with session_scope(engine) as session:
+        queries.set_cursor(session, "x", key, cursor)
+    responses.get(SEARCH, status=400, json=SINCE_ID_TOO_OLD)
+    responses.get(SEARCH, json=ONE_TWEET)
+    result = collect_source(engine, x_collector(env, retrier), X_QUERIES)
+    assert (result.error, result.inserted) == (None, 1)
+    first, second = (call.request.params for call in responses.calls)
+    assert first["since_id"] == TWEET_3["id"] and first["next_token"] == "stale-token"
+    assert second["start_time"] == X_WINDOW_START
+    assert "since_id" not in second and "next_token" not in second
