@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from flarewatch import api
-from flarewatch.collectors.base import RawAuthor, RawPost
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
+from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
 
@@ -107,7 +107,7 @@ def review(engine: Engine) -> None:
     """Relabel 200 of the incident's newest posts, as reviewers would; overrides win in views."""
     with session_scope(engine) as session:
         incident = queries.list_incidents(session, status="open")[0]
-        newest = queries.newest_posts(
+        newest = queries.negative_posts(
             session, model_version=MODEL, label=None, brand=incident.brand, limit=REVIEWED
         )
         for k, post in enumerate(newest):
@@ -144,17 +144,15 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
         "get_incident": lambda s: queries.get_incident(s, incident.id),
         "time_range": lambda s: queries.time_range(s, incident.brand),
         "latest_model_version": queries.latest_model_version,
-        "sentiment_buckets": lambda s: queries.sentiment_buckets(
-            s, bucket_minutes=BUCKET_MINUTES, **window
-        ),
-        "sentiment_buckets_compare": lambda s: queries.sentiment_buckets(
+        "sentiment_buckets": lambda s: queries.timeline(s, bucket_minutes=BUCKET_MINUTES, **window),
+        "sentiment_buckets_compare": lambda s: queries.timeline(
             s, bucket_minutes=COMPARE_BUCKET_MINUTES, **window
         ),
-        "sentiment_buckets_spike_history": lambda s: queries.sentiment_buckets(
+        "sentiment_buckets_spike_history": lambda s: queries.timeline(
             s, bucket_minutes=BUCKET_MINUTES, **{**window, "start": start - api.SPIKE_HISTORY}
         ),
-        "newest_posts": lambda s: queries.newest_posts(s, **window),
-        "author_activity": lambda s: queries.author_activity(s, **window),
+        "newest_posts": lambda s: queries.negative_posts(s, **window),
+        "author_activity": lambda s: queries.outreach_authors(s, **window),
         "outreach_states": lambda s: queries.outreach_states(s, incident.id),
         "latest_negative_post": lambda s: queries.latest_negative_post(s, shown, **window),
         "latest_negative_post_on_download": lambda s: queries.latest_negative_post(

@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flarewatch.collectors.base import RawPost
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
 from flarewatch.demo import DEMO_MAPPING, demo_path
+from flarewatch.domain import RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 

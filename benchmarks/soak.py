@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from flarewatch import api
-from flarewatch.collectors.base import RawPost
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
 from flarewatch.demo import DEMO_MAPPING, demo_path
+from flarewatch.domain import RawPost
 from flarewatch.models.base import SentimentPrediction
 from flarewatch.pipeline import WorkerOptions, score_pending
 from flarewatch.storage import queries

@@ -28,10 +28,11 @@ from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
 from flarewatch.analysis.themes import Theme, find_themes
 from flarewatch.config import load_settings
+from flarewatch.domain import LABELS, OTHER_LANGUAGE
 from flarewatch.incidents.events import IncidentEvent, apply_event
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE, Incident
+from flarewatch.storage.schema import Incident
 
 __all__ = [
     "COMPARE_COLUMNS",
@@ -172,7 +173,7 @@ def timeline(
     """Posts per bucket by sentiment label, zero-filled, indexed by bucket start (UTC)."""
     version = resolve_model_version(engine, model_version)
     with session_scope(engine) as session:
-        rows = queries.sentiment_buckets(
+        rows = queries.timeline(
             session,
             model_version=version,
             bucket_minutes=bucket_minutes,
@@ -239,7 +240,7 @@ def negative_posts(
     """The newest negative posts with author, link and p_negative."""
     version = resolve_model_version(engine, model_version)
     with session_scope(engine) as session:
-        rows = queries.newest_posts(
+        rows = queries.negative_posts(
             session, model_version=version, brand=brand, start=start, end=end, limit=limit
         )
     return pd.DataFrame(
@@ -283,7 +284,7 @@ def outreach_authors(
     """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
     window = _incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        rows = queries.author_activity(session, **window)
+        rows = queries.outreach_authors(session, **window)
         states = queries.outreach_states(session, incident_id)
     ranked = rank_authors(rows, now or min(window["end"], datetime.now(UTC)))
     ids = ranked["author_id"]

@@ -15,18 +15,17 @@ from sqlalchemy import Engine
 
 from flarewatch import api
 from flarewatch.analysis.export import outreach_csv
-from flarewatch.collectors.replay import parse_time
 from flarewatch.config import ConfigError, Settings, load_settings
+from flarewatch.domain import OUTREACH_STATUSES, SEVERITIES, NotFoundError, parse_time
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
-from flarewatch.storage.schema import OUTREACH_STATUSES, SEVERITIES
 
 if TYPE_CHECKING:
     from flarewatch.models.transformer import SentimentModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Not LookupError: a KeyError or IndexError is a bug and gets a traceback, not one quiet line.
-USER_ERRORS = (ConfigError, ValueError, queries.NotFoundError, FileNotFoundError)
+USER_ERRORS = (ConfigError, ValueError, NotFoundError, FileNotFoundError)
 
 
 def friendly_errors(func: F) -> F:

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from flarewatch import api
-from flarewatch.collectors.base import RawPost
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping, read_posts
+from flarewatch.domain import RawPost
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import score_pending
 from flarewatch.storage import queries

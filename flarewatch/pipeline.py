@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from flarewatch.domain import OTHER_LANGUAGE
 from flarewatch.models.base import SentimentPrediction, SentimentScorer
 from flarewatch.models.language import detect_language, is_covered, model_languages
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from flarewatch.storage.schema import OTHER_LANGUAGE, utcnow
+from flarewatch.storage.schema import utcnow
 
 SCORE_CHUNK = 512
 LEASE_SECONDS = 300.0

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, upgrade
 

@@ -11,6 +11,7 @@ import pytest
 from flarewatch import api
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.queries._sql import FEW_AUTHORS
 from tests.conftest import T0, make_post, score_down_as_negative
 
 MODEL = "test-model"
@@ -194,7 +195,7 @@ def test_latest_complaints__a_page_of_authors_matches_the_whole_window(engine):
     page = ranked["author_id"].head(3).tolist()
     few = api.latest_complaints(engine, ids["acme"], page, model_version=MODEL)
     # Past FEW_AUTHORS ids the query reads the whole window and filters in Python.
-    many = page + list(range(10**6, 10**6 + queries.FEW_AUTHORS))
+    many = page + list(range(10**6, 10**6 + FEW_AUTHORS))
     every = api.latest_complaints(engine, ids["acme"], many, model_version=MODEL)
     assert sorted(few.index) == sorted(page)
     assert few.sort_index().equals(every.sort_index())

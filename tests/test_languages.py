@@ -59,7 +59,7 @@ def test_timeline__other_language_posts_shown_apart_and_left_out_of_share(engine
     assert (row["other_language"], row["scored"], row["total"]) == (2, 2, 4)
     assert row["negative_share"] == 0.5
     with session_scope(engine) as session:
-        rows = queries.author_activity(session, model_version=scorer.version, min_negative=0)
+        rows = queries.outreach_authors(session, model_version=scorer.version, min_negative=0)
     assert set(rows["handle"]) == {"ann", "bob"}
 
 

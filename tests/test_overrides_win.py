@@ -57,7 +57,7 @@ def test_buckets__count_the_reviewers_labels(engine, cleared, first_hour, second
     with session_scope(engine) as session:
         for post_id in ids.values() if cleared else []:
             queries.clear_label_override(session, post_id)
-        rows = queries.sentiment_buckets(session, bucket_minutes=60, **WINDOW)
+        rows = queries.timeline(session, bucket_minutes=60, **WINDOW)
     first, second = int(T0.timestamp()), int(T0.timestamp()) + 3600
     expected = [(first, *c) for c in first_hour] + [(second, *c) for c in second_hour]
     assert rows == expected
@@ -66,7 +66,7 @@ def test_buckets__count_the_reviewers_labels(engine, cleared, first_hour, second
 def test_newest_posts_and_breakdowns__show_the_reviewers_labels(engine):
     ids = _seed(engine)
     with session_scope(engine) as session:
-        negative = queries.newest_posts(session, **WINDOW)
+        negative = queries.negative_posts(session, **WINDOW)
         by_platform = queries.sentiment_by(session, "platform", **WINDOW)
         posts = queries.posts_with_scores(session, **WINDOW)
     assert [p["text"] for p in negative] == ["login broken", "still down", "works for me"]
@@ -81,7 +81,7 @@ def test_newest_posts_and_breakdowns__show_the_reviewers_labels(engine):
 def test_outreach__follows_the_reviewers_labels(engine):
     _seed(engine)
     with session_scope(engine) as session:
-        authors = queries.author_activity(session, **WINDOW)
+        authors = queries.outreach_authors(session, **WINDOW)
         by_handle = {a["handle"]: a for a in authors.to_dict("records")}
         latest = queries.latest_negative_post(session, authors["author_id"].tolist(), **WINDOW)
     # ana's only negative post was relabelled neutral; bo's positive one negative. di's post
@@ -118,7 +118,7 @@ def test_scores__carry_their_posts_window_and_engagement(engine):
                 " s.engagement = p.like_count FROM sentiment_scores s JOIN posts p ON p.id = s.post_id"
             )
         ).all()
-        authors = queries.author_activity(session, **WINDOW)
+        authors = queries.outreach_authors(session, **WINDOW)
     assert len(rows) == 3
     assert all(all(row) for row in rows)
     assert dict(zip(authors["handle"], authors["engagement"], strict=True)) == {"bo": 0, "cy": 7}
@@ -132,5 +132,5 @@ def test_migration_0008__backfills_scores_stored_before_it(sqlite_engine):
     command.downgrade(alembic_config(engine), "0007")
     upgrade(engine, "head")
     with session_scope(engine) as session:
-        rows = queries.sentiment_buckets(session, bucket_minutes=60, **WINDOW)
+        rows = queries.timeline(session, bucket_minutes=60, **WINDOW)
     assert rows == [(int(T0.timestamp()), "negative", 1)]

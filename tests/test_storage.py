@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
+from flarewatch.domain import NotFoundError
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, session_scope, upgrade
 
@@ -30,7 +31,7 @@ def test_save_posts__round_trip_keeps_text_time_and_author(engine):
     with session_scope(engine) as s:
         queries.save_posts(s, [post])
     with session_scope(engine) as s:
-        rows = queries.author_activity(s, model_version="m", min_negative=0)
+        rows = queries.outreach_authors(s, model_version="m", min_negative=0)
         assert rows.empty  # nothing scored yet
         assert queries.count_posts(s) == 1
         first, last = queries.time_range(s)
@@ -52,7 +53,7 @@ def test_save_posts__duplicate_within_batch_is_stored_once(engine):
     with session_scope(engine) as s:
         result = queries.save_posts(s, [make_post(1, likes=1), make_post(1, likes=5)])
         assert result.inserted == 1
-        rows = queries.newest_posts(s, model_version="m", label=None)
+        rows = queries.negative_posts(s, model_version="m", label=None)
     assert rows == []  # newest_posts only lists scored posts
 
 
@@ -100,7 +101,7 @@ def test_incident__open_close_list(engine):
         assert closed.status == "resolved" and closed.resolved_at is not None
     with pytest.raises(ValueError, match="SEV9"), session_scope(engine) as s:
         queries.open_incident(s, "bad", severity="SEV9")
-    with pytest.raises(queries.NotFoundError, match="999"), session_scope(engine) as s:
+    with pytest.raises(NotFoundError, match="999"), session_scope(engine) as s:
         queries.get_incident(s, 999)
 
 
@@ -120,7 +121,7 @@ def test_outreach__set_and_read(engine):
 
 
 def test_max_lengths__match_the_schema_columns():
-    from flarewatch.collectors.base import MAX_LENGTHS
+    from flarewatch.domain import MAX_LENGTHS
     from flarewatch.storage.schema import Author, Post
 
     columns = {**Author.__table__.columns, **Post.__table__.columns}

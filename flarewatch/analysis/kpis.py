@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from flarewatch.storage.schema import LABELS, OTHER_LANGUAGE
+from flarewatch.domain import LABELS, OTHER_LANGUAGE
 
 
 def negative_share(

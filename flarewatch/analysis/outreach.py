@@ -114,7 +114,7 @@ def rank_authors(
     now: datetime,
     weights: PriorityWeights | None = None,
 ) -> pd.DataFrame:
-    """Rank author activity (`storage.queries.author_activity`'s frame, or rows) by priority."""
+    """Rank author activity (`storage.queries.outreach_authors`'s frame, or rows) by priority."""
     given = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     frame = given.reindex(columns=list(dict.fromkeys([*OUTREACH_COLUMNS, *given.columns])))
     if not frame.empty:

@@ -1,100 +1,14 @@
-"""The shape every collector yields (RawPost, RawAuthor) and the Collector protocol."""
+"""The Collector protocol every source implements, and the page of posts it yields."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-# Longest value each short text field may hold (the storage schema's column sizes).
-MAX_LENGTHS = {
-    "platform": 32,
-    "external_id": 128,
-    "handle": 256,
-    "display_name": 512,
-    "brand": 128,
-    "url": 1024,
-    "language": 16,
-    "reply_to": 128,
-    "quote_of": 128,
-}
+from flarewatch.domain import RawAuthor, RawPost
 
-
-# Counts are 32-bit INTEGER columns (PostgreSQL's int4).
-MAX_COUNT = 2**31 - 1
-COUNT_FIELDS = ("like_count", "repost_count", "reply_count", "quote_count")
-
-
-def check_counts(record: Any, names: tuple[str, ...]) -> None:
-    """Raise ValueError naming the first count of `record` outside 0..MAX_COUNT."""
-    for name in names:
-        value = getattr(record, name)
-        if value is not None and not 0 <= value <= MAX_COUNT:
-            raise ValueError(f"{name} {value} is out of range (0 to {MAX_COUNT})")
-
-
-def check_lengths(record: Any, names: tuple[str, ...]) -> None:
-    """Raise ValueError naming the first field of `record` longer than its limit."""
-    for name in names:
-        value = getattr(record, name)
-        if isinstance(value, str) and len(value) > MAX_LENGTHS[name]:
-            raise ValueError(
-                f"{name} is {len(value)} characters, at most {MAX_LENGTHS[name]} allowed"
-            )
-
-
-@dataclass(frozen=True)
-class RawAuthor:
-    """Public profile data of a post's author, as the platform reports it."""
-
-    platform: str
-    external_id: str
-    handle: str | None = None
-    display_name: str | None = None
-    followers: int | None = None
-    verified: bool = False
-
-    def __post_init__(self) -> None:
-        check_lengths(self, ("platform", "external_id", "handle", "display_name"))
-        check_counts(self, ("followers",))
-
-
-@dataclass(frozen=True)
-class RawPost:
-    """One post normalised across platforms; `created_at` is always aware UTC."""
-
-    platform: str
-    external_id: str
-    text: str
-    created_at: datetime
-    author: RawAuthor | None = None
-    brand: str | None = None
-    url: str | None = None
-    language: str | None = None
-    like_count: int = 0
-    repost_count: int = 0
-    reply_count: int = 0
-    quote_count: int = 0
-    reply_to: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
-    # The quoted post's key on the same platform (an X quote); its text, when known, is in `raw`.
-    quote_of: str | None = None
-    # Taken down by moderators, the platform or the author; `text` keeps only what is left.
-    removed: bool = False
-
-    def __post_init__(self) -> None:
-        check_lengths(
-            self,
-            ("platform", "external_id", "brand", "url", "language", "reply_to", "quote_of"),
-        )
-        check_counts(self, COUNT_FIELDS)
-        if self.created_at.tzinfo is None:
-            raise ValueError(
-                f"{self.platform}:{self.external_id}: created_at must be timezone-aware"
-            )
-        if self.created_at.utcoffset() != UTC.utcoffset(None):
-            object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+__all__ = ["Collector", "Page", "RawAuthor", "RawPost"]
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from flarewatch.collectors.backoff import (
     SourceError,
     TransientError,
 )
-from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import Batch, Resume, sweep
-from flarewatch.collectors.replay import parse_time
 from flarewatch.config import require_secret
+from flarewatch.domain import RawAuthor, RawPost, parse_time
 
 POST_URL = "https://bsky.app/profile/{handle}/post/{rkey}"
 OVERLAP = timedelta(minutes=10)  # `since` compares sortAt; late-indexed posts land slightly below

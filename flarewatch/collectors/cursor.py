@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from flarewatch.collectors.base import Page, RawPost
+from flarewatch.collectors.base import Page
+from flarewatch.domain import RawPost
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from flarewatch.collectors.backoff import Retrier, SourceError, TransientError, http_error
-from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import Batch, Resume, sweep
+from flarewatch.domain import RawAuthor, RawPost
 
 API_URL = "https://hn.algolia.com/api/v1/"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"

@@ -20,11 +20,11 @@ from flarewatch.collectors.backoff import (
     SourceError,
     TransientError,
 )
-from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import newest_id
-from flarewatch.collectors.replay import parse_time
 from flarewatch.collectors.watch import mastodon_token_var
 from flarewatch.config import ConfigError, require_secret
+from flarewatch.domain import RawAuthor, RawPost, parse_time
 
 TAG_RE = re.compile(r"<[^>]+>")
 BREAK_RE = re.compile(r"</p>\s*<p>|<br\s*/?>")

@@ -10,11 +10,12 @@ import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.collectors.base import Page
+from flarewatch.domain import RawAuthor, RawPost, parse_time
 from flarewatch.matching import Matcher
 
 FIELDS = (
@@ -38,7 +39,6 @@ FIELDS = (
 )
 REQUIRED = ("text", "created_at")
 INT_FIELDS = ("followers", "like_count", "repost_count", "reply_count", "quote_count")
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 
 
@@ -57,26 +57,6 @@ def parse_mapping(spec: str | None) -> dict[str, str]:
             raise ReplayError(f"--map field {name!r}: expected one of {', '.join(FIELDS)}")
         mapping[name] = column
     return mapping
-
-
-def parse_time(value: Any) -> datetime:
-    """Parse ISO 8601, Twitter-style or epoch-second timestamps; naive times are taken as UTC."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        try:
-            return datetime.fromtimestamp(float(value), UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError(f"timestamp {value!r} is out of range") from None
-    text = str(value).strip()
-    for fmt in TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).astimezone(UTC)
-        except ValueError:
-            continue
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"unreadable timestamp {text!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _int(name: str, value: Any) -> int:

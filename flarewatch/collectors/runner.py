@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from flarewatch.collectors.backoff import RateLimited, Retrier, SourceError
-from flarewatch.collectors.base import Collector, RawPost
+from flarewatch.collectors.base import Collector
 from flarewatch.collectors.watch import Query, SourceConfig, Watch, credentials, load_watch, scrub
 from flarewatch.config import ConfigError
+from flarewatch.domain import RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 

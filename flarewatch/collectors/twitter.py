@@ -21,9 +21,10 @@ from flarewatch.collectors.backoff import (
     SourceError,
     TransientError,
 )
-from flarewatch.collectors.base import Page, RawAuthor, RawPost
+from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import Batch, Resume, sweep
 from flarewatch.config import require_secret
+from flarewatch.domain import RawAuthor, RawPost
 
 TWEET_FIELDS = [
     "created_at",

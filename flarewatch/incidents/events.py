@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flarewatch.collectors.replay import parse_time
+from flarewatch.domain import parse_time
 from flarewatch.storage import queries
 from flarewatch.storage.schema import Incident, utcnow
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LABELS = ("negative", "neutral", "positive")
+from flarewatch.domain import LABELS
 
 
 @dataclass(frozen=True)

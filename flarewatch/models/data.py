@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from flarewatch.models.base import LABELS
+from flarewatch.domain import LABELS
 
 
 @dataclass(frozen=True)

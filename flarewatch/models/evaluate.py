@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from flarewatch.models.base import LABELS, SentimentScorer
+from flarewatch.domain import LABELS
+from flarewatch.models.base import SentimentScorer
 from flarewatch.models.data import LabelledTexts
 from flarewatch.models.metrics import classification_report
 

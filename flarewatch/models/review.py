@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flarewatch.models.base import LABELS, SentimentScorer
+from flarewatch.domain import LABELS
+from flarewatch.models.base import SentimentScorer
 from flarewatch.models.data import LabelledTexts
 from flarewatch.models.evaluate import scorer_probs
 from flarewatch.models.metrics import classification_report

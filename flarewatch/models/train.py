@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from flarewatch.domain import LABELS
 from flarewatch.models import minilm
-from flarewatch.models.base import LABELS
 from flarewatch.models.data import LabelledTexts, read_tweeteval, sha256_files
 from flarewatch.models.metrics import classification_report, fit_temperature, softmax
 from flarewatch.models.text import preprocess_all

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flarewatch.models.base import LABELS, SentimentPrediction
+from flarewatch.domain import LABELS
+from flarewatch.models.base import SentimentPrediction
 from flarewatch.models.text import preprocess_all
 
 if TYPE_CHECKING:

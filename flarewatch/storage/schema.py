@@ -22,13 +22,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-INCIDENT_STATUSES = ("open", "resolved")
-OUTREACH_STATUSES = ("new", "contacted", "resolved", "ignored")
-LABELS = ("negative", "neutral", "positive")
-# Stored instead of a sentiment when the post's language is one the model is not trusted on.
-OTHER_LANGUAGE = "other_language"
-
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
@@ -219,9 +212,6 @@ class SourceHealth(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     posts_collected: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-SPIKE_STATUSES = ("open", "dismissed", "promoted")
 
 
 class SpikeEvent(Base):

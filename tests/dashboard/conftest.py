@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 
 from flarewatch import api
-from flarewatch.collectors.base import RawAuthor, RawPost
+from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.conftest import T0, make_post, score_down_as_negative

@@ -26,6 +26,6 @@ def test_score_pending__worker_with_default_model_scores_every_post_once(sqlite_
         assert queries.count_claims(s, scorer.version) == 0
         labels = {
             r["text"]: r["label"]
-            for r in queries.newest_posts(s, model_version=scorer.version, label=None)
+            for r in queries.negative_posts(s, model_version=scorer.version, label=None)
         }
     assert labels[TEXTS[0]] == "negative" and labels[TEXTS[1]] == "positive"

@@ -35,7 +35,7 @@ def _seed(engine) -> None:
 
 def _buckets(engine) -> list[tuple[int, str, int]]:
     with session_scope(engine) as s:
-        return queries.sentiment_buckets(s, model_version=VERSION, bucket_minutes=60)
+        return queries.timeline(s, model_version=VERSION, bucket_minutes=60)
 
 
 def test_purge__strips_old_text_and_profiles_keeps_counts(engine):
@@ -46,7 +46,7 @@ def test_purge__strips_old_text_and_profiles_keeps_counts(engine):
     assert _buckets(engine) == before_counts
     with session_scope(engine) as s:
         assert queries.count_posts(s) == 8
-        rows = queries.newest_posts(s, model_version=VERSION, label=None, limit=20)
+        rows = queries.negative_posts(s, model_version=VERSION, label=None, limit=20)
         texts = {r["id"]: (r["text"], r["url"], r["handle"]) for r in rows}
         ids = queries.author_ids(s, [("x", "old"), ("x", "both"), ("x", "new")])
     assert ("x", "old") not in ids  # the platform id is replaced by a placeholder
@@ -70,7 +70,7 @@ def test_purge__recollecting_an_old_post_does_not_restore_its_text(engine):
     purge(engine, T0 + timedelta(hours=1))
     with session_scope(engine) as s:
         result = queries.save_posts(s, [make_post(0, "worst airline 0", author="old")])
-        rows = queries.newest_posts(s, model_version=VERSION, label=None, limit=20)
+        rows = queries.negative_posts(s, model_version=VERSION, label=None, limit=20)
     assert result.inserted == 0
     assert [r["text"] for r in rows if r["id"] == 1] == [""]
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch.dashboard import data, state
-from flarewatch.storage.schema import SEVERITIES
+from flarewatch.domain import SEVERITIES
 
 
 def _open_incident() -> None:

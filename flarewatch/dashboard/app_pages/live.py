@@ -10,7 +10,7 @@ import streamlit as st
 from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
-from flarewatch.storage.schema import LABELS
+from flarewatch.domain import LABELS
 
 SELECTED_POST = "live_post_id"
 RECENT = pd.Timedelta(hours=1)

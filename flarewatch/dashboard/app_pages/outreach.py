@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN, data, state
-from flarewatch.storage.schema import OUTREACH_STATUSES
+from flarewatch.domain import OUTREACH_STATUSES
 
 EDITABLE = ("status", "assignee", "note")
 SHOWN = "outreach_shown"

@@ -1,0 +1,174 @@
+"""Incidents, their links to external tools, and support's outreach state per author."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+
+from flarewatch.domain import OUTREACH_STATUSES, SEVERITIES, NotFoundError
+from flarewatch.storage.queries._sql import upsert
+from flarewatch.storage.schema import (
+    Author,
+    Incident,
+    IncidentLink,
+    Outreach,
+    utcnow,
+)
+
+
+def open_incident(
+    session: Session,
+    title: str,
+    *,
+    brand: str | None = None,
+    brand_terms: Sequence[str] = (),
+    severity: str = "SEV3",
+    opened_at: datetime | None = None,
+) -> Incident:
+    """Open an incident and return it."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+    incident = Incident(
+        title=title,
+        brand=brand,
+        brand_terms=list(brand_terms),
+        severity=severity,
+        status="open",
+        opened_at=opened_at or utcnow(),
+    )
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    """Return an incident or raise NotFoundError naming the id."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFoundError(f"no incident with id {incident_id}")
+    return incident
+
+
+def close_incident(
+    session: Session, incident_id: int, resolved_at: datetime | None = None
+) -> Incident:
+    """Mark an incident resolved."""
+    incident = get_incident(session, incident_id)
+    incident.status = "resolved"
+    incident.resolved_at = resolved_at or utcnow()
+    return incident
+
+
+def list_incidents(session: Session, status: str | None = None) -> list[Incident]:
+    """List incidents, newest first, optionally only those with `status`."""
+    stmt = select(Incident).order_by(Incident.opened_at.desc())
+    if status:
+        stmt = stmt.where(Incident.status == status)
+    return list(session.scalars(stmt))
+
+
+def outreach_states(session: Session, incident_id: int) -> dict[int, dict[str, Any]]:
+    """Return support's status, assignee and note per author id for one incident."""
+    stmt = select(Outreach).where(Outreach.incident_id == incident_id)
+    return {
+        o.author_id: {
+            "status": o.status,
+            "assignee": o.assignee,
+            "note": o.note,
+            "updated_at": o.updated_at,
+        }
+        for o in session.scalars(stmt)
+    }
+
+
+def set_outreach(
+    session: Session,
+    incident_id: int,
+    author_id: int,
+    *,
+    status: str,
+    assignee: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Record support's status, assignee and note for one author in one incident."""
+    if status not in OUTREACH_STATUSES:
+        raise ValueError(
+            f"outreach status {status!r}: expected one of {', '.join(OUTREACH_STATUSES)}"
+        )
+    get_incident(session, incident_id)
+    if session.get(Author, author_id) is None:
+        raise NotFoundError(f"no author with id {author_id}")
+    row = {
+        "incident_id": incident_id,
+        "author_id": author_id,
+        "status": status,
+        "assignee": assignee,
+        "note": note,
+        "updated_at": utcnow(),
+    }
+    upsert(
+        session,
+        Outreach.__table__,
+        [row],
+        ("incident_id", "author_id"),
+        ("status", "assignee", "note", "updated_at"),
+    )
+
+
+def open_incident_at(session: Session, brand: str | None, at: datetime) -> Incident | None:
+    """Return the incident open for `brand` (or for every brand) at time `at`, if any."""
+    stmt = (
+        select(Incident)
+        .where(Incident.opened_at <= at)
+        .where((Incident.resolved_at.is_(None)) | (Incident.resolved_at >= at))
+        .where((Incident.brand == brand) | (Incident.brand.is_(None)))
+        .order_by(Incident.opened_at.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def linked_incident(session: Session, source: str, external_id: str) -> Incident | None:
+    """Return the incident linked to an outside tool's incident id, if any."""
+
+    link = session.get(IncidentLink, (source, external_id))
+    return session.get(Incident, link.incident_id) if link else None
+
+
+def link_incident(session: Session, source: str, external_id: str, incident_id: int) -> None:
+    """Remember that an outside tool's incident id is our `incident_id`."""
+
+    upsert(
+        session,
+        IncidentLink.__table__,
+        [
+            {
+                "source": source,
+                "external_id": external_id,
+                "incident_id": incident_id,
+                "updated_at": utcnow(),
+            }
+        ],
+        ("source", "external_id"),
+        ("incident_id", "updated_at"),
+    )
+
+
+def update_incident(
+    session: Session, incident_id: int, *, title: str | None = None, severity: str | None = None
+) -> Incident:
+    """Change an incident's title or severity."""
+    incident = get_incident(session, incident_id)
+    if severity is not None:
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+        incident.severity = severity
+    if title is not None:
+        incident.title = title
+    return incident

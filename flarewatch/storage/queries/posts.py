@@ -1,0 +1,243 @@
+"""Posts, authors and collector cursors: idempotent saves and lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from flarewatch.domain import RawAuthor, RawPost
+from flarewatch.storage.queries._sql import (
+    ENGAGEMENT,
+    LOOKUP_CHUNK,
+    UPSERT_CHUNK,
+    as_utc,
+    check_fits,
+    clean_text,
+    in_window,
+    key_chunks,
+    upsert,
+)
+from flarewatch.storage.schema import (
+    Author,
+    CollectorCursor,
+    Post,
+    SentimentScore,
+    utcnow,
+)
+
+POST_UPDATE_COLUMNS = (
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "text",
+    "url",
+    "removed",
+)
+
+
+AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """How many posts a save touched and how many of them were new."""
+
+    received: int
+    inserted: int
+
+
+def _author_row(author: RawAuthor) -> dict[str, Any]:
+    return {
+        "platform": author.platform,
+        "external_id": author.external_id,
+        "handle": clean_text(author.handle),
+        "display_name": clean_text(author.display_name),
+        "followers": author.followers,
+        "verified": author.verified,
+        "updated_at": utcnow(),
+    }
+
+
+def save_authors(session: Session, authors: Iterable[RawAuthor]) -> dict[tuple[str, str], int]:
+    """Upsert authors and return their ids keyed by (platform, external_id)."""
+    unique = {(a.platform, a.external_id): a for a in authors}
+    if not unique:
+        return {}
+    rows = [_author_row(a) for a in unique.values()]
+    check_fits(Author.__table__, rows)
+    upsert(session, Author.__table__, rows, ("platform", "external_id"), AUTHOR_UPDATE_COLUMNS)
+    return author_ids(session, list(unique))
+
+
+def author_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Map (platform, external_id) pairs to author ids."""
+    found: dict[tuple[str, str], int] = {}
+    for platform in {p for p, _ in keys}:
+        ext_ids = [e for p, e in keys if p == platform]
+        for start in range(0, len(ext_ids), LOOKUP_CHUNK):
+            chunk = ext_ids[start : start + LOOKUP_CHUNK]
+            stmt = select(Author.external_id, Author.id).where(
+                Author.platform == platform, Author.external_id.in_(chunk)
+            )
+            found.update({(platform, ext): aid for ext, aid in session.execute(stmt)})
+    return found
+
+
+def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
+    return {
+        "platform": post.platform,
+        "external_id": post.external_id,
+        "author_id": author_id,
+        "brand": clean_text(post.brand),
+        "text": clean_text(post.text),
+        "created_at": post.created_at,
+        "collected_at": utcnow(),
+        "url": clean_text(post.url),
+        "language": clean_text(post.language),
+        "like_count": post.like_count,
+        "repost_count": post.repost_count,
+        "reply_count": post.reply_count,
+        "quote_count": post.quote_count,
+        "reply_to": clean_text(post.reply_to),
+        "raw": post.raw or None,
+        "quote_of": clean_text(post.quote_of),
+        "removed": post.removed,
+    }
+
+
+def count_posts(session: Session, brand: str | None = None) -> int:
+    """Count stored posts, optionally for one brand."""
+    stmt = select(func.count(Post.id))
+    if brand is not None:
+        stmt = stmt.where(Post.brand == brand)
+    return int(session.scalar(stmt) or 0)
+
+
+def _existing_post_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for platform, condition in key_chunks(keys):
+        stmt = select(Post.external_id).where(condition)
+        found.update((platform, ext) for ext in session.scalars(stmt))
+    return found
+
+
+def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
+    """Idempotently upsert posts and their authors; the last copy of a duplicate wins.
+
+    Posts already purged by retention keep their purged state: collecting them again does not
+    bring their text back.
+    """
+    unique = {(p.platform, p.external_id): p for p in posts}
+    if not unique:
+        return SaveResult(0, 0)
+    rows = [_post_row(p, None) for p in unique.values()]
+    check_fits(Post.__table__, rows)
+    existing = _existing_post_keys(session, list(unique))
+    ids = save_authors(session, [p.author for p in unique.values() if p.author])
+    for row, post in zip(rows, unique.values(), strict=True):
+        if post.author:
+            row["author_id"] = ids.get((post.author.platform, post.author.external_id))
+    upsert(
+        session,
+        Post.__table__,
+        rows,
+        ("platform", "external_id"),
+        POST_UPDATE_COLUMNS,
+        where=Post.__table__.c.purged_at.is_(None),
+    )
+    _refresh_score_engagement(session, existing)
+    return SaveResult(len(unique), len(unique) - len(existing))
+
+
+def get_cursor(session: Session, source: str, query: str) -> str | None:
+    """Return where collection of (source, query) left off, if anywhere."""
+    row = session.get(CollectorCursor, (source, query))
+    return row.cursor if row else None
+
+
+def set_cursor(session: Session, source: str, query: str, cursor: str | None) -> None:
+    """Remember where collection of (source, query) left off."""
+    upsert(
+        session,
+        CollectorCursor.__table__,
+        [{"source": source, "query": query, "cursor": cursor, "updated_at": utcnow()}],
+        ("source", "query"),
+        ("cursor", "updated_at"),
+    )
+
+
+def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Brand, time, author and engagement of each post, copied onto its scores."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = select(
+            Post.id,
+            Post.brand,
+            Post.created_at,
+            Post.author_id,
+            ENGAGEMENT.label("engagement"),
+        ).where(Post.id.in_(ids[start : start + LOOKUP_CHUNK]))
+        for row in session.execute(stmt):
+            found[row.id] = {k: v for k, v in row._mapping.items() if k != "id"}
+    return found
+
+
+def _refresh_score_engagement(session: Session, keys: set[tuple[str, str]]) -> None:
+    """Copy the new engagement of posts collected again onto their scores."""
+    current = select(ENGAGEMENT).where(Post.id == SentimentScore.post_id).scalar_subquery()
+    for _, condition in key_chunks(keys):
+        posts = select(Post.id).where(condition)
+        session.execute(
+            update(SentimentScore)
+            .where(SentimentScore.post_id.in_(posts))
+            .values(engagement=current)
+        )
+
+
+def time_range(
+    session: Session, brand: str | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """Return the first and last post time (for one brand, or all posts)."""
+    # Two scalar subqueries: SQLite answers a lone min() or max() from the index in one step,
+    # but both in one select scan every post of the brand.
+    first_q = in_window(select(func.min(Post.created_at)), brand, None, None).scalar_subquery()
+    last_q = in_window(select(func.max(Post.created_at)), brand, None, None).scalar_subquery()
+    first, last = session.execute(select(first_q, last_q)).one()
+    return as_utc(first), as_utc(last)
+
+
+def brands(session: Session) -> list[str]:
+    """List the brands posts were collected for."""
+    stmt = select(Post.brand).where(Post.brand.is_not(None)).distinct().order_by(Post.brand)
+    return [str(b) for b in session.scalars(stmt)]
+
+
+def post_languages(session: Session, post_ids: Sequence[int]) -> dict[int, str | None]:
+    """Return the stored language tag of each post."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(post_ids), UPSERT_CHUNK):
+        chunk = list(post_ids[start : start + UPSERT_CHUNK])
+        stmt = select(Post.id, Post.language).where(Post.id.in_(chunk))
+        found.update({int(pid): lang for pid, lang in session.execute(stmt)})
+    return found
+
+
+def set_post_languages(session: Session, languages: Mapping[int, str]) -> None:
+    """Store detected languages (ISO 639-1 codes) on posts."""
+    if languages:
+        rows = [{"pid": pid, "language": lang} for pid, lang in languages.items()]
+        stmt = (
+            update(Post).where(Post.id == bindparam("pid")).values(language=bindparam("language"))
+        )
+        session.connection().execute(stmt, rows)

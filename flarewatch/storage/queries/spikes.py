@@ -1,0 +1,172 @@
+"""Stored spike events: early warnings, spikes during incidents, alert marks and themes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+
+from flarewatch.domain import (
+    SPIKE_STATUSES,
+    NotFoundError,
+)
+from flarewatch.storage.queries.incidents import get_incident, open_incident_at
+from flarewatch.storage.schema import (
+    SpikeEvent,
+    utcnow,
+)
+
+
+def _overlapping_event(session: Session, brand: str | None, start: datetime, end: datetime) -> Any:
+
+    stmt = (
+        select(SpikeEvent)
+        .where(SpikeEvent.brand.is_(None) if brand is None else SpikeEvent.brand == brand)
+        .where(SpikeEvent.started_at <= end, SpikeEvent.ended_at >= start)
+        .order_by(SpikeEvent.started_at)
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def save_spike_event(
+    session: Session, brand: str | None, fields: dict[str, Any], *, merge_gap: Any
+) -> tuple[Any, bool]:
+    """Insert a spike event, or extend the one it continues (within `merge_gap`), once per spike.
+
+    Args:
+        session: The session.
+        brand: The brand the spike is about.
+        fields: `kind`, `started_at`, `peak_at`, `detected_at`, `ended_at`, `observed`,
+            `baseline`, `ratio`, `severity` and optionally `themes`.
+        merge_gap: A timedelta: an event ending this close before the new spike is the same spike.
+
+    Returns:
+        The stored `SpikeEvent` and whether it is new. A new event is an early warning when no
+        incident for the brand was open at detection; otherwise it belongs to that incident.
+    """
+
+    found = _overlapping_event(
+        session, brand, fields["started_at"] - merge_gap, fields["ended_at"] + merge_gap
+    )
+    if found is not None:
+        _extend_event(found, fields)
+        return found, False
+    incident = open_incident_at(session, brand, fields["detected_at"])
+    event = SpikeEvent(
+        brand=brand,
+        **fields,
+        early_warning=incident is None,
+        incident_id=incident.id if incident else None,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event, True
+
+
+def _extend_event(event: Any, fields: dict[str, Any]) -> None:
+    event.started_at = min(event.started_at, fields["started_at"])
+    event.ended_at = max(event.ended_at, fields["ended_at"])
+    if fields["severity"] > event.severity:
+        for key in ("peak_at", "observed", "baseline", "ratio", "severity", "kind"):
+            setattr(event, key, fields[key])
+    if fields.get("themes"):
+        event.themes = fields["themes"]
+    event.updated_at = utcnow()
+
+
+def spike_events(
+    session: Session,
+    *,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    early_only: bool = False,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return stored spike events, newest first, optionally only early warnings or one status."""
+
+    stmt = select(SpikeEvent).order_by(SpikeEvent.started_at.desc())
+    if brand is not None:
+        stmt = stmt.where(SpikeEvent.brand == brand)
+    if start is not None:
+        stmt = stmt.where(SpikeEvent.ended_at >= start)
+    if end is not None:
+        stmt = stmt.where(SpikeEvent.started_at < end)
+    if early_only:
+        stmt = stmt.where(SpikeEvent.early_warning.is_(True))
+    if status is not None:
+        stmt = stmt.where(SpikeEvent.status == status)
+    return [_event_row(e) for e in session.scalars(stmt)]
+
+
+SPIKE_EVENT_FIELDS = (
+    "id",
+    "brand",
+    "kind",
+    "started_at",
+    "peak_at",
+    "detected_at",
+    "ended_at",
+    "observed",
+    "baseline",
+    "ratio",
+    "severity",
+    "early_warning",
+    "incident_id",
+    "status",
+    "themes",
+    "alerted_at",
+)
+
+
+def _event_row(event: Any) -> dict[str, Any]:
+    return {key: getattr(event, key) for key in SPIKE_EVENT_FIELDS}
+
+
+def early_warnings(session: Session, brand: str | None = None) -> list[dict[str, Any]]:
+    """Return open "possible incident" warnings: spikes seen while no incident was open."""
+    return spike_events(session, brand=brand, early_only=True, status="open")
+
+
+def mark_spike_alerted(session: Session, event_id: int, at: datetime | None = None) -> bool:
+    """Record that a spike's alert went out; False when it had already been sent (cooldown)."""
+
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    if event.alerted_at is not None:
+        return False
+    event.alerted_at = at or utcnow()
+    return True
+
+
+def set_spike_status(
+    session: Session, event_id: int, status: str, incident_id: int | None = None
+) -> None:
+    """Dismiss an early warning or promote it to (attach it to) an incident."""
+
+    if status not in SPIKE_STATUSES:
+        raise ValueError(f"spike status {status!r}: expected one of {', '.join(SPIKE_STATUSES)}")
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    event.status, event.updated_at = status, utcnow()
+    if incident_id is not None:
+        event.incident_id = get_incident(session, incident_id).id
+
+
+def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any]]) -> None:
+    """Store the complaint themes found in a spike's negative posts."""
+
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    event.themes, event.updated_at = themes, utcnow()

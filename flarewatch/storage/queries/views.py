@@ -1,0 +1,235 @@
+"""Read-only views over posts and scores: timelines, negative posts, breakdowns, analyst rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    func,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from flarewatch.storage.queries._sql import (
+    LOOKUP_CHUNK,
+    as_utc,
+    bucket_epoch,
+    effective_label,
+    in_window,
+    overridden,
+    score_window,
+    scored_by,
+)
+from flarewatch.storage.queries.scores import _scored_exists
+from flarewatch.storage.schema import (
+    Author,
+    LabelOverride,
+    Post,
+    SentimentScore,
+)
+
+
+def timeline(
+    session: Session,
+    *,
+    model_version: str,
+    bucket_minutes: int,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[tuple[int, str, int]]:
+    """Count posts per (bucket start as epoch seconds, label); unscored posts count as `unscored`.
+
+    Labels are overrides where a reviewer set one, else the model's.
+    """
+    seconds = bucket_minutes * 60
+    counts = _labelled_buckets(session, model_version, seconds, brand, start, end)
+    labelled: Counter[int] = Counter()
+    for (b, _), n in counts.items():
+        labelled[b] += n
+    # Unscored posts are the rest of each bucket: counting them directly would probe the
+    # scores once per post, which is what the scores' window columns are there to avoid.
+    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
+    totals = in_window(select(bucket, func.count(Post.id)), brand, start, end)
+    for b, n in session.execute(totals.group_by(bucket)):
+        if int(n) > labelled[int(b)]:
+            counts[int(b), "unscored"] = int(n) - labelled[int(b)]
+    return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
+
+
+def _labelled_buckets(
+    session: Session,
+    model_version: str,
+    seconds: int,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[tuple[int, str]]:
+    """Posts per (bucket, label) that the model scored or a reviewer labelled."""
+    counts: Counter[tuple[int, str]] = Counter()
+    bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
+    label = effective_label().label("label")
+    scored = score_window(model_version, brand, start, end).add_columns(
+        bucket, label, func.count(SentimentScore.id)
+    )
+    for b, lbl, n in session.execute(scored.group_by(bucket, label)):
+        counts[int(b), str(lbl)] += int(n)
+    for at, lbl in _reviewed_unscored(session, model_version, brand, start, end):
+        counts[int(at.timestamp()) // seconds * seconds, lbl] += 1
+    return counts
+
+
+def _reviewed_unscored(
+    session: Session,
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[tuple[datetime, str]]:
+    """(post time, label) of posts in the window that a reviewer labelled and the model did not."""
+    # Reviewed posts are few: reading them first and the posts by id keeps the planner from
+    # walking every post to probe for an override.
+    reviewed = dict(session.execute(select(LabelOverride.post_id, LabelOverride.label)).all())
+    found = []
+    ids = list(reviewed)
+    for chunk in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = select(Post.id, Post.created_at, Post.brand).where(
+            Post.id.in_(ids[chunk : chunk + LOOKUP_CHUNK]), ~_scored_exists(model_version)
+        )
+        found += [
+            (at, reviewed[post_id])
+            for post_id, at, post_brand in session.execute(stmt)
+            if (brand is None or post_brand == brand)
+            and (start is None or at >= start)
+            and (end is None or at < end)
+        ]
+    return found
+
+
+def negative_posts(
+    session: Session,
+    *,
+    model_version: str,
+    label: str | None = "negative",
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Return the newest labelled posts (optionally of one label) with author and probabilities.
+
+    A post is labelled once the model scored it or a reviewer labelled it; the reviewer wins.
+    """
+    stmt = (
+        select(
+            Post.id,
+            Post.created_at,
+            Post.platform,
+            Post.text,
+            Post.url,
+            Author.handle,
+            Author.followers,
+            effective_label().label("label"),
+            SentimentScore.p_negative,
+        )
+        .outerjoin(SentimentScore, scored_by(model_version))
+        .outerjoin(LabelOverride, overridden(Post.id))
+        .outerjoin(Author, Author.id == Post.author_id)
+    )
+    stmt = stmt.where(
+        effective_label().is_not(None) if label is None else effective_label() == label
+    )
+    stmt = in_window(stmt, brand, start, end).order_by(Post.created_at.desc()).limit(limit)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def posts_with_scores(
+    session: Session,
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    platform: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return posts in a window, oldest first, with author, engagement and (if scored) sentiment."""
+    stmt = (
+        select(
+            Post.id,
+            Post.created_at,
+            Post.platform,
+            Post.brand,
+            Post.text,
+            Post.url,
+            Post.author_id,
+            Author.handle,
+            Author.followers,
+            Post.like_count,
+            Post.repost_count,
+            Post.reply_count,
+            Post.quote_count,
+            effective_label().label("label"),
+            SentimentScore.label.label("model_label"),
+            SentimentScore.p_negative,
+            SentimentScore.p_neutral,
+            SentimentScore.p_positive,
+        )
+        .outerjoin(SentimentScore, scored_by(model_version))
+        .outerjoin(LabelOverride, overridden(Post.id))
+        .outerjoin(Author, Author.id == Post.author_id)
+    )
+    if platform is not None:
+        stmt = stmt.where(Post.platform == platform)
+    stmt = in_window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+BREAKDOWN_COLUMNS = ("platform", "language")
+
+
+def sentiment_by(
+    session: Session,
+    column: str,
+    *,
+    model_version: str,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[tuple[str | None, str, int]]:
+    """Count posts per (platform or language, label) in a window; unscored count as `unscored`."""
+    if column not in BREAKDOWN_COLUMNS:
+        raise ValueError(f"breakdown {column!r}: expected one of {', '.join(BREAKDOWN_COLUMNS)}")
+    group = getattr(Post, column).label("group")
+    label = func.coalesce(effective_label(), "unscored").label("label")
+    stmt = (
+        select(group, label, func.count(Post.id))
+        .outerjoin(SentimentScore, scored_by(model_version))
+        .outerjoin(LabelOverride, overridden(Post.id))
+    )
+    stmt = in_window(stmt, brand, start, end).group_by(group, label)
+    return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
+
+
+def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
+    """Per platform: posts created since `since`, and the newest collected and created times."""
+    # `platform || ''` stops SQLite from walking the whole (platform, external_id) index to
+    # group in order; the day's posts come from the created_at index instead.
+    platform = (Post.platform + "").label("platform")
+    stmt = (
+        select(
+            platform,
+            func.count(Post.id).label("posts"),
+            func.max(Post.collected_at).label("last_collected_at"),
+            func.max(Post.created_at).label("last_post_at"),
+        )
+        .where(Post.created_at >= since)
+        .group_by(platform)
+        .order_by(platform)
+    )
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    for row in rows:
+        row["last_collected_at"] = as_utc(row["last_collected_at"])
+        row["last_post_at"] = as_utc(row["last_post_at"])
+    return rows
