@@ -57,6 +57,7 @@ MAX_LENGTHS = {
     "url": 1024,
     "language": 16,
     "reply_to": 128,
+    "quote_of": 128,
 }
 
 
@@ -117,9 +118,16 @@ class RawPost:
     quote_count: int = 0
     reply_to: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # The quoted post's key on the same platform (an X quote); its text, when known, is in `raw`.
+    quote_of: str | None = None
+    # Taken down by moderators, the platform or the author; `text` keeps only what is left.
+    removed: bool = False
 
     def __post_init__(self) -> None:
-        check_lengths(self, ("platform", "external_id", "brand", "url", "language", "reply_to"))
+        check_lengths(
+            self,
+            ("platform", "external_id", "brand", "url", "language", "reply_to", "quote_of"),
+        )
         check_counts(self, COUNT_FIELDS)
         if self.created_at.tzinfo is None:
             raise ValueError(

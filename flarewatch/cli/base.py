@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from flarewatch import api
 from flarewatch.config import ConfigError, Settings, load_settings
+from flarewatch.domain import NotFoundError
 
 if TYPE_CHECKING:
     from flarewatch.models.transformer import SentimentModel
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-USER_ERRORS = (ConfigError, ValueError, LookupError, FileNotFoundError)
+# Not LookupError: a KeyError or IndexError is a bug and gets a traceback, not one quiet line.
+USER_ERRORS = (ConfigError, ValueError, NotFoundError, FileNotFoundError)
 
 
 def friendly_errors(func: F) -> F:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import json
@@ -22,7 +23,7 @@ from flarewatch.collectors.backoff import (
 from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import newest_id
 from flarewatch.collectors.watch import mastodon_token_var
-from flarewatch.config import require_secret
+from flarewatch.config import ConfigError, require_secret
 from flarewatch.domain import RawAuthor, RawPost, parse_time
 
 TAG_RE = re.compile(r"<[^>]+>")
@@ -64,6 +65,12 @@ def _translator(client: Mastodon) -> Callable[[Exception], SourceError | None]:
             return PermanentError("mastodon: token rejected (401); check MASTODON_TOKEN_<INSTANCE>")
         if isinstance(exc, mx.MastodonServerError | mx.MastodonNetworkError):
             return TransientError(f"mastodon: {type(exc).__name__}")
+        if isinstance(exc, mx.MastodonVersionError) and exc.__cause__ is not None:
+            # The version check failed because the instance did: an outage, not a bad request.
+            cause = translate(exc.__cause__) if isinstance(exc.__cause__, Exception) else None
+            if cause is not None:
+                return cause
+            return TransientError("mastodon: instance version check failed")
         if isinstance(exc, mx.MastodonAPIError) and "JSON" in str(exc):
             return TransientError("mastodon: malformed JSON in response")
         if isinstance(exc, mx.MastodonAPIError):
@@ -77,38 +84,74 @@ def _jsonable(status: Any) -> dict[str, Any]:
     return json.loads(json.dumps(status, default=str))
 
 
-def status_to_post(status: Mapping[str, Any]) -> RawPost:
-    """Normalise a status; its ActivityPub `uri` is the id, the same from every instance."""
-    account = status["account"]
-    content = BREAK_RE.sub("\n", str(status.get("content", "")))
-    text = html.unescape(TAG_RE.sub("", content))
+def html_to_text(content: str) -> str:
+    """Plain text of a status' HTML content: paragraphs and breaks become newlines."""
+    return html.unescape(TAG_RE.sub("", BREAK_RE.sub("\n", content))).strip()
+
+
+def status_text(status: Mapping[str, Any]) -> str:
+    """The text, its content warning first ("CW: …"), since the warning is part of what it says."""
+    text = html_to_text(str(status.get("content") or ""))
+    warning = str(status.get("spoiler_text") or "").strip()
+    return f"CW: {warning}\n\n{text}" if warning else text
+
+
+def full_acct(account: Mapping[str, Any], instance: str) -> str:
+    """`user@instance` always: a local account's `acct` is the bare name on the instance asked."""
+    acct = str(account.get("acct") or account.get("username") or "")
+    return acct if "@" in acct else f"{acct}@{instance}"
+
+
+def _author(account: Mapping[str, Any], instance: str) -> RawAuthor:
+    return RawAuthor(
+        "mastodon",
+        str(account.get("url") or account["id"]),
+        handle=full_acct(account, instance),
+        display_name=account.get("display_name"),
+        followers=account.get("followers_count"),
+    )
+
+
+def status_to_post(
+    status: Mapping[str, Any], instance: str, parent_uri: str | None = None
+) -> RawPost:
+    """Normalise a status; its ActivityPub `uri` is the id, the same from every instance.
+
+    A boost is stored as the boosted status (its reblog count is the amplification), never
+    as a new post of the booster; `parent_uri` is the `uri` of the status it replies to.
+    """
+    boosted = status.get("reblog")
+    if boosted:
+        original = status_to_post(boosted, instance, parent_uri)
+        booster = full_acct(status["account"], instance)
+        return dataclasses.replace(original, raw={**original.raw, "boosted_by": booster})
     return RawPost(
         platform="mastodon",
         external_id=str(status["uri"]),
-        text=text.strip(),
+        text=status_text(status),
         created_at=parse_time(str(status["created_at"])),
-        author=RawAuthor(
-            "mastodon",
-            str(account.get("url") or account["id"]),
-            handle=account.get("acct"),
-            display_name=account.get("display_name"),
-            followers=account.get("followers_count"),
-        ),
+        author=_author(status["account"], instance),
         url=status.get("url") or status["uri"],
         language=status.get("language"),
         like_count=status.get("favourites_count", 0),
         repost_count=status.get("reblogs_count", 0),
         reply_count=status.get("replies_count", 0),
-        reply_to=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
+        reply_to=parent_uri,
         raw=_jsonable(status),
     )
+
+
+def _reply_parent(status: Mapping[str, Any]) -> str | None:
+    inner = status.get("reblog") or status
+    parent = inner.get("in_reply_to_id")
+    return str(parent) if parent else None
 
 
 def parse_query(query: str) -> tuple[str, str]:
     """Split `#tag@instance` or `term@instance` into (what, instance)."""
     what, sep, instance = query.rpartition("@")
     if not sep or not what or not instance:
-        raise ValueError(f"mastodon query {query!r}: expected '#tag@instance' or 'term@instance'")
+        raise ConfigError(f"mastodon query {query!r}: expected '#tag@instance' or 'term@instance'")
     return what, instance
 
 
@@ -120,21 +163,34 @@ class MastodonCollector:
     def __init__(self, client_for: Callable[[str], Mastodon], *, retry: Retrier | None = None):
         self.client_for, self.retry = client_for, retry or Retrier()
         self._clients: dict[str, Mastodon] = {}
+        self._checked: set[str] = set()
 
     def fetch(self, query: str, since: str | None = None) -> Iterator[Page]:
         """Yield pages oldest first after `since` (a status id); the first run takes the newest page."""
         what, instance = parse_query(query)
         client = self._clients.setdefault(instance, self.client_for(instance))
-        cursor = since
+        if not what.startswith("#"):
+            self._check_version(client, instance)
+        cursor, uris = since, _Uris(client, self.retry)
         while True:
             request = functools.partial(self._request, client, what, cursor)
             statuses = self.retry(request, _translator(client))
             if not statuses:
                 return
             cursor = newest_id([str(s["id"]) for s in statuses])
-            yield Page([status_to_post(s) for s in statuses], cursor)
+            yield Page(_posts(instance, statuses, uris), cursor)
             if since is None:
                 return
+
+    def _check_version(self, client: Mastodon, instance: str) -> None:
+        # Without a known version, Mastodon.py's search re-checks it on every call, and while
+        # the instance endpoints fail that check recurses (two requests a level) until
+        # RecursionError. One hard check up front fails fast and is retried with backoff.
+        if instance not in self._checked:
+            self.retry(
+                lambda: client.retrieve_mastodon_version(fail_hard=True), _translator(client)
+            )
+            self._checked.add(instance)
 
     def _request(self, client: Mastodon, what: str, min_id: str | None) -> list[Any]:
         if what.startswith("#"):
@@ -143,3 +199,39 @@ class MastodonCollector:
             what, result_type="statuses", min_id=min_id, limit=PAGE_SIZE, resolve=False
         )
         return list(result["statuses"])
+
+
+class _Uris:
+    """Status id on one instance -> ActivityPub `uri`, from the statuses seen or looked up."""
+
+    def __init__(self, client: Mastodon, retry: Retrier):
+        self.client, self.retry = client, retry
+        self.known: dict[str, str | None] = {}
+
+    def learn(self, statuses: list[Any]) -> None:
+        """Remember the `uri` of every status on a page (and of boosted ones)."""
+        for status in statuses:
+            inner = status.get("reblog") or status
+            self.known[str(inner["id"])] = str(inner["uri"])
+
+    def of(self, status_id: str | None) -> str | None:
+        """The `uri` of `status_id`, looked up once when it was not on a page."""
+        if status_id is None:
+            return None
+        if status_id not in self.known:
+            lookup = functools.partial(_status_uri, self.client, status_id)
+            self.known[status_id] = self.retry(lookup, _translator(self.client))
+        return self.known[status_id]
+
+
+def _posts(instance: str, statuses: list[Any], uris: _Uris) -> list[RawPost]:
+    uris.learn(statuses)
+    return [status_to_post(s, instance, uris.of(_reply_parent(s))) for s in statuses]
+
+
+def _status_uri(client: Mastodon, status_id: str) -> str | None:
+    """The parent's `uri`, or None when it is gone or not visible (404)."""
+    try:
+        return str(client.status(status_id)["uri"])
+    except mx.MastodonNotFoundError:
+        return None

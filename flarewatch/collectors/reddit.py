@@ -20,6 +20,7 @@ from flarewatch.collectors.base import Page
 from flarewatch.collectors.cursor import Batch, Resume, sweep
 from flarewatch.config import require_secret
 from flarewatch.domain import RawAuthor, RawPost
+from flarewatch.matching import Matcher
 
 REDDIT_URL = "https://www.reddit.com"
 OVERLAP_SECONDS = 120  # search indexing lags a little; re-reading a margin catches stragglers
@@ -54,42 +55,82 @@ def translate(exc: Exception) -> SourceError | None:
     return None
 
 
-def _author(thing: Any) -> RawAuthor | None:
-    name = getattr(thing, "author_fullname", None)
-    handle = str(thing.author) if getattr(thing, "author", None) else None
+REMOVED_BODIES = ("[removed]", "[deleted]")
+
+
+def _data(thing: Any) -> dict[str, Any]:
+    """The attributes praw already holds from the listing JSON.
+
+    `getattr` on an attribute a listing lacks makes praw fetch the whole thing, one request
+    per post; reading the instance dict never does.
+    """
+    return vars(thing)
+
+
+def _author(data: dict[str, Any]) -> RawAuthor | None:
+    name = data.get("author_fullname")
+    handle = str(data["author"]) if data.get("author") else None
     if not name and not handle:
         return None
     return RawAuthor("reddit", name or handle or "", handle=handle)
 
 
+def is_removed(data: dict[str, Any], is_comment: bool) -> bool:
+    """Whether moderators, Reddit or the author took the post's text down."""
+    body = data.get("body" if is_comment else "selftext")
+    return bool(data.get("removed_by_category")) or body in REMOVED_BODIES
+
+
+def _text(data: dict[str, Any], is_comment: bool, removed: bool) -> str:
+    if is_comment:
+        return "" if removed else str(data.get("body") or "")
+    parts = [data.get("title"), None if removed else data.get("selftext")]
+    return "\n".join(filter(None, parts))
+
+
+def permalink(data: dict[str, Any], is_comment: bool) -> str:
+    """The post's permalink; 2016-era comment JSON has none, so build it from the ids."""
+    if data.get("permalink"):
+        return REDDIT_URL + str(data["permalink"])
+    subreddit = str(data.get("subreddit") or "all")
+    if is_comment:
+        link = str(data.get("link_id", "")).removeprefix("t3_")
+        return f"{REDDIT_URL}/r/{subreddit}/comments/{link}/_/{data['id']}/"
+    return f"{REDDIT_URL}/r/{subreddit}/comments/{data['id']}/"
+
+
+def _reply_count(data: dict[str, Any], is_comment: bool) -> int:
+    # On a comment `num_comments` is the whole submission's count; only its own replies count.
+    if is_comment:
+        replies = data.get("_replies")
+        return len(replies) if isinstance(replies, list) else 0
+    return int(data.get("num_comments") or 0)
+
+
 def thing_to_post(thing: Any) -> RawPost:
-    """Normalise a praw Submission or Comment."""
+    """Normalise a praw Submission or Comment from the data its listing carried."""
     is_comment = isinstance(thing, praw.models.Comment)
-    text = thing.body if is_comment else "\n".join(filter(None, [thing.title, thing.selftext]))
-    raw = {k: v for k, v in vars(thing).items() if not k.startswith("_") and _plain(v)}
+    data = _data(thing)
+    removed = is_removed(data, is_comment)
+    raw = {k: v for k, v in data.items() if not k.startswith("_") and _plain(v)}
     return RawPost(
         platform="reddit",
-        external_id=thing.fullname,
-        text=text,
-        created_at=datetime.fromtimestamp(float(thing.created_utc), UTC),
-        author=_author(thing),
-        url=REDDIT_URL + thing.permalink,
+        external_id=f"{'t1' if is_comment else 't3'}_{data['id']}",
+        text=_text(data, is_comment, removed),
+        created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
+        author=_author(data),
+        url=permalink(data, is_comment),
         language=None,
-        like_count=int(thing.score or 0),
-        reply_count=int(getattr(thing, "num_comments", 0) or 0),
-        reply_to=thing.parent_id if is_comment else None,
+        like_count=int(data.get("score") or 0),
+        reply_count=_reply_count(data, is_comment),
+        reply_to=data.get("parent_id") if is_comment else None,
+        removed=removed,
         raw=raw,
     )
 
 
 def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool | list | dict)
-
-
-def matches(text: str, terms: Sequence[str]) -> bool:
-    """Whether `text` mentions any of `terms`, ignoring case."""
-    lowered = text.lower()
-    return any(term.lower() in lowered for term in terms)
 
 
 class RedditCollector:
@@ -132,7 +173,6 @@ class RedditCollector:
         more = len(things) == self.page_size and len(fresh) == len(things)
         next_page = things[-1].fullname if more else None
         if query.startswith("comments:"):
-            fresh = [
-                t for t in fresh if matches(t.body, query.removeprefix("comments:").split("|"))
-            ]
+            matcher = Matcher.from_spec(query.removeprefix("comments:"))
+            fresh = [t for t in fresh if matcher.matches(str(_data(t).get("body") or ""))]
         return Batch([thing_to_post(t) for t in fresh], next_page, str(newest) if newest else None)

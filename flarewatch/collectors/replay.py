@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from flarewatch.collectors.base import Page
 from flarewatch.domain import RawAuthor, RawPost, parse_time
+from flarewatch.matching import Matcher
 
 FIELDS = (
     "external_id",
@@ -138,7 +139,10 @@ def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
         if _get(record, opts, "reply_to") is None
         else str(_get(record, opts, "reply_to")),
         raw={k: v for k, v in record.items() if v not in (None, "")},
-        **{n: _int(n, _get(record, opts, n)) for n in INT_FIELDS if n != "followers"},
+        like_count=_int("like_count", _get(record, opts, "like_count")),
+        repost_count=_int("repost_count", _get(record, opts, "repost_count")),
+        reply_count=_int("reply_count", _get(record, opts, "reply_count")),
+        quote_count=_int("quote_count", _get(record, opts, "quote_count")),
     )
 
 
@@ -214,7 +218,10 @@ class ReplayCollector:
         self.path, self.opts, self.page_size = Path(path), opts or ReplayOptions(), page_size
 
     def fetch(self, query: str = "", since: str | None = None) -> Iterator[Page]:
-        """Yield pages of posts after cursor `since` (`ISO time|external id`, or an ISO time)."""
+        """Yield pages of posts after cursor `since` (`ISO time|external id`, or an ISO time).
+
+        A `query` (`term|term|-exclude`) keeps only posts that mention a term as a whole word.
+        """
         posts = sorted(
             read_posts(self.path, self.opts), key=lambda p: (p.created_at, p.external_id)
         )
@@ -224,7 +231,8 @@ class ReplayCollector:
             after = (datetime.fromisoformat(time_text), last_id)
             posts = [p for p in posts if (p.created_at, p.external_id) > after]
         if query:
-            posts = [p for p in posts if query.lower() in p.text.lower()]
+            matcher = Matcher.from_spec(query)
+            posts = [p for p in posts if matcher.matches(p.text)]
         for start in range(0, len(posts), self.page_size):
             page = posts[start : start + self.page_size]
             yield Page(page, f"{page[-1].created_at.isoformat()}|{page[-1].external_id}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flarewatch.config import ConfigError
+from flarewatch.matching import Matcher
 
 SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews")
 DEFAULT_INTERVALS = {"x": 900, "reddit": 300, "mastodon": 300, "bluesky": 300, "hackernews": 600}
@@ -32,6 +33,11 @@ class Brand:
     terms: tuple[str, ...] = ()
     handles: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def matcher(self) -> Matcher:
+        """The one brand matcher, for every filter applied on our side."""
+        return Matcher(self.terms, self.handles, self.hashtags, self.exclude)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Query:
     source: str
     key: str
     brand: str
+    matcher: Matcher = field(default_factory=Matcher, compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,11 @@ class Watch:
         """List the queries `source` runs, one or more per brand."""
         config = self.sources[source]
         build = QUERY_BUILDERS[source]
-        return [Query(source, key, b.name) for b in self.brands for key in build(b, config.options)]
+        return [
+            Query(source, key, b.name, b.matcher())
+            for b in self.brands
+            for key in build(b, config.options)
+        ]
 
 
 def _quote(term: str) -> str:
@@ -75,15 +86,18 @@ def x_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     """One X search per brand: every term, mention and hashtag, retweets excluded."""
     parts = [_quote(t) for t in brand.terms] + [f"@{h}" for h in brand.handles]
     parts += [f"#{t}" for t in brand.hashtags]
-    suffix = options.get("filter", "-is:retweet")
+    suffix = " ".join([*(f'-"{e}"' for e in brand.exclude), options.get("filter", "-is:retweet")])
     return [f"({' OR '.join(parts)}) {suffix}".strip()] if parts else []
 
 
 def reddit_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     """A submission search per brand, and a scan of new comments when enabled."""
-    keys = [" OR ".join(_quote(t) for t in brand.terms)] if brand.terms else []
+    search = " OR ".join(_quote(t) for t in brand.terms)
+    if search and brand.exclude:
+        search = f"({search}) " + " ".join(f'NOT "{e}"' for e in brand.exclude)
+    keys = [search] if search else []
     if options.get("comments", True) and brand.terms:
-        keys.append("comments:" + "|".join(brand.terms))
+        keys.append("comments:" + Matcher(brand.terms, exclude=brand.exclude).spec())
     return keys
 
 
@@ -132,6 +146,7 @@ def _brand(table: Mapping[str, Any], index: int) -> Brand:
         _strings(table, "terms", where),
         tuple(h.lstrip("@") for h in _strings(table, "handles", where)),
         tuple(t.lstrip("#") for t in _strings(table, "hashtags", where)),
+        _strings(table, "exclude", where),
     )
 
 

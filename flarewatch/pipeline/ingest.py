@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 LARGE_IMPORT = 10_000
 
 
+class CollectorBug(RuntimeError):
+    """A collector failed in a way no source error explains: a bug, shown with its traceback."""
+
+
 @dataclass
 class RunResult:
     """What one run of one source did."""
@@ -45,8 +49,10 @@ def describe(result: RunResult) -> str:
     return f"{line}; failed: {result.error}" if result.error else line
 
 
-def _with_brand(posts: list[RawPost], brand: str) -> list[RawPost]:
-    return [p if p.brand else dataclasses.replace(p, brand=brand) for p in posts]
+def _for_query(posts: list[RawPost], query: Query) -> list[RawPost]:
+    """Tag posts with the query's brand, dropping those that mention it only in an exclude."""
+    kept = [p for p in posts if not query.matcher.excluded(p.text)]
+    return [p if p.brand else dataclasses.replace(p, brand=query.brand) for p in kept]
 
 
 def collect_query(
@@ -59,7 +65,7 @@ def collect_query(
     try:
         for page in pages:
             with session_scope(engine) as session:
-                saved = queries.save_posts(session, _with_brand(page.posts, query.brand))
+                saved = queries.save_posts(session, _for_query(page.posts, query))
                 queries.set_cursor(session, collector.source, query.key, page.cursor)
             result.received += saved.received
             result.inserted += saved.inserted
@@ -83,7 +89,8 @@ def collect_source(
     """Run every query of one source once and record the source's health.
 
     Source errors (rate limits, outages, rejected credentials) are recorded and returned;
-    anything else is recorded and raised, as it is a bug.
+    a configuration error is recorded and raised as is; anything else is a bug, recorded and
+    raised as CollectorBug, so the command line never mistakes it for a user error.
     """
     result = RunResult(collector.source)
     try:
@@ -96,8 +103,10 @@ def collect_source(
             result.retry_after = exc.retry_after
         with session_scope(engine) as session:
             queries.record_source_failure(session, collector.source, result.error, result.inserted)
-        if not isinstance(exc, SourceError):
+        if isinstance(exc, ConfigError):
             raise
+        if not isinstance(exc, SourceError):
+            raise CollectorBug(f"{collector.source}: unexpected {result.error}") from exc
         return result
     with session_scope(engine) as session:
         queries.record_source_success(session, collector.source, result.inserted)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +108,8 @@ class Post(Base):
     reply_to: Mapped[str | None] = mapped_column(String(128))
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quote_of: Mapped[str | None] = mapped_column(String(128))
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # What window queries read from a score, after model version (and brand): the covering index.

@@ -56,7 +56,11 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
+BUILT: dict[str, list[dict[str, Any]]] = {}
+
+
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
+    BUILT[name] = interactions
     (CASSETTES / f"{name}.yaml").write_text(
         yaml.dump(
             {"interactions": interactions, "version": 1},
@@ -76,9 +80,9 @@ X_QUERY = "(acmecloud OR @acmecloud OR #acmedown) -is:retweet"
 X_PARAMS = {
     "query": X_QUERY,
     "max_results": 100,
-    "expansions": "author_id",
+    "expansions": "author_id,referenced_tweets.id",
     "tweet.fields": "created_at,lang,public_metrics,author_id,conversation_id,"
-    "in_reply_to_user_id,referenced_tweets",
+    "in_reply_to_user_id,referenced_tweets,note_tweet",
     "user.fields": "username,name,public_metrics,verified,verified_type",
 }
 X_LIMITS = {
@@ -222,6 +226,103 @@ def x_cassettes() -> None:
     )
 
 
+# Shapes seen in real recent-search traffic: entity-escaped text, long posts, quotes, and the
+# 400 that recent search gives a since_id from before its 7-day window.
+ESCAPED = tweet(
+    4,
+    "acmecloud: NYC &lt; London today, AT&amp;T &gt; us. Typed literally: &amp;lt;3",
+    "783214",
+    20,
+)
+LONG_TEXT = (
+    "acmecloud incident write-up from our side, since the status page still says green: "
+    + "deploys failed with 502 from 11:50, then the API timed out for every region we tried. " * 3
+    + "Full timeline in the thread."
+)
+NOTE = tweet(
+    5,
+    LONG_TEXT[:273] + "… https://t.co/AbCdEf12",
+    "2244994945",
+    21,
+    note_tweet={
+        "text": LONG_TEXT,
+        "entities": {"cashtags": [], "hashtags": [], "mentions": [], "urls": []},
+    },
+)
+QUOTED = {
+    "id": "1864000000000000001",
+    "text": "Scheduled maintenance on acmecloud tonight, no impact expected &amp; no downtime.",
+    "author_id": "99",
+    "created_at": "2026-03-01T20:00:00.000Z",
+    "edit_history_tweet_ids": ["1864000000000000001"],
+}
+QUOTE = tweet(
+    6,
+    '"no impact" they said https://t.co/QuOtE123',
+    "783214",
+    22,
+    referenced_tweets=[{"type": "quoted", "id": QUOTED["id"]}],
+)
+SINCE_ID_TOO_OLD = {
+    "errors": [
+        {
+            "parameters": {"since_id": ["1865000000000000003"]},
+            "message": "Invalid 'since_id':'1865000000000000003'. 'since_id' must be a tweet id "
+            "created after 2026-02-23T12:00:00Z. Please use a 'since_id' that is larger than "
+            "1893000000000000000",
+        }
+    ],
+    "title": "Invalid Request",
+    "detail": "One or more parameters to your request was invalid.",
+    "type": "https://api.twitter.com/2/problems/invalid-request",
+}
+X_WINDOW_START = "2026-02-23T12:05:00Z"  # NOW - 7 days + 5 minutes
+
+
+def x_real_shapes_cassettes() -> None:
+    page = {
+        "data": [QUOTE, NOTE, ESCAPED],
+        "includes": {"users": X_USERS, "tweets": [QUOTED]},
+        "meta": {"newest_id": QUOTE["id"], "oldest_id": ESCAPED["id"], "result_count": 3},
+    }
+    empty = {"meta": {"result_count": 0}}
+    write(
+        "x_entities_notes_quotes",
+        [
+            interaction("GET", url(X_URL, **X_PARAMS), page, headers=X_LIMITS),
+            interaction(
+                "GET", url(X_URL, **X_PARAMS, since_id=QUOTE["id"]), empty, headers=X_LIMITS
+            ),
+        ],
+    )
+    after_gap = {
+        "data": [ESCAPED],
+        "includes": {"users": X_USERS},
+        "meta": {"newest_id": ESCAPED["id"], "oldest_id": ESCAPED["id"], "result_count": 1},
+    }
+    write(
+        "x_since_id_too_old",
+        [
+            interaction(
+                "GET",
+                url(X_URL, **X_PARAMS, since_id=TWEET_3["id"]),
+                SINCE_ID_TOO_OLD,
+                status=400,
+                headers=X_LIMITS,
+            ),
+            interaction(
+                "GET",
+                url(X_URL, **X_PARAMS, start_time=X_WINDOW_START),
+                after_gap,
+                headers=X_LIMITS,
+            ),
+            interaction(
+                "GET", url(X_URL, **X_PARAMS, since_id=ESCAPED["id"]), empty, headers=X_LIMITS
+            ),
+        ],
+    )
+
+
 # --- Reddit (praw: OAuth token, then listings) ------------------------------------------------
 
 REDDIT_TOKEN = {
@@ -344,6 +445,53 @@ def reddit_cassettes() -> None:
     )
 
 
+def reddit_real_shapes_cassettes() -> None:
+    """A removed post, a deleted author (no author_fullname), comments as the listing has them."""
+    removed = submission(3, "acmecloud billing ate our credits", T + 900)
+    removed["data"].update(selftext="[removed]", removed_by_category="moderator")
+    orphan = submission(4, "acmecloud region map?", T + 800)
+    orphan["data"].update(author="[deleted]", selftext="")
+    del orphan["data"]["author_fullname"]
+    # On a comment, num_comments is its submission's; its own replies come nested in `replies`.
+    busy = comment(3, "acmecloud support says it is fixed. It is not.", T + 950)
+    busy["data"].update(num_comments=57, link_title="acmecloud down?")
+    reply = comment(4, "same", T + 960)
+    reply["data"].update(parent_id="t1_kc3", body="same, AcmeCloud still 502s")
+    busy["data"]["replies"] = listing([reply])
+    old = comment(5, "acmecloud ate my weekend (2016 and still bitter)", T + 940)
+    del old["data"]["permalink"]
+    inside = comment(
+        6, "the acmecloudformation template is fine, it's the laws of physics", T + 930
+    )
+    search = url(
+        REDDIT_SEARCH,
+        q="acmecloud",
+        sort="new",
+        restrict_sr="True",
+        syntax="lucene",
+        t="all",
+        limit=100,
+        raw_json=1,
+    )
+    write(
+        "reddit_real_shapes",
+        [
+            interaction(
+                "POST",
+                "https://www.reddit.com/api/v1/access_token",
+                REDDIT_TOKEN,
+                request_body="grant_type=client_credentials",
+            ),
+            interaction("GET", search, listing([removed, orphan])),
+            interaction(
+                "GET",
+                url(REDDIT_COMMENTS, limit=100, raw_json=1),
+                listing([busy, old, inside]),
+            ),
+        ],
+    )
+
+
 # --- Mastodon (GET /api/v1/timelines/tag/:hashtag) ---------------------------------------------
 
 MASTO_TAG = "https://mastodon.social/api/v1/timelines/tag/acmedown"
@@ -423,6 +571,90 @@ def mastodon_cassettes() -> None:
                 [status(3, "acmecloud back up, 40 minutes of downtime", 30)],
             ),
             interaction("GET", url(MASTO_TAG, limit=40, min_id="113000000000000003"), []),
+        ],
+    )
+
+
+MASTO = "https://mastodon.social/api/"
+
+
+def local_status(sid: str, text: str, minute: int, **extra: Any) -> dict[str, Any]:
+    """A status by an account local to mastodon.social: its `acct` has no instance."""
+    base = status(1, text, minute)
+    base["account"] = {
+        **base["account"],
+        "id": "1",
+        "username": "halcy",
+        "acct": "halcy",
+        "url": "https://mastodon.social/@halcy",
+    }
+    return {
+        **base,
+        "id": sid,
+        "uri": f"https://mastodon.social/users/halcy/statuses/{sid}",
+        "url": f"https://mastodon.social/@halcy/{sid}",
+        **extra,
+    }
+
+
+def mastodon_real_shapes_cassettes() -> None:
+    parent = local_status("113100000000000001", "acmecloud: is anyone else getting 502s?", 1)
+    cw = local_status(
+        "113100000000000002",
+        "the whole cluster is gone and so is our weekend",
+        2,
+        spoiler_text="acmecloud outage rant",
+        sensitive=True,
+        in_reply_to_id=parent["id"],
+        in_reply_to_account_id="1",
+    )
+    far_reply = status(4, "acmecloud: same in eu-west", 4)
+    far_reply.update(in_reply_to_id="113099999999999999", in_reply_to_account_id="7")
+    remote_parent = status(9, "acmecloud status page: all green", 0)
+    remote_parent.update(
+        id="113099999999999999",
+        uri="https://infosec.exchange/users/acmestatus/statuses/111",
+        url="https://infosec.exchange/@acmestatus/111",
+    )
+    boosted = status(5, "acmecloud postmortem is up", 5)
+    boost = local_status("113100000000000006", "", 6, reblog=boosted, content="")
+    boost["uri"] = "https://mastodon.social/users/halcy/statuses/113100000000000006/activity"
+    write(
+        "mastodon_real_shapes",
+        [
+            interaction("GET", url(MASTO_TAG, limit=40), [boost, far_reply, cw, parent]),
+            interaction("GET", MASTO + "v1/statuses/113099999999999999", remote_parent),
+        ],
+    )
+
+
+def mastodon_search_cassettes() -> None:
+    """Run 1: the instance answers 503 (the retrier's 4 tries); run 2: version, then search."""
+    unavailable = {"error": "Service Unavailable"}
+    v1 = {"uri": "mastodon.social", "title": "Mastodon", "version": "4.3.2"}
+    v2 = {
+        "domain": "mastodon.social",
+        "title": "Mastodon",
+        "version": "4.3.2",
+        "api_versions": {"mastodon": 2},
+    }
+    search = url(
+        MASTO + "v2/search", q="acmecloud", exclude_unreviewed=1, type="statuses", limit=40
+    )
+    write(
+        "mastodon_search_outage",
+        [
+            *[
+                interaction("GET", MASTO + "v1/instance/", unavailable, status=503)
+                for _ in range(4)
+            ],
+            interaction("GET", MASTO + "v1/instance/", v1),
+            interaction("GET", MASTO + "v2/instance/", v2),
+            interaction(
+                "GET",
+                search,
+                {"accounts": [], "hashtags": [], "statuses": [status(7, "acmecloud is back", 40)]},
+            ),
         ],
     )
 
@@ -602,12 +834,63 @@ def hackernews_cassettes() -> None:
     )
 
 
+# --- `flarewatch collect SOURCE` twice: the second run stores nothing new ----------------------
+
+
+def cli_cassettes() -> None:
+    write("cli_x", BUILT["x_entities_notes_quotes"])
+    write("cli_reddit", BUILT["reddit_real_shapes"] * 2)  # each run logs in and lists again
+    newest = "113100000000000006"
+    write(
+        "cli_mastodon",
+        [
+            *BUILT["mastodon_real_shapes"],
+            interaction("GET", url(MASTO_TAG, limit=40, min_id=newest), []),
+        ],
+    )
+    login, page1, page2 = BUILT["bluesky_search"]
+    search = BSKY + "app.bsky.feed.searchPosts"
+    no_tag_posts = interaction(
+        "GET", url(search, q="#acmedown", sort="latest", limit=100), {"posts": []}
+    )
+    # The floor (newest post, 12:20) less the 10-minute overlap: two posts are seen again.
+    again = interaction(
+        "GET",
+        url(search, q="acmecloud", sort="latest", limit=100, since="2026-03-02T12:10:00+00:00"),
+        {
+            "posts": [
+                post_view("3lb3", "acmecloud outage day 😩 #acmedown", 20, 9),
+                post_view("3lb2", "acmecloud: all my builds are red", 12, 2),
+            ]
+        },
+    )
+    write("cli_bluesky", [login, page1, page2, no_tag_posts, login, again, no_tag_posts])
+    (first,) = BUILT["hackernews_cli"]
+    hn_again = interaction(
+        "GET",
+        url(
+            HN,
+            query="acmecloud",
+            tags="(story,comment)",
+            hitsPerPage=100,
+            numericFilters=f"created_at_i>{T}",
+        ),
+        hn_page([HN_A, HN_B, HN_C], 100),
+    )
+    write("cli_hackernews", [first, hn_again])
+
+
 def main() -> None:
     x_cassettes()
+    x_real_shapes_cassettes()
     reddit_cassettes()
+    reddit_real_shapes_cassettes()
     mastodon_cassettes()
+    mastodon_real_shapes_cassettes()
+    mastodon_search_cassettes()
     bluesky_cassettes()
     hackernews_cassettes()
+    cli_cassettes()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,15 @@ from flarewatch.storage.schema import (
     utcnow,
 )
 
-POST_UPDATE_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count", "text", "url")
+POST_UPDATE_COLUMNS = (
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "text",
+    "url",
+    "removed",
+)
 
 
 AUTHOR_UPDATE_COLUMNS = ("handle", "display_name", "followers", "verified", "updated_at")
@@ -103,6 +111,8 @@ def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
         "quote_count": post.quote_count,
         "reply_to": clean_text(post.reply_to),
         "raw": post.raw or None,
+        "quote_of": clean_text(post.quote_of),
+        "removed": post.removed,
     }
 
 
