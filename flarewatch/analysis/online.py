@@ -1,0 +1,380 @@
+"""Online spike detection: each completed bucket is judged once, against the history before it."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.stats import nbinom
+
+from flarewatch.analysis.spikes import SEVERITY_GRADES, severity_score
+
+HOUR = pd.Timedelta(hours=1)
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class OnlineParams:
+    """Tuning of the online detector; times are in minutes or hours so any bucket width works.
+
+    Args:
+        min_history_hours: Real history (since data start) needed before anything can alert.
+        max_silence_hours: A brand silent this long was not being collected: its stream restarts.
+        seasonal_days: Previous days whose same time of day forms the expectation.
+        spread_minutes: How far either side of the same time each previous day's sample reaches.
+        level_hours: Recent hours whose observed / expected ratio scales the expectation.
+        level_clip: Bounds of that "today is busier than usual" factor.
+        min_expected_per_hour: Floor of the expectation: a quiet night is never "0 expected".
+        dispersion: Negative-binomial shape of the burstiness of real posting.
+        alpha: Tail probability under which a bucket is elevated.
+        strong_alpha: Tail probability under which one bucket alone opens an alert.
+        min_ratio: Observed / expected an elevated bucket must reach.
+        strong_min_excess: Posts above expectation one bucket needs to open an alert alone.
+        persistence: Elevated buckets in a row that open an alert.
+        cooldown_minutes: Quiet time after which an open alert closes.
+        max_alert_hours: An alert open this long closes; a surge still going alerts again.
+    """
+
+    min_history_hours: float = 24.0
+    max_silence_hours: float = 12.0
+    seasonal_days: int = 7
+    spread_minutes: int = 60
+    level_hours: float = 6.0
+    level_clip: tuple[float, float] = (0.67, 1.5)
+    min_expected_per_hour: float = 2.0
+    dispersion: float = 10.0
+    alpha: float = 1e-3
+    strong_alpha: float = 1e-6
+    min_ratio: float = 1.5
+    strong_min_excess: float = 15.0
+    persistence: int = 2
+    cooldown_minutes: int = 120
+    max_alert_hours: float = 24.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one completed bucket was judged."""
+
+    bucket: pd.Timestamp
+    observed: int
+    expected: float | None
+    p_value: float | None
+    elevated: bool
+    strong: bool
+
+    @property
+    def learning(self) -> bool:
+        """True while the baseline is still being learned (no expectation yet)."""
+        return self.expected is None
+
+
+@dataclass(frozen=True)
+class DetectorState:
+    """What the detector remembers between buckets for one brand and bucket width."""
+
+    last_bucket: pd.Timestamp | None = None
+    expected: float | None = None
+    run: int = 0
+    run_start: pd.Timestamp | None = None
+    alert_start: pd.Timestamp | None = None
+    alert_opened: pd.Timestamp | None = None
+    quiet: int = 0
+    excess: float = 0.0
+    peak_ratio: float = 0.0
+    severity: float = 0.0
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """A change in an alert: `open`, `escalate` (a higher grade) or `close`."""
+
+    action: str
+    started_at: pd.Timestamp
+    bucket_start: pd.Timestamp
+    alerted_at: pd.Timestamp
+    observed: int
+    expected: float
+    severity: float
+
+
+def per_day(step: pd.Timedelta) -> int:
+    """Buckets in a day."""
+    return max(1, round(DAY / step))
+
+
+def _lags(step: pd.Timedelta, params: OnlineParams) -> list[int]:
+    """Offsets (in buckets) of the same time of day, give or take the spread, on previous days."""
+    day, reach = per_day(step), round(pd.Timedelta(minutes=params.spread_minutes) / step)
+    days = range(1, params.seasonal_days + 1)
+    return [k * day + j for k in days for j in range(-reach, reach + 1) if k * day + j > 0]
+
+
+def _shifted(values: np.ndarray, lag: int) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    out[lag:] = values[: len(values) - lag]
+    return out
+
+
+def _seasonal(values: np.ndarray, step: pd.Timedelta, params: OnlineParams) -> np.ndarray:
+    """Each position's mean of the same time on previous days (NaN where no sample exists)."""
+    lags = np.stack([_shifted(values, lag) for lag in _lags(step, params)])
+    found = (~np.isnan(lags)).sum(axis=0)
+    total = np.nansum(lags, axis=0)
+    return np.where(found > 0, total / np.maximum(found, 1), np.nan), total
+
+
+def _trailing_sum(values: np.ndarray, width: int) -> np.ndarray:
+    """Sum of the `width` positions before each position (the position itself excluded)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(len(values))
+    return cumulative[ends] - cumulative[np.maximum(0, ends - width)]
+
+
+def expectations(
+    values: np.ndarray, step: pd.Timedelta, params: OnlineParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected count of every position from the positions before it only (NaN = missing).
+
+    The expectation is the mean of the same time on previous days, scaled by how busy the
+    recent hours were against their own expectation, and never below a floor.
+
+    Returns:
+        (expected, evidence): NaN expectations where too little real history exists; evidence is
+        the number of posts each seasonal estimate rests on.
+    """
+    seasonal, evidence = _seasonal(values, step, params)
+    span = round(history_span(step, params) / step)
+    real = _trailing_sum((~np.isnan(values)).astype(float), span) * (step / HOUR)
+    usable = ~np.isnan(values) & ~np.isnan(seasonal)
+    recent = max(1, round(pd.Timedelta(hours=params.level_hours) / step))
+    observed = _trailing_sum(np.where(usable, values, 0.0), recent)
+    expected = _trailing_sum(np.where(usable, seasonal, 0.0), recent)
+    prior = params.min_expected_per_hour * params.level_hours
+    level = np.clip((observed + prior) / (expected + prior), *params.level_clip)
+    floor = params.min_expected_per_hour * step / HOUR
+    mean = np.maximum(seasonal * level, floor)
+    learning = (real < params.min_history_hours) | np.isnan(seasonal)
+    return np.where(learning, np.nan, mean), evidence
+
+
+def tail_probability(observed: int, expected: float, evidence: float, dispersion: float) -> float:
+    """P(X >= observed) for a negative binomial of mean `expected`.
+
+    Its spread is natural burstiness (`dispersion`) plus the uncertainty of an expectation that
+    rests on only `evidence` posts, so sparse history never makes a few posts look impossible.
+    """
+    if observed <= 0:
+        return 1.0
+    shape = 1.0 / (1.0 / dispersion + 1.0 / (evidence + 1.0))
+    return float(nbinom.sf(observed - 1, shape, shape / (shape + expected)))
+
+
+def judge_bucket(
+    bucket: pd.Timestamp,
+    observed: int,
+    history: np.ndarray,
+    step: pd.Timedelta,
+    params: OnlineParams,
+) -> Verdict:
+    """Judge one completed bucket against the history before it (NaN where data was missing)."""
+    expected, evidence = expectations(np.append(history, float(observed)), step, params)
+    return _verdict(bucket, observed, float(expected[-1]), float(evidence[-1]), params)
+
+
+def _verdict(
+    bucket: pd.Timestamp, observed: int, expected: float, evidence: float, params: OnlineParams
+) -> Verdict:
+    if math.isnan(expected):
+        return Verdict(bucket, observed, None, None, False, False)
+    expected, evidence = float(expected), float(evidence)
+    p = tail_probability(observed, expected, evidence, params.dispersion)
+    elevated = p < params.alpha and observed >= params.min_ratio * expected
+    strong = (
+        elevated and p < params.strong_alpha and observed - expected >= params.strong_min_excess
+    )
+    return Verdict(bucket, observed, expected, p, elevated, strong)
+
+
+def _grade(severity: float) -> int:
+    return next(i for i, (floor, _) in enumerate(SEVERITY_GRADES) if severity >= floor)
+
+
+def _event(action: str, state: DetectorState, verdict: Verdict, step: pd.Timedelta) -> AlertEvent:
+    return AlertEvent(
+        action=action,
+        started_at=state.alert_start or verdict.bucket,
+        bucket_start=verdict.bucket,
+        alerted_at=verdict.bucket + step,
+        observed=verdict.observed,
+        expected=round(verdict.expected or 0.0, 2),
+        severity=state.severity,
+    )
+
+
+def _grow(state: DetectorState, verdict: Verdict) -> DetectorState:
+    """Add an elevated bucket to the run and the open alert's size and severity."""
+    expected = verdict.expected or 0.0
+    excess = state.excess + max(0.0, verdict.observed - expected)
+    ratio = max(state.peak_ratio, verdict.observed / max(expected, 1e-9))
+    return replace(
+        state,
+        run=state.run + 1,
+        run_start=state.run_start or verdict.bucket,
+        quiet=0,
+        excess=excess,
+        peak_ratio=ratio,
+        severity=severity_score(ratio, excess),
+    )
+
+
+def advance(
+    state: DetectorState, verdict: Verdict, step: pd.Timedelta, params: OnlineParams
+) -> tuple[DetectorState, list[AlertEvent]]:
+    """The alert lifecycle: open, escalate when the grade rises, close after a quiet cooldown."""
+    state = replace(state, last_bucket=verdict.bucket, expected=verdict.expected)
+    if state.alert_start is None:
+        return _advance_closed(state, verdict, step, params)
+    too_long = verdict.bucket + step - state.alert_start >= pd.Timedelta(
+        hours=params.max_alert_hours
+    )
+    if verdict.elevated and not too_long:
+        grown = _grow(state, verdict)
+        rose = _grade(grown.severity) < _grade(state.severity)
+        return grown, [_event("escalate", grown, verdict, step)] if rose else []
+    quiet = replace(state, run=0, run_start=None, quiet=state.quiet + 1)
+    cooled = quiet.quiet * step >= pd.Timedelta(minutes=params.cooldown_minutes)
+    if cooled or too_long:
+        return DetectorState(last_bucket=verdict.bucket, expected=verdict.expected), [
+            _event("close", state, verdict, step)
+        ]
+    return quiet, []
+
+
+def _advance_closed(
+    state: DetectorState, verdict: Verdict, step: pd.Timedelta, params: OnlineParams
+) -> tuple[DetectorState, list[AlertEvent]]:
+    if not verdict.elevated:
+        return replace(state, run=0, run_start=None, excess=0.0, peak_ratio=0.0, severity=0.0), []
+    grown = _grow(state, verdict)
+    if verdict.strong or grown.run >= params.persistence:
+        opened = replace(grown, alert_start=grown.run_start, alert_opened=verdict.bucket + step)
+        return opened, [_event("open", opened, verdict, step)]
+    return grown, []
+
+
+def stream_starts(
+    totals: pd.Series, first_post: pd.Timestamp | None, params: OnlineParams
+) -> np.ndarray:
+    """For each bucket, the position where its brand's current stream of data began.
+
+    Data begins at the first collected post; after a silence of `max_silence_hours` (no post at
+    all: the collector was not running) it begins again, so the silence counts as missing.
+    Positions past the end mean the data has not begun yet at that bucket.
+    """
+    step = _step(totals.index)
+    silence = max(1, math.ceil(pd.Timedelta(hours=params.max_silence_hours) / step))
+    first = (
+        len(totals)
+        if first_post is None
+        else int(totals.index.searchsorted(pd.Timestamp(first_post).floor(step), side="left"))
+    )
+    starts = np.full(len(totals), first)
+    zeros = 0
+    for i, total in enumerate(totals.to_numpy()):
+        if total > 0 and i > first and zeros >= silence:
+            first = i
+        zeros = zeros + 1 if total <= 0 else 0
+        starts[i] = first
+    return starts
+
+
+def _step(index: pd.Index) -> pd.Timedelta:
+    freq = getattr(index, "freq", None)
+    if freq is not None:
+        return pd.Timedelta(freq)
+    return pd.Timedelta(index[1] - index[0]) if len(index) > 1 else pd.Timedelta(minutes=15)
+
+
+def history_span(step: pd.Timedelta, params: OnlineParams) -> pd.Timedelta:
+    """How far back judging one bucket reads."""
+    reach = pd.Timedelta(minutes=params.spread_minutes)
+    return params.seasonal_days * DAY + reach + pd.Timedelta(hours=params.level_hours) + step
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What stepping the detector over a frame decided: final state, verdicts and alert events."""
+
+    state: DetectorState
+    verdicts: list[Verdict]
+    events: list[AlertEvent]
+
+
+def step_frame(
+    negative: pd.Series,
+    totals: pd.Series,
+    *,
+    first_post: pd.Timestamp | None,
+    state: DetectorState | None = None,
+    start: pd.Timestamp | None = None,
+    params: OnlineParams | None = None,
+) -> Replay:
+    """Judge every bucket of a frame from `start` (default: after `state.last_bucket`) in order.
+
+    Each bucket sees only the buckets before it, and only those since its stream began, exactly
+    as a live scan at that bucket's end would; this is both the live path and the backtest.
+
+    Args:
+        negative: Negative posts per bucket, evenly spaced, indexed by bucket start.
+        totals: All collected posts per bucket (what says whether data was being collected).
+        first_post: Time of the brand's first collected post.
+        state: What was decided up to now; a fresh detector when None.
+        start: First bucket to judge.
+        params: Detector tuning.
+    """
+    params = params or OnlineParams()
+    state = state or DetectorState()
+    step = _step(negative.index)
+    starts = stream_starts(totals.reindex(negative.index).fillna(0), first_post, params)
+    values = negative.to_numpy(dtype=float)
+    begin = _first_position(negative.index, state, start)
+    verdicts, events = [], []
+    for segment in _segments(starts, begin):
+        masked = values.copy()
+        masked[: starts[segment.start]] = np.nan
+        expected, evidence = expectations(masked, step, params)
+        for i in segment:
+            verdict = _verdict(negative.index[i], int(values[i]), expected[i], evidence[i], params)
+            state, new = advance(state, verdict, step, params)
+            verdicts.append(verdict)
+            events += new
+    return Replay(state, verdicts, events)
+
+
+def _segments(starts: np.ndarray, begin: int) -> list[range]:
+    """Positions from `begin` on, split where the stream restarted; each range's start is its own."""
+    cuts = [begin, *[i for i in range(begin + 1, len(starts)) if starts[i] != starts[i - 1]]]
+    bounds = [*cuts, len(starts)]
+    return [range(a, b) for a, b in itertools.pairwise(bounds) if a < b]
+
+
+def _first_position(index: pd.Index, state: DetectorState, start: pd.Timestamp | None) -> int:
+    begin = 0 if start is None else int(index.searchsorted(start, side="left"))
+    if state.last_bucket is not None:
+        begin = max(begin, int(index.searchsorted(state.last_bucket, side="right")))
+    return begin
+
+
+def learning_hours_left(
+    data_start: pd.Timestamp | None, now: pd.Timestamp, params: OnlineParams | None = None
+) -> float:
+    """Hours of real history still needed before the detector may alert ("learning the baseline")."""
+    params = params or OnlineParams()
+    if data_start is None:
+        return params.min_history_hours
+    seen = (pd.Timestamp(now) - pd.Timestamp(data_start)) / HOUR
+    return round(max(0.0, params.min_history_hours - seen), 1)
