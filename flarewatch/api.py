@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from flarewatch import monitor
 from flarewatch.alerts.channels import AlertSettings, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.compare import SUMMARY_COLUMNS, RecoveryParams, summarise_incident
 from flarewatch.analysis.kpis import label_counts
+from flarewatch.analysis.online import OnlineParams
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
 from flarewatch.analysis.report import (
     IncidentReport,
@@ -41,6 +43,7 @@ __all__ = [
     "THEME_COLUMNS",
     "TIMELINE_COLUMNS",
     "apply_incident_event",
+    "baseline_hours_left",
     "compare_incidents",
     "connect",
     "default_embedder",
@@ -215,11 +218,16 @@ def window_spikes(
     history: timedelta = SPIKE_HISTORY,
     model_version: str | None = None,
 ) -> list[Spike]:
-    """Spikes overlapping [start, end), judged against `history` before it (seasonal baseline)."""
+    """Spikes overlapping [start, end), judged against `history` before it (seasonal baseline).
+
+    An analyst's retrospective view: it recomputes, never alerts, and starts at the brand's
+    data start, so the hours before collection began never read as calm.
+    """
+    began = monitor.data_began(engine, brand)
     frame = timeline(
         engine,
         brand=brand,
-        start=start - history,
+        start=max(start - history, began) if began else start - history,
         end=end,
         bucket_minutes=bucket_minutes,
         model_version=model_version,
@@ -424,7 +432,6 @@ def _compare_row(
 
 THEME_COLUMNS = ["label", "terms", "size", "share", "examples", "example_ids"]
 SPIKE_EVENT_COLUMNS = list(queries.SPIKE_EVENT_FIELDS)
-SCAN_LOOKBACK = timedelta(days=8)
 
 
 class Embedder(Protocol):
@@ -501,65 +508,35 @@ def _themes(
     return find_themes(texts, vectors, ids=frame["id"].tolist(), max_k=max_k, stop_terms=stop)
 
 
-def _scan_frame(
-    engine: Engine, brand: str | None, now: datetime, bucket_minutes: int
-) -> pd.DataFrame:
-    frame = timeline(
-        engine, brand=brand, start=now - SCAN_LOOKBACK, end=now, bucket_minutes=bucket_minutes
-    )
-    # The bucket still filling up would look like a dip; judge only complete buckets.
-    return frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(now)]
-
-
-def _event_fields(spike: Spike, step: pd.Timedelta) -> dict[str, Any]:
-    return {
-        "kind": spike.kind,
-        "started_at": spike.start.to_pydatetime(),
-        "peak_at": spike.peak.to_pydatetime(),
-        "detected_at": (spike.detected or spike.start).to_pydatetime(),
-        "ended_at": (spike.end + step).to_pydatetime(),
-        "observed": spike.observed,
-        "baseline": round(spike.baseline, 2),
-        "ratio": round(spike.ratio, 2),
-        "severity": spike.severity,
-    }
-
-
 def scan_spikes(
     engine: Engine,
     *,
     brand: str | None = None,
     now: datetime | None = None,
     bucket_minutes: int = 15,
-    params: SpikeParams | None = None,
+    params: OnlineParams | None = None,
     embedder: Embedder | None = None,
 ) -> pd.DataFrame:
-    """Detect spikes over the last 8 days of `brand`, store them and return the new ones.
+    """Judge the buckets of `brand` completed since the last scan, once each; return new alerts.
 
-    A spike seen while no incident is open for the brand is stored as a "possible incident"
-    early warning. A spike already stored (overlapping, or within the cooldown) is extended,
-    not stored twice, so each spike alerts once. With `embedder`, new spikes get themes.
+    The online detector (`monitor.scan`) decides each bucket at its end against the history
+    before it and stores its state, so later scans never re-decide the past. An alert opened
+    while no incident is open for the brand is a "possible incident" early warning. With
+    `embedder`, new alerts get themes.
 
     Returns:
         The newly stored spike events with `SPIKE_EVENT_COLUMNS`.
     """
-    params = params or SpikeParams()
-    now = now or datetime.now(UTC)
-    frame = _scan_frame(engine, brand, now, bucket_minutes)
-    step = pd.Timedelta(minutes=bucket_minutes)
-    found = detect_spikes(frame["negative"], params, totals=frame["scored"])
-    new = []
-    with session_scope(engine) as session:
-        for spike in found:
-            event, created = queries.save_spike_event(
-                session, brand, _event_fields(spike, step), merge_gap=step * params.cooldown
-            )
-            if created:
-                new.append(event.id)
+    new = monitor.scan(engine, brand=brand, now=now, bucket_minutes=bucket_minutes, params=params)
     for event_id in new if embedder is not None else []:
         _attach_themes(engine, event_id, embedder)
     stored = spike_events(engine, brand=brand)
     return stored.loc[stored["id"].isin(new)].reset_index(drop=True)
+
+
+def baseline_hours_left(engine: Engine, brand: str | None = None) -> float:
+    """Hours until the spike detector may alert for `brand` ("learning the baseline, N h left")."""
+    return monitor.baseline_hours_left(engine, brand)
 
 
 def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:

@@ -788,6 +788,9 @@ def spikes_group() -> None:
     help="Send new spikes to FLAREWATCH_SLACK_WEBHOOK_URL, FLAREWATCH_ALERT_WEBHOOK_URL "
     "and FLAREWATCH_SMTP_HOST/FLAREWATCH_ALERT_EMAIL_TO.",
 )
+@click.option(
+    "--at", "at", default=None, help="Scan as of this time (default: now), e.g. a replay."
+)
 @pass_ctx
 @friendly_errors
 def spikes_scan(
@@ -796,10 +799,48 @@ def spikes_scan(
     bucket_minutes: int | None,
     with_themes: bool,
     alert: bool,
+    at: str | None,
 ) -> None:
-    """Detect spikes over the last days, store early warnings and alert once per spike."""
+    """Judge the buckets completed since the last scan, store early warnings, alert once each."""
     embedder = api.default_embedder(ctx.settings.model) if with_themes else None
-    _scan_spikes(ctx, brands, bucket_minutes, embedder=embedder, alert=alert)
+    now = parse_time(at) if at else None
+    _scan_spikes(ctx, brands, bucket_minutes, embedder=embedder, alert=alert, now=now)
+
+
+@spikes_group.command("backtest")
+@click.option("--brand", "brands", multiple=True, help="Brand to replay (repeatable; default all).")
+@click.option("--from", "start", required=True, help="First bucket to judge (ISO time, UTC).")
+@click.option("--to", "end", required=True, help="End of the replay (ISO time, UTC).")
+@click.option("--bucket-minutes", type=int, default=None, help="Bucket size (default config).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with `alerts`.")
+@pass_ctx
+@friendly_errors
+def spikes_backtest(
+    ctx: Context,
+    brands: tuple[str, ...],
+    start: str,
+    end: str,
+    bucket_minutes: int | None,
+    as_json: bool,
+) -> None:
+    """Replay the online detector over stored history as it would have run live; print alerts."""
+    from flarewatch.monitor import backtest
+
+    with session_scope(ctx.engine) as session:
+        names = list(brands) or queries.brands(session)
+    minutes = bucket_minutes or ctx.settings.bucket_minutes
+    window = {"start": parse_time(start), "end": parse_time(end), "bucket_minutes": minutes}
+    alerts = [a for brand in names for a in backtest(ctx.engine, brand=brand, **window)]
+    if as_json:
+        click.echo(json.dumps({"bucket_minutes": minutes, "alerts": alerts}, indent=2))
+        return
+    if not alerts:
+        click.echo("no alerts")
+    for a in alerts:
+        click.echo(
+            f"{a['alerted_at']}  {a['brand']}: bucket {a['bucket_start']}, "
+            f"{a['observed']} negative vs {a['expected']} expected, severity {a['severity']}"
+        )
 
 
 def _scan_spikes(
@@ -809,6 +850,7 @@ def _scan_spikes(
     *,
     embedder: api.Embedder | None,
     alert: bool,
+    now: datetime | None = None,
 ) -> None:
     from flarewatch.alerts.channels import AlertSettings
 
@@ -820,6 +862,7 @@ def _scan_spikes(
             brand=brand,
             embedder=embedder,
             bucket_minutes=bucket_minutes or ctx.settings.bucket_minutes,
+            now=now,
         )
         for row in new.itertuples():
             label = "possible incident" if row.early_warning else "spike"

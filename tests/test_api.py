@@ -59,6 +59,7 @@ def test_public_names__pinned():
         "THEME_COLUMNS",
         "TIMELINE_COLUMNS",
         "apply_incident_event",
+        "baseline_hours_left",
         "compare_incidents",
         "connect",
         "default_embedder",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -378,3 +379,22 @@ def learning_hours_left(
         return params.min_history_hours
     seen = (pd.Timestamp(now) - pd.Timestamp(data_start)) / HOUR
     return round(max(0.0, params.min_history_hours - seen), 1)
+
+
+def state_to_dict(state: DetectorState) -> dict[str, Any]:
+    """The state as JSON-ready values (times as ISO strings)."""
+    out: dict[str, Any] = {}
+    for field in fields(state):
+        value = getattr(state, field.name)
+        out[field.name] = value.isoformat() if isinstance(value, pd.Timestamp) else value
+    return out
+
+
+def state_from_dict(values: dict[str, Any]) -> DetectorState:
+    """The state `state_to_dict` wrote (unknown keys ignored, missing ones default)."""
+    known = {f.name: f.type for f in fields(DetectorState)}
+    kept = {k: v for k, v in values.items() if k in known}
+    for key in ("last_bucket", "run_start", "alert_start", "alert_opened"):
+        if kept.get(key) is not None:
+            kept[key] = pd.Timestamp(kept[key])
+    return DetectorState(**kept)
