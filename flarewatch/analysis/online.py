@@ -27,7 +27,8 @@ class OnlineParams:
         seasonal_days: Previous days whose same time of day forms the expectation.
         spread_minutes: How far either side of the same time each previous day's sample reaches.
         level_hours: Recent hours whose observed / expected ratio scales the expectation.
-        level_clip: Bounds of that "today is busier than usual" factor.
+        level_clip: Bounds of that factor: quieter days lower the expectation, but a busier
+            day never raises it, as the start of a storm would otherwise hide the storm.
         min_expected_per_hour: Floor of the expectation: a quiet night is never "0 expected".
         dispersion: Negative-binomial shape of the burstiness of real posting.
         alpha: Tail probability under which a bucket is elevated.
@@ -37,23 +38,25 @@ class OnlineParams:
         persistence: Elevated buckets in a row that open an alert.
         cooldown_minutes: Quiet time after which an open alert closes.
         max_alert_hours: An alert open this long closes; a surge still going alerts again.
+        window_minutes: Trailing window whose total is also judged (two buckets at least).
     """
 
-    min_history_hours: float = 24.0
+    min_history_hours: float = 48.0
     max_silence_hours: float = 12.0
     seasonal_days: int = 7
     spread_minutes: int = 60
-    level_hours: float = 6.0
-    level_clip: tuple[float, float] = (0.67, 1.5)
+    level_hours: float = 24.0
+    level_clip: tuple[float, float] = (0.67, 1.0)
     min_expected_per_hour: float = 2.0
     dispersion: float = 10.0
-    alpha: float = 1e-3
+    alpha: float = 3e-3
     strong_alpha: float = 1e-6
     min_ratio: float = 1.5
     strong_min_excess: float = 15.0
     persistence: int = 2
     cooldown_minutes: int = 120
     max_alert_hours: float = 24.0
+    window_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -182,22 +185,62 @@ def judge_bucket(
     params: OnlineParams,
 ) -> Verdict:
     """Judge one completed bucket against the history before it (NaN where data was missing)."""
-    expected, evidence = expectations(np.append(history, float(observed)), step, params)
-    return _verdict(bucket, observed, float(expected[-1]), float(evidence[-1]), params)
+    values = np.append(history, float(observed))
+    expected, evidence = expectations(values, step, params)
+    at = (len(values) - 1, step)
+    return _verdict(bucket, values, (expected, evidence), at, params)
 
 
 def _verdict(
-    bucket: pd.Timestamp, observed: int, expected: float, evidence: float, params: OnlineParams
+    bucket: pd.Timestamp,
+    values: np.ndarray,
+    expectation: tuple[np.ndarray, np.ndarray],
+    at: tuple[int, pd.Timedelta],
+    params: OnlineParams,
 ) -> Verdict:
-    if math.isnan(expected):
-        return Verdict(bucket, observed, None, None, False, False)
-    expected, evidence = float(expected), float(evidence)
-    p = tail_probability(observed, expected, evidence, params.dispersion)
-    elevated = p < params.alpha and observed >= params.min_ratio * expected
-    strong = (
-        elevated and p < params.strong_alpha and observed - expected >= params.strong_min_excess
-    )
-    return Verdict(bucket, observed, expected, p, elevated, strong)
+    """Judge position `i`: alone, or with the bucket before it when both run well above expectation.
+
+    The pair catches a sparse stream's surge, whose every single bucket is still plausible.
+    """
+    expected, evidence = expectation
+    i, step = at
+    if math.isnan(values[i]) or math.isnan(expected[i]):
+        return Verdict(bucket, int(np.nan_to_num(values[i])), None, None, False, False)
+    observed, mean = int(values[i]), float(expected[i])
+    p = tail_probability(observed, mean, float(evidence[i]), params.dispersion)
+    elevated = p < params.alpha and observed >= params.min_ratio * mean
+    strong = elevated and p < params.strong_alpha and observed - mean >= params.strong_min_excess
+    if not elevated and observed > mean:
+        p_window = _window_tail(values, expected, float(evidence[i]), (i, step), params)
+        elevated, p = p_window < params.alpha, min(p, p_window)
+    return Verdict(bucket, observed, mean, p, elevated, strong)
+
+
+def _window_tail(
+    values: np.ndarray,
+    expected: np.ndarray,
+    evidence: float,
+    at: tuple[int, pd.Timedelta],
+    params: OnlineParams,
+) -> float:
+    """Tail probability of the trailing window's total, or 1 when it did not rise enough.
+
+    The window catches a sparse stream's surge, whose every single bucket is still plausible.
+    """
+    i, step = at
+    width = max(2, round(pd.Timedelta(minutes=params.window_minutes) / step))
+    lo = max(0, i - width + 1)
+    seen, mean = values[lo : i + 1], expected[lo : i + 1]
+    if np.isnan(seen).any() or np.isnan(mean).any():
+        return 1.0
+    # Each bucket counts at most at the window's second-highest ratio, so one burst never
+    # carries the window: a surge shows in two buckets at least.
+    ratios = seen / mean
+    second = float(np.sort(ratios)[-2])
+    total, total_mean = int(np.minimum(seen, second * mean).sum()), float(mean.sum())
+    if total < params.min_ratio * total_mean:
+        return 1.0
+    return tail_probability(total, total_mean, evidence, len(seen) * params.dispersion)
 
 
 def _grade(severity: float) -> int:
@@ -349,7 +392,8 @@ def step_frame(
         masked[: starts[segment.start]] = np.nan
         expected, evidence = expectations(masked, step, params)
         for i in segment:
-            verdict = _verdict(negative.index[i], int(values[i]), expected[i], evidence[i], params)
+            found = (expected, evidence)
+            verdict = _verdict(negative.index[i], masked, found, (i, step), params)
             state, new = advance(state, verdict, step, params)
             verdicts.append(verdict)
             events += new
