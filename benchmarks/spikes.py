@@ -12,9 +12,9 @@ posts (a thread, a retweet wave: not incidents) and injected surges of several s
 usual rate at that time and the brand's daily mean: an outage's complaints come from the
 brand's users, who do not all fall silent at night.
 
-An alert matches a surge when it is opened between the surge's first bucket and `cooldown`
-after its last; any other alert is a false alarm (cold start included). Delay is the alert's
-bucket minus the surge's first bucket. Thresholds were tuned on `--tune-seed`; the figures to
+An alert matches a surge when it is opened (or escalated: that is sent again) between the
+surge's first bucket and `cooldown` after its last; an alert opened outside every surge is a
+false alarm (cold start included). Delay is the alert's bucket minus the surge's first bucket. Thresholds were tuned on `--tune-seed`; the figures to
 trust are those of `--seed`, held out from tuning.
 """
 
@@ -131,16 +131,20 @@ def score_trace(
     """Match alerts: (surge, delay or None) pairs, false alarms after and in the first two days."""
     replay = step_frame(counts, totals, first_post=counts.index[0], params=params)
     pos = {ts: i for i, ts in enumerate(counts.index)}
-    alerts = [pos[e.bucket_start] for e in replay.events if e.action == "open"]
+    opened = [pos[e.bucket_start] for e in replay.events if e.action == "open"]
+    # An escalation of an alert already open tells the on-call person too (it is sent again).
+    told = [pos[e.bucket_start] for e in replay.events if e.action in ("open", "escalate")]
     cooldown = round(pd.Timedelta(minutes=params.cooldown_minutes) / BUCKET)
     matched: list[tuple[Injected, int | None]] = []
-    used: set[int] = set()
     for spike in spikes:
-        hits = [a for a in alerts if spike.start <= a <= spike.end + cooldown]
-        used.update(hits)
+        hits = [a for a in told if spike.start <= a <= spike.end + cooldown]
         matched.append((spike, min(hits) - spike.start if hits else None))
-    false_alarms = [a for a in alerts if a not in used]
-    return matched, sum(a >= 2 * PER_DAY for a in false_alarms), sum(a < 2 * PER_DAY for a in false_alarms)
+    false_alarms = [a for a in opened if not any(s.start <= a <= s.end + cooldown for s in spikes)]
+    return (
+        matched,
+        sum(a >= 2 * PER_DAY for a in false_alarms),
+        sum(a < 2 * PER_DAY for a in false_alarms),
+    )
 
 
 def synthetic(traces: int, weeks: int, seed: int, params: OnlineParams) -> dict[str, object]:
@@ -196,7 +200,9 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=40)
     parser.add_argument("--weeks", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1, help="held-out seed (reported)")
-    parser.add_argument("--tune-seed", type=int, default=0, help="seed the thresholds were tuned on")
+    parser.add_argument(
+        "--tune-seed", type=int, default=0, help="seed the thresholds were tuned on"
+    )
     args = parser.parse_args()
     params = OnlineParams()
     result = {

@@ -162,6 +162,7 @@ def _update_fields(event: AlertEvent) -> dict[str, Any]:
     if event.action == "escalate":
         fields.update(severity=event.severity, peak_at=event.bucket_start.to_pydatetime())
         fields.update(observed=event.observed, baseline=event.expected)
+        fields.update(alerted_at=None)  # a higher grade is sent again
     return fields
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -39,6 +40,8 @@ class OnlineParams:
         cooldown_minutes: Quiet time after which an open alert closes.
         max_alert_hours: An alert open this long closes; a surge still going alerts again.
         window_minutes: Trailing window whose total is also judged (two buckets at least).
+        min_excess_per_hour: Posts an hour above expectation anything elevated must add: a
+            handful of posts on a quiet night is no incident, however unlikely.
     """
 
     min_history_hours: float = 48.0
@@ -57,6 +60,7 @@ class OnlineParams:
     cooldown_minutes: int = 120
     max_alert_hours: float = 24.0
     window_minutes: int = 60
+    min_excess_per_hour: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,11 @@ def per_day(step: pd.Timedelta) -> int:
     return max(1, round(DAY / step))
 
 
-def _lags(step: pd.Timedelta, params: OnlineParams) -> list[int]:
-    """Offsets (in buckets) of the same time of day, give or take the spread, on previous days."""
+def _day_lags(step: pd.Timedelta, params: OnlineParams) -> list[list[int]]:
+    """Per previous day, the offsets (in buckets) of the same time give or take the spread."""
     day, reach = per_day(step), round(pd.Timedelta(minutes=params.spread_minutes) / step)
     days = range(1, params.seasonal_days + 1)
-    return [k * day + j for k in days for j in range(-reach, reach + 1) if k * day + j > 0]
+    return [[k * day + j for j in range(-reach, reach + 1) if k * day + j > 0] for k in days]
 
 
 def _shifted(values: np.ndarray, lag: int) -> np.ndarray:
@@ -123,12 +127,23 @@ def _shifted(values: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def _seasonal(values: np.ndarray, step: pd.Timedelta, params: OnlineParams) -> np.ndarray:
-    """Each position's mean of the same time on previous days (NaN where no sample exists)."""
-    lags = np.stack([_shifted(values, lag) for lag in _lags(step, params)])
-    found = (~np.isnan(lags)).sum(axis=0)
-    total = np.nansum(lags, axis=0)
-    return np.where(found > 0, total / np.maximum(found, 1), np.nan), total
+def _seasonal(values: np.ndarray, step: pd.Timedelta, params: OnlineParams) -> tuple[Any, Any]:
+    """Each position's median over previous days of that day's mean around the same time.
+
+    The median keeps one odd day (a past incident, a collector gap) out of the expectation.
+
+    Returns:
+        (seasonal expectation, NaN where no day has a sample; posts the samples hold).
+    """
+    means, total = [], np.zeros(len(values))
+    for lags in _day_lags(step, params):
+        day = np.stack([_shifted(values, lag) for lag in lags])
+        found = (~np.isnan(day)).sum(axis=0)
+        means.append(np.where(found > 0, np.nansum(day, axis=0) / np.maximum(found, 1), np.nan))
+        total += np.nansum(day, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no day yet
+        return np.nanmedian(np.stack(means), axis=0), total
 
 
 def _trailing_sum(values: np.ndarray, width: int) -> np.ndarray:
@@ -208,7 +223,9 @@ def _verdict(
         return Verdict(bucket, int(np.nan_to_num(values[i])), None, None, False, False)
     observed, mean = int(values[i]), float(expected[i])
     p = tail_probability(observed, mean, float(evidence[i]), params.dispersion)
-    elevated = p < params.alpha and observed >= params.min_ratio * mean
+    hours = step / HOUR
+    big = observed - mean >= params.min_excess_per_hour * hours
+    elevated = p < params.alpha and observed >= params.min_ratio * mean and big
     strong = elevated and p < params.strong_alpha and observed - mean >= params.strong_min_excess
     if not elevated and observed > mean:
         p_window = _window_tail(values, expected, float(evidence[i]), (i, step), params)
@@ -238,7 +255,11 @@ def _window_tail(
     ratios = seen / mean
     second = float(np.sort(ratios)[-2])
     total, total_mean = int(np.minimum(seen, second * mean).sum()), float(mean.sum())
-    if total < params.min_ratio * total_mean:
+    hours = len(seen) * step / HOUR
+    if (
+        total < params.min_ratio * total_mean
+        or total - total_mean < params.min_excess_per_hour * hours
+    ):
         return 1.0
     return tail_probability(total, total_mean, evidence, len(seen) * params.dispersion)
 
