@@ -123,7 +123,8 @@ def _day_lags(step: pd.Timedelta, params: OnlineParams) -> list[list[int]]:
 
 def _shifted(values: np.ndarray, lag: int) -> np.ndarray:
     out = np.full(len(values), np.nan)
-    out[lag:] = values[: len(values) - lag]
+    if lag < len(values):
+        out[lag:] = values[: len(values) - lag]
     return out
 
 
