@@ -829,8 +829,14 @@ def spikes_backtest(
     with session_scope(ctx.engine) as session:
         names = list(brands) or queries.brands(session)
     minutes = bucket_minutes or ctx.settings.bucket_minutes
-    window = {"start": parse_time(start), "end": parse_time(end), "bucket_minutes": minutes}
-    alerts = [a for brand in names for a in backtest(ctx.engine, brand=brand, **window)]
+    first, last = parse_time(start), parse_time(end)
+    alerts = [
+        alert
+        for brand in names
+        for alert in backtest(
+            ctx.engine, brand=brand, start=first, end=last, bucket_minutes=minutes
+        )
+    ]
     if as_json:
         click.echo(json.dumps({"bucket_minutes": minutes, "alerts": alerts}, indent=2))
         return

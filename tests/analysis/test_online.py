@@ -119,7 +119,7 @@ def test_step_frame__sparse_surge_found_by_the_trailing_window():
     values[start : start + 8] += 3
     counts = _series(values, QUARTER)
     opens = _opens(step_frame(counts, counts * 2, first_post=counts.index[0]))
-    assert [o for o in opens if o >= counts.index[start]][0] <= counts.index[start + 3]
+    assert next(o for o in opens if o >= counts.index[start]) <= counts.index[start + 3]
 
 
 def test_step_frame__judging_in_pieces_decides_exactly_as_at_once():
