@@ -43,17 +43,12 @@ def save_state(
 
 
 def data_start(session: Session, brand: str | None) -> datetime | None:
-    """When the brand's data began: the latest of each platform's first collected post.
-
-    A platform added later starts the brand's history again, so its posts never read as a surge.
-    """
-    stmt = select(func.min(Post.created_at)).group_by(Post.platform)
+    """When the brand's data began: its first collected post (on any platform)."""
+    stmt = select(func.min(Post.created_at))
     if brand is not None:
         stmt = stmt.where(Post.brand == brand)
-    dialect = session.get_bind().dialect
-    firsts = [_UTC.process_result_value(v, dialect) for v in session.scalars(stmt)]
-    found = [f for f in firsts if f is not None]
-    return max(found) if found else None
+    first = session.scalar(stmt)
+    return _UTC.process_result_value(first, session.get_bind().dialect)
 
 
 def open_alert_event(session: Session, brand: str | None, fields: dict[str, Any]) -> int:
