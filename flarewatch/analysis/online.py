@@ -128,7 +128,9 @@ def _shifted(values: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def _seasonal(values: np.ndarray, step: pd.Timedelta, params: OnlineParams) -> tuple[Any, Any]:
+def _seasonal(
+    values: np.ndarray, step: pd.Timedelta, params: OnlineParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Each position's median over previous days of that day's mean around the same time.
 
     The median keeps one odd day (a past incident, a collector gap) out of the expectation.
@@ -159,8 +161,8 @@ def expectations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected count of every position from the positions before it only (NaN = missing).
 
-    The expectation is the mean of the same time on previous days, scaled by how busy the
-    recent hours were against their own expectation, and never below a floor.
+    The expectation is the same time on previous days (`_seasonal`), lowered on a day quieter
+    than usual (`level_clip`), and never below a floor.
 
     Returns:
         (expected, evidence): NaN expectations where too little real history exists; evidence is
@@ -214,10 +216,7 @@ def _verdict(
     at: tuple[int, pd.Timedelta],
     params: OnlineParams,
 ) -> Verdict:
-    """Judge position `i`: alone, or with the bucket before it when both run well above expectation.
-
-    The pair catches a sparse stream's surge, whose every single bucket is still plausible.
-    """
+    """Judge position `i` of `values`: the bucket alone, else with the trailing window."""
     expected, evidence = expectation
     i, step = at
     if math.isnan(values[i]) or math.isnan(expected[i]):
