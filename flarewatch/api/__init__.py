@@ -48,7 +48,13 @@ from flarewatch.api.outreach import (
     with_complaints,
 )
 from flarewatch.api.reports import incident_report, marketing_posture, report
-from flarewatch.api.spikes import early_warnings, set_warning_status
+from flarewatch.api.spikes import (
+    backtest,
+    baseline_hours_left,
+    data_began,
+    early_warnings,
+    set_warning_status,
+)
 from flarewatch.api.views import (
     COMPARE_COLUMNS,
     POST_COLUMNS,
@@ -92,6 +98,8 @@ __all__ = [
     "ScanOptions",
     "WorkerOptions",
     "apply_incident_event",
+    "backtest",
+    "baseline_hours_left",
     "brands",
     "breakdown",
     "build_demo",
@@ -101,6 +109,7 @@ __all__ = [
     "compare_incidents",
     "connect",
     "count_pending",
+    "data_began",
     "default_embedder",
     "default_worker_name",
     "demo_posts",

@@ -1,13 +1,22 @@
-"""Stored spike events and early warnings."""
+"""Stored spike events and early warnings; the online detector's backtest and cold start."""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.pipeline.frames import SPIKE_EVENT_COLUMNS
+from flarewatch.pipeline.detector import backtest, baseline_hours_left
+from flarewatch.pipeline.frames import SPIKE_EVENT_COLUMNS, data_began
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+
+__all__ = [
+    "backtest",
+    "baseline_hours_left",
+    "data_began",
+    "early_warnings",
+    "set_warning_status",
+]
 
 
 def early_warnings(engine: Engine, brand: str | None = None) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from flarewatch.config import load_settings
 from flarewatch.domain import LABELS, OTHER_LANGUAGE, IncidentRecord
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.queries.detector import data_start
 
 TIMELINE_COLUMNS = [*LABELS, OTHER_LANGUAGE, "unscored", "total", "scored", "negative_share"]
 
@@ -204,11 +205,16 @@ def window_spikes(
     history: timedelta = SPIKE_HISTORY,
     model_version: str | None = None,
 ) -> list[Spike]:
-    """Spikes overlapping [start, end), judged against `history` before it (seasonal baseline)."""
+    """Spikes overlapping [start, end), judged against `history` before it (seasonal baseline).
+
+    An analyst's retrospective view: it recomputes, never alerts, and starts at the brand's
+    data start, so the hours before collection began never read as calm.
+    """
+    began = data_began(engine, brand)
     frame = timeline(
         engine,
         brand=brand,
-        start=start - history,
+        start=max(start - history, began) if began else start - history,
         end=end,
         bucket_minutes=bucket_minutes,
         model_version=model_version,
@@ -230,3 +236,9 @@ def spike_events(
     with session_scope(engine) as session:
         rows = queries.spike_events(session, brand=brand, start=start, end=end)
     return pd.DataFrame(rows, columns=SPIKE_EVENT_COLUMNS)
+
+
+def data_began(engine: Engine, brand: str | None) -> datetime | None:
+    """When the brand's data began: its first collected post (None before any)."""
+    with session_scope(engine) as session:
+        return data_start(session, brand)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -13,40 +13,15 @@ from sqlalchemy import Engine
 
 from flarewatch.alerts.channels import AlertSettings, dispatch
 from flarewatch.alerts.message import alert_from_event
-from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
+from flarewatch.analysis.online import OnlineParams
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
-from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events, timeline
+from flarewatch.pipeline import detector
+from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-
-SCAN_LOOKBACK = timedelta(days=8)
-
-
-def _scan_frame(
-    engine: Engine, brand: str | None, now: datetime, bucket_minutes: int
-) -> pd.DataFrame:
-    frame = timeline(
-        engine, brand=brand, start=now - SCAN_LOOKBACK, end=now, bucket_minutes=bucket_minutes
-    )
-    # The bucket still filling up would look like a dip; judge only complete buckets.
-    return frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(now)]
-
-
-def _event_fields(spike: Spike, step: pd.Timedelta) -> dict[str, Any]:
-    return {
-        "kind": spike.kind,
-        "started_at": spike.start.to_pydatetime(),
-        "peak_at": spike.peak.to_pydatetime(),
-        "detected_at": (spike.detected or spike.start).to_pydatetime(),
-        "ended_at": (spike.end + step).to_pydatetime(),
-        "observed": spike.observed,
-        "baseline": round(spike.baseline, 2),
-        "ratio": round(spike.ratio, 2),
-        "severity": spike.severity,
-    }
 
 
 def scan_spikes(
@@ -55,31 +30,20 @@ def scan_spikes(
     brand: str | None = None,
     now: datetime | None = None,
     bucket_minutes: int = 15,
-    params: SpikeParams | None = None,
+    params: OnlineParams | None = None,
     embedder: Embedder | None = None,
 ) -> pd.DataFrame:
-    """Detect spikes over the last 8 days of `brand`, store them and return the new ones.
+    """Judge the buckets of `brand` completed since the last scan, once each; return new alerts.
 
-    A spike seen while no incident is open for the brand is stored as a "possible incident"
-    early warning. A spike already stored (overlapping, or within the cooldown) is extended,
-    not stored twice, so each spike alerts once. With `embedder`, new spikes get themes.
+    The online detector (`pipeline.detector.scan`) decides each bucket at its end against the
+    history before it and stores its state, so later scans never re-decide the past. An alert
+    opened while no incident is open for the brand is a "possible incident" early warning.
+    With `embedder`, new alerts get themes.
 
     Returns:
         The newly stored spike events with `SPIKE_EVENT_COLUMNS`.
     """
-    params = params or SpikeParams()
-    now = now or datetime.now(UTC)
-    frame = _scan_frame(engine, brand, now, bucket_minutes)
-    step = pd.Timedelta(minutes=bucket_minutes)
-    found = detect_spikes(frame["negative"], params, totals=frame["scored"])
-    new = []
-    with session_scope(engine) as session:
-        for spike in found:
-            event, created = queries.save_spike_event(
-                session, brand, _event_fields(spike, step), merge_gap=step * params.cooldown
-            )
-            if created:
-                new.append(event.id)
+    new = detector.scan(engine, brand=brand, now=now, bucket_minutes=bucket_minutes, params=params)
     for event_id in new if embedder is not None else []:
         _attach_themes(engine, event_id, embedder)
     stored = spike_events(engine, brand=brand)
@@ -134,6 +98,7 @@ class ScanOptions:
     embedder: Embedder | None = None
     alert: bool = True
     base_url: str | None = None
+    now: datetime | None = None
 
 
 def scan_brands(
@@ -148,7 +113,11 @@ def scan_brands(
         names = list(options.brands) or queries.brands(session)
     for brand in names:
         new = scan_spikes(
-            engine, brand=brand, embedder=options.embedder, bucket_minutes=options.bucket_minutes
+            engine,
+            brand=brand,
+            now=options.now,
+            embedder=options.embedder,
+            bucket_minutes=options.bucket_minutes,
         )
         for row in new.itertuples():
             echo(describe_event(brand, row))

@@ -263,3 +263,20 @@ class LabelOverride(Base):
     labelled_by: Mapped[str | None] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
     labelled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DetectorState(Base):
+    """What the online spike detector decided up to its last judged bucket, per brand and width.
+
+    `brand` is "" for the detector over every brand together.
+    """
+
+    __tablename__ = "detector_states"
+
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    bucket_minutes: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_bucket: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expected: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("spike_events.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

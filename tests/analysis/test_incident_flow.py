@@ -72,7 +72,8 @@ def _receiver():
 
 def test_scan_spikes__early_warning_stored_once_and_alerted_once(sqlite_engine):
     _seed(sqlite_engine)
-    now = T0 + timedelta(hours=3)
+    # Live, the scan runs at every bucket end: the burst is confirmed in its second bucket.
+    now = T0 + timedelta(minutes=30)
     new = api.scan_spikes(sqlite_engine, brand="acme", now=now, embedder=KeywordEmbedder())
     assert len(new) == 1 and bool(new.loc[0, "early_warning"])
     assert new.loc[0, "started_at"] == T0
@@ -96,7 +97,7 @@ def test_scan_spikes__during_an_open_incident_is_no_early_warning(sqlite_engine)
     _seed(sqlite_engine)
     with session_scope(sqlite_engine) as s:
         queries.open_incident(s, "Refunds", brand="acme", opened_at=T0 - timedelta(hours=1))
-    new = api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=3))
+    new = api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(minutes=30))
     assert len(new) == 1 and not new.loc[0, "early_warning"] and new.loc[0, "incident_id"] == 1
     assert api.early_warnings(sqlite_engine).empty
 

@@ -1,0 +1,78 @@
+"""Reads and writes of the online spike detector: its state, data start and alert events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flarewatch.storage.queries.incidents import open_incident_at
+from flarewatch.storage.schema import DetectorState, Post, SpikeEvent, UTCDateTime, utcnow
+
+_UTC = UTCDateTime()
+
+
+def _key(brand: str | None) -> str:
+    return brand or ""
+
+
+def load_state(session: Session, brand: str | None, bucket_minutes: int) -> DetectorState | None:
+    """The stored detector state of a brand (None: every brand) and bucket width, if any."""
+    return session.get(DetectorState, (_key(brand), bucket_minutes))
+
+
+def save_state(
+    session: Session,
+    brand: str | None,
+    bucket_minutes: int,
+    *,
+    last_bucket: datetime | None,
+    expected: float | None,
+    state: dict[str, Any],
+    event_id: int | None,
+) -> None:
+    """Store what the detector decided up to `last_bucket`."""
+    row = load_state(session, brand, bucket_minutes)
+    if row is None:
+        row = DetectorState(brand=_key(brand), bucket_minutes=bucket_minutes)
+        session.add(row)
+    row.last_bucket, row.expected, row.state = last_bucket, expected, state
+    row.event_id, row.updated_at = event_id, utcnow()
+
+
+def data_start(session: Session, brand: str | None) -> datetime | None:
+    """When the brand's data began: its first collected post (on any platform)."""
+    stmt = select(func.min(Post.created_at))
+    if brand is not None:
+        stmt = stmt.where(Post.brand == brand)
+    first = session.scalar(stmt)
+    return _UTC.process_result_value(first, session.get_bind().dialect)
+
+
+def open_alert_event(session: Session, brand: str | None, fields: dict[str, Any]) -> int:
+    """Store a newly opened alert as a spike event; an early warning when no incident is open."""
+    incident = open_incident_at(session, brand, fields["detected_at"])
+    event = SpikeEvent(
+        brand=brand,
+        **fields,
+        early_warning=incident is None,
+        incident_id=incident.id if incident else None,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event.id
+
+
+def update_alert_event(session: Session, event_id: int, fields: dict[str, Any]) -> None:
+    """Grow (escalate) or end (close) a stored alert event."""
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        return
+    for key, value in fields.items():
+        setattr(event, key, value)
+    event.updated_at = utcnow()

@@ -1,0 +1,112 @@
+"""The live monitor over a database: scans judge each bucket once, backtests replay them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pandas as pd
+from click.testing import CliRunner
+
+from flarewatch import api
+from flarewatch.cli import cli
+from flarewatch.pipeline import detector as monitor
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
+from flarewatch.storage.queries import detector
+from tests.conftest import T0, make_post, score_down_as_negative
+
+DAYS = 3
+
+
+def _seed(engine, *, burst_hours: int = 2, first: int = 0) -> None:
+    """Three days of 8 negative posts an hour for acme, then a burst of 60 an hour from T0."""
+    posts = []
+    for hour in range(-DAYS * 24, burst_hours):
+        for k in range(60 if hour >= 0 else 8):
+            posts.append(make_post(first + len(posts), "service down", minutes=hour * 60 + k))
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+        score_down_as_negative(session, "m1")
+
+
+def _scan_every_bucket(engine, until: timedelta) -> list:
+    found = []
+    for k in range(1, int(until / timedelta(minutes=15)) + 1):
+        now = T0 - timedelta(hours=1) + k * timedelta(minutes=15)
+        found += api.scan_spikes(engine, brand="acme", now=now)["detected_at"].tolist()
+    return found
+
+
+def test_scan__alerts_once_at_the_bucket_that_confirms_the_burst(sqlite_engine):
+    _seed(sqlite_engine)
+    alerted = _scan_every_bucket(sqlite_engine, timedelta(hours=3))
+    assert alerted == [T0 + timedelta(minutes=30)]
+
+
+def test_scan__never_re_decides_a_bucket_it_already_judged(sqlite_engine):
+    _seed(sqlite_engine, burst_hours=0)
+    assert _scan_every_bucket(sqlite_engine, timedelta(hours=2)) == []
+    # Posts that arrive late for buckets already judged do not make them alert afterwards.
+    late = [make_post(100_000 + k, "service down", minutes=-45 + k % 30) for k in range(200)]
+    with session_scope(sqlite_engine) as session:
+        queries.save_posts(session, late)
+        score_down_as_negative(session, "m1")
+    assert api.scan_spikes(
+        sqlite_engine, brand="acme", now=T0 + timedelta(hours=1, minutes=15)
+    ).empty
+    with session_scope(sqlite_engine) as session:
+        state = detector.load_state(session, "acme", 15)
+        assert state.last_bucket == T0 + timedelta(hours=1)
+
+
+def test_scan__a_first_scan_over_old_history_sends_no_stale_alert(sqlite_engine):
+    _seed(sqlite_engine)
+    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=2)).empty
+    # The burst was still decided (the alert is open in the state), so it does not alert later.
+    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=3)).empty
+    with session_scope(sqlite_engine) as session:
+        assert detector.load_state(session, "acme", 15).state["alert_start"] is not None
+
+
+def test_backtest__reports_what_live_scans_at_every_bucket_end_stored(sqlite_engine):
+    _seed(sqlite_engine)
+    start = T0 - timedelta(days=DAYS)
+    alerts = monitor.backtest(
+        sqlite_engine, brand="acme", start=start, end=T0 + timedelta(hours=3), bucket_minutes=15
+    )
+    live = _scan_every_bucket(sqlite_engine, timedelta(hours=4))
+    assert [pd.Timestamp(a["alerted_at"]) for a in alerts] == live
+
+
+def test_baseline_hours_left__counts_from_the_first_post(sqlite_engine):
+    _seed(sqlite_engine)
+    assert api.baseline_hours_left(sqlite_engine, "acme") == 0.0
+    first = T0 - timedelta(days=DAYS)
+    left = monitor.baseline_hours_left(sqlite_engine, "acme", now=first + timedelta(hours=40))
+    assert left == 8.0
+    assert monitor.baseline_hours_left(sqlite_engine, "nobody", now=T0) == 48.0
+
+
+def test_spikes_backtest__json_lists_each_alert(sqlite_engine, tmp_path):
+    _seed(sqlite_engine)
+    url = str(sqlite_engine.url)
+    args = ["--database-url", url, "spikes", "backtest", "--brand", "acme"]
+    window = ["--from", "2026-02-27", "--to", "2026-03-03", "--bucket-minutes", "15", "--json"]
+    result = CliRunner().invoke(cli, [*args, *window])
+    assert result.exit_code == 0, result.output
+    [alert] = json.loads(result.output)["alerts"]
+    assert alert["brand"] == "acme" and alert["alerted_at"] == "2026-03-02T12:30:00+00:00"
+    assert {"bucket_start", "observed", "expected", "severity"} <= set(alert)
+
+
+def test_spikes_scan__at_a_given_time(sqlite_engine):
+    _seed(sqlite_engine)
+    url = str(sqlite_engine.url)
+    base = ["--database-url", url, "spikes", "scan", "--brand", "acme", "--no-themes"]
+    for at in ("2026-03-02T12:15:00Z", "2026-03-02T12:30:00Z"):
+        result = CliRunner().invoke(
+            cli, [*base, "--no-alert", "--bucket-minutes", "15", "--at", at]
+        )
+        assert result.exit_code == 0, result.output
+    assert "acme: possible incident since 2026-03-02 12:00 UTC" in result.output
