@@ -62,11 +62,19 @@ def test_scan__never_re_decides_a_bucket_it_already_judged(sqlite_engine):
 
 def test_scan__a_first_scan_over_old_history_sends_no_stale_alert(sqlite_engine):
     _seed(sqlite_engine)
-    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=2)).empty
-    # The burst was still decided (the alert is open in the state), so it does not alert later.
-    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=3)).empty
+    # The burst (T0 to T0+2h) is over and its alert closed by T0+6h: old news, never sent.
+    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=6)).empty
+    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=7)).empty
     with session_scope(sqlite_engine) as session:
-        assert detector.load_state(session, "acme", 15).state["alert_start"] is not None
+        assert detector.load_state(session, "acme", 15).state["alert_start"] is None
+
+
+def test_scan__a_late_first_scan_still_alerts_a_surge_that_is_running(sqlite_engine):
+    _seed(sqlite_engine, burst_hours=3)
+    new = api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=2))
+    assert len(new) == 1 and new.loc[0, "started_at"] >= T0
+    # Judged once: the next scan extends the same alert rather than opening another.
+    assert api.scan_spikes(sqlite_engine, brand="acme", now=T0 + timedelta(hours=3)).empty
 
 
 def test_backtest__reports_what_live_scans_at_every_bucket_end_stored(sqlite_engine):

@@ -55,7 +55,7 @@ def load_frame(
     with session_scope(engine) as session:
         version = model_version or queries.latest_model_version(session) or ""
         began = detector.data_start(session, brand)
-        rows = queries.sentiment_buckets(
+        rows = queries.timeline(
             session, model_version=version, bucket_minutes=bucket_minutes, brand=brand,
             start=start.to_pydatetime(), end=end.to_pydatetime(),
         )  # fmt: skip
@@ -119,12 +119,15 @@ def _store(
     end: pd.Timestamp,
 ) -> list[int]:
     oldest = end - MAX_ALERT_AGE * pd.Timedelta(minutes=bucket_minutes)
+    opens = [i for i, e in enumerate(replay.events) if e.action == "open"]
+    # A surge still running when a late scan catches up is current news, however old its start.
+    ongoing = opens[-1] if opens and replay.state.alert_start is not None else None
     opened = []
     with session_scope(engine) as session:
-        for event in replay.events:
+        for index, event in enumerate(replay.events):
             if event.action == "open":
                 event_id = None
-                if event.bucket_start < oldest:
+                if event.bucket_start < oldest and index != ongoing:
                     continue  # decided too late to warn anyone: kept in the state, not sent
                 event_id = detector.open_alert_event(session, brand, event_fields(event))
                 opened.append(event_id)

@@ -14,7 +14,7 @@ from flarewatch.analysis.silence import (
     silence_report,
 )
 from flarewatch.storage import queries
-from flarewatch.storage import silence as stored_silence
+from flarewatch.storage.queries import silence as stored_silence
 from flarewatch.storage.engine import session_scope
 from tests.conftest import make_post
 

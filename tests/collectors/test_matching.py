@@ -6,7 +6,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from flarewatch.collectors.runner import collect_source
+from flarewatch.pipeline.ingest import collect_source
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select

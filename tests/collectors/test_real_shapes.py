@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import responses
 from click.testing import CliRunner
-from flarewatch.collectors.runner import CollectorBug, collect_source
+from flarewatch.pipeline.ingest import CollectorBug, collect_source
 from mastodon import Mastodon
 from sqlalchemy import select
 
@@ -173,7 +173,7 @@ def test_cli__key_error_in_a_command__not_a_user_error(tmp_path, monkeypatch):
     def read_posts(path, opts):
         raise KeyError("created_at")
 
-    monkeypatch.setattr("flarewatch.collectors.replay.read_posts", read_posts)
+    monkeypatch.setattr("flarewatch.api.collect.read_posts", read_posts)
     env = {"FLAREWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'fw.db'}"}
     result = CliRunner().invoke(cli, ["collect", "replay", str(tmp_path / "x.csv")], env=env)
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
