@@ -14,8 +14,8 @@ from flarewatch.analysis.silence import (
     silence_report,
 )
 from flarewatch.storage import queries
-from flarewatch.storage.queries import silence as stored_silence
 from flarewatch.storage.engine import session_scope
+from flarewatch.storage.queries import silence as stored_silence
 from tests.conftest import make_post
 
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC

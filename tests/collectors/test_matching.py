@@ -6,7 +6,6 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from flarewatch.pipeline.ingest import collect_source
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from flarewatch.collectors.base import Page, RawPost
 from flarewatch.collectors.replay import ReplayCollector
 from flarewatch.collectors.watch import parse_watch
 from flarewatch.matching import UNSPACED_SCRIPTS, Matcher
+from flarewatch.pipeline.ingest import collect_source
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Post
 

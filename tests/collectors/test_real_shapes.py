@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import pytest
 import responses
 from click.testing import CliRunner
-from flarewatch.pipeline.ingest import CollectorBug, collect_source
 from mastodon import Mastodon
 from sqlalchemy import select
 
 from flarewatch.cli import cli
 from flarewatch.collectors import mastodon, reddit, twitter
 from flarewatch.collectors.watch import Query, parse_watch
+from flarewatch.pipeline.ingest import CollectorBug, collect_source
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.schema import Author
