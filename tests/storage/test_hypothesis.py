@@ -14,8 +14,7 @@ from flarewatch.cli import cli
 from flarewatch.collectors.replay import FIELDS, ReplayError, read_posts
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-
-from .conftest import make_post
+from tests.conftest import make_post
 
 FIXTURE_OK = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -8,8 +8,7 @@ from sqlalchemy import inspect
 from flarewatch.domain import NotFoundError
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, session_scope, upgrade
-
-from .conftest import T0, make_post
+from tests.conftest import T0, make_post
 
 
 def test_upgrade__creates_every_table_and_is_idempotent(engine):
