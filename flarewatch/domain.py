@@ -13,6 +13,11 @@ LABELS = ("negative", "neutral", "positive")
 # Stored instead of a sentiment when the post's language is one the model is not trusted on.
 OTHER_LANGUAGE = "other_language"
 SPIKE_STATUSES = ("open", "dismissed", "promoted")
+# A security incident's alerts go to the security destinations (FLAREWATCH_SECURITY_*) first.
+INCIDENT_KINDS = ("service", "security")
+# Longest post-mortem text field; follow-up actions and timeline entries are shorter.
+MAX_POSTMORTEM_CHARS = 20_000
+MAX_ENTRY_CHARS = 2_000
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
 
@@ -45,6 +50,60 @@ class IncidentRecord:
     status: str
     opened_at: datetime
     resolved_at: datetime | None
+    kind: str = "service"
+    commander: str | None = None
+    comms_lead: str | None = None
+    archived_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An action that keeps an incident from happening again: what, who owns it, by when."""
+
+    id: int
+    action: str
+    owner: str | None
+    due: datetime | None
+    done: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One moment of an incident: from Flarewatch's own events, or written by a person."""
+
+    at: datetime
+    event: str
+    source: str  # "flarewatch" or "manual"
+    entry_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PostMortem:
+    """A blameless post-mortem: what happened and why, in terms of systems, never of people.
+
+    Person fields exist only where a person is needed: owners of follow-up actions and the
+    incident's roles (on the incident). Root cause and fix have none by design.
+    """
+
+    incident_id: int
+    summary: str = ""
+    impact: str = ""
+    root_cause: str = ""
+    fix: str = ""
+    updated_at: datetime | None = None
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    manual_entries: list[TimelineEntry] = field(default_factory=list)
+
+
+POSTMORTEM_FIELDS = ("summary", "impact", "root_cause", "fix")
+
+
+def check_text(name: str, value: str, limit: int) -> str:
+    """Return `value` stripped, or raise ValueError naming the field when it is too long."""
+    text = value.strip()
+    if len(text) > limit:
+        raise ValueError(f"{name} is {len(text)} characters, at most {limit} allowed")
+    return text
 
 
 # Longest value each short text field may hold (the storage schema's column sizes).

@@ -65,6 +65,15 @@ class AlertSettings:
         )
 
 
+def destinations_for(
+    kind: str, service: AlertSettings, security: AlertSettings | None
+) -> AlertSettings:
+    """Where an alert of an incident of `kind` goes: security's own destinations, if any."""
+    if kind == "security" and security is not None and security.any:
+        return security
+    return service
+
+
 def send_slack(url: str, alert: Alert, client: httpx.Client | None = None) -> None:
     """Post the alert to a Slack incoming webhook; raises httpx.HTTPError on failure."""
     _post(url, slack_payload(alert), client)

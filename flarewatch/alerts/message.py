@@ -26,6 +26,8 @@ class Alert:
     themes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     event_id: int | None = None
+    # Past incidents of the brand most like this spike: id, title, score, root cause, fix.
+    matches: list[dict[str, Any]] = field(default_factory=list)
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
@@ -51,7 +53,25 @@ def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[st
         themes=[t["label"] for t in event.get("themes") or []],
         samples=[{"text": s.get("text"), "url": s.get("url")} for s in samples],
         event_id=event.get("id"),
+        matches=[
+            {k: m.get(k) for k in ("incident_id", "title", "score", "root_cause", "fix")}
+            for m in event.get("matches") or []
+        ],
     )
+
+
+def _clip(text: str | None, limit: int = 200) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def match_lines(alert: Alert) -> list[str]:
+    """One line per similar past incident: title, similarity, root cause and fix."""
+    return [
+        f"#{m['incident_id']} {_clip(m['title'], 120)} (similarity {float(m['score']):.2f}) — "
+        f"root cause: {_clip(m['root_cause']) or 'not written'}; fix: {_clip(m['fix']) or 'not written'}"
+        for m in alert.matches
+    ]
 
 
 def summary_line(alert: Alert) -> str:
@@ -72,6 +92,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     lines = [f"*{_mrkdwn_escape(alert.title)}*", _mrkdwn_escape(summary_line(alert))]
     if alert.themes:
         lines.append("Themes: " + _mrkdwn_escape(", ".join(alert.themes)))
+    if alert.matches:
+        lines.append("*Seen before?*")
+        lines += ["• " + _mrkdwn_escape(line) for line in match_lines(alert)]
     samples = [f"> {_mrkdwn_escape(str(s['text']))[:280]}" for s in alert.samples]
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}
@@ -104,6 +127,8 @@ def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMess
     body = [summary_line(alert), ""]
     if alert.themes:
         body += ["Themes: " + ", ".join(alert.themes), ""]
+    if alert.matches:
+        body += ["Seen before?", *(f"- {line}" for line in match_lines(alert)), ""]
     body += [f"- {s['text']} ({s['url'] or 'no link'})" for s in alert.samples]
     body += ["", f"Dashboard: {alert.dashboard_url}"]
     message.set_content("\n".join(body))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from flarewatch.analysis.compare import RecoveryParams, bucket_size, summarise_incident
 from flarewatch.analysis.themes import Theme
+from flarewatch.domain import PostMortem, TimelineEntry
 
 HANDLED = ("contacted", "resolved", "ignored")
 
@@ -35,6 +36,9 @@ class IncidentReport:
     unanswered: pd.DataFrame
     posture: Posture
     timeline: pd.DataFrame = field(repr=False)
+    postmortem: PostMortem | None = None
+    events: list[TimelineEntry] = field(default_factory=list)
+    lead_minutes: float | None = None
 
 
 def _ts(value: datetime) -> pd.Timestamp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -14,8 +15,10 @@ from flarewatch.analysis.report import (
 )
 from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.themes import Theme
+from flarewatch.api.memory import incident_timeline, lead_time, postmortem
 from flarewatch.api.outreach import outreach
 from flarewatch.api.views import themes
+from flarewatch.domain import IncidentRecord
 from flarewatch.pipeline.frames import (
     LOOKBACK,
     Embedder,
@@ -68,13 +71,28 @@ def incident_report(
     frame = frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= now]
     found = themes(engine, incident_id=incident_id, embedder=embedder)
     theme_list = [Theme(**row) for row in found.to_dict("records")]
-    return build_report(
-        incident_row(incident),
+    built = build_report(
+        {**incident_row(incident), **_roles(incident)},
         frame,
         theme_list,
         outreach(engine, incident_id),
         hold_after=hold_after,
     )
+    lead = lead_time(engine, incident_id)["lead_minutes"]
+    return dataclasses.replace(
+        built,
+        postmortem=postmortem(engine, incident_id),
+        events=incident_timeline(engine, incident_id),
+        lead_minutes=float(lead) if isinstance(lead, int | float) else None,
+    )
+
+
+def _roles(incident: IncidentRecord) -> dict[str, str | None]:
+    return {
+        "kind": incident.kind,
+        "commander": incident.commander,
+        "comms_lead": incident.comms_lead,
+    }
 
 
 def report(

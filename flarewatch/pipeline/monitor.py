@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,17 +10,20 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.alerts.channels import AlertSettings, dispatch
+from flarewatch.alerts.channels import AlertSettings, destinations_for, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import OnlineParams
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
-from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events
+from flarewatch.pipeline.frames import Embedder, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
+from flarewatch.pipeline.memory import describe_spike
 from flarewatch.pipeline.score import score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+
+SECURITY_PREFIX = "FLAREWATCH_SECURITY_"
 
 
 def scan_spikes(
@@ -38,32 +40,30 @@ def scan_spikes(
     The online detector (`pipeline.detector.scan`) decides each bucket at its end against the
     history before it and stores its state, so later scans never re-decide the past. An alert
     opened while no incident is open for the brand is a "possible incident" early warning.
-    With `embedder`, new alerts get themes.
+    With `embedder`, new alerts get themes and the brand's most similar past incidents.
 
     Returns:
         The newly stored spike events with `SPIKE_EVENT_COLUMNS`.
     """
     new = detector.scan(engine, brand=brand, now=now, bucket_minutes=bucket_minutes, params=params)
-    for event_id in new if embedder is not None else []:
-        _attach_themes(engine, event_id, embedder)
+    if embedder is not None:
+        for event_id in new:
+            describe_spike(engine, event_id, embedder)
     stored = spike_events(engine, brand=brand)
     return stored.loc[stored["id"].isin(new)].reset_index(drop=True)
 
 
-def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
-    with session_scope(engine) as session:
-        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
-    found = _themes(
-        engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
-    )
-    with session_scope(engine) as session:
-        queries.set_spike_themes(session, event_id, [dataclasses.asdict(t) for t in found])
-
-
 def send_spike_alerts(
-    engine: Engine, settings: AlertSettings, *, base_url: str | None = None, samples: int = 3
+    engine: Engine,
+    settings: AlertSettings,
+    *,
+    base_url: str | None = None,
+    samples: int = 3,
+    security: AlertSettings | None = None,
 ) -> list[dict[str, Any]]:
     """Alert every configured destination about each stored spike not yet alerted, once each.
+
+    A spike during a security incident goes to `security`'s destinations when it has any.
 
     Returns:
         One dict per spike alerted: `event_id` and each destination's outcome.
@@ -81,12 +81,20 @@ def send_spike_alerts(
             limit=samples,
         )
         alert = alert_from_event(event, url, posts.to_dict("records"))
-        outcomes = dispatch(settings, alert)
+        kind = _incident_kind(engine, event["incident_id"])
+        outcomes = dispatch(destinations_for(kind, settings, security), alert)
         if any(v == "sent" for v in outcomes.values()):
             with session_scope(engine) as session:
                 queries.mark_spike_alerted(session, event["id"])
         sent.append({"event_id": event["id"], **outcomes})
     return sent
+
+
+def _incident_kind(engine: Engine, incident_id: int | None) -> str:
+    if incident_id is None:
+        return "service"
+    with session_scope(engine) as session:
+        return queries.find_incident(session, incident_id).kind
 
 
 @dataclass(frozen=True)
@@ -122,9 +130,10 @@ def scan_brands(
         for row in new.itertuples():
             echo(describe_event(brand, row))
     settings = AlertSettings.from_env()
-    if not (options.alert and settings.any):
+    security = AlertSettings.from_env(SECURITY_PREFIX)
+    if not (options.alert and (settings.any or security.any)):
         return []
-    return send_spike_alerts(engine, settings, base_url=options.base_url)
+    return send_spike_alerts(engine, settings, base_url=options.base_url, security=security)
 
 
 def describe_event(brand: str, row: Any) -> str:

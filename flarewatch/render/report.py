@@ -9,7 +9,10 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from flarewatch.analysis.memory import lead_sentence
 from flarewatch.analysis.report import IncidentReport
+from flarewatch.domain import PostMortem
+from flarewatch.render.postmortem import md_escape, postmortem_html, postmortem_sections
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -97,20 +100,29 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def render_markdown(report: IncidentReport, chart_path: str | None = None) -> str:
     """Render the report as Markdown; `chart_path` links a chart image written beside it."""
-    lines = [f"# Post-incident report: {report.incident['title']}", ""]
-    lines += [f"- **{k}:** {v}" for k, v in _facts(report)]
+    lines = [f"# Post-incident report: {md_escape(report.incident['title'])}", ""]
+    lines += [f"- **{k}:** {md_escape(v)}" for k, v in _facts(report)]
+    lines += ["", lead_sentence(report.lead_minutes)]
     lines += ["", "## Negative volume", "", f"`{sparkline(report.timeline['negative'])}`", ""]
     if chart_path:
         lines += [f"![Negative posts per bucket]({chart_path})", ""]
     lines += [_md_table(report.phases.reset_index()), "", "## Themes", ""]
     for theme in report.themes:
-        lines.append(f"- **{theme.label}** — {theme.size} posts ({theme.share:.0%})")
-        lines += [f"  - “{example}”" for example in theme.examples[:2]]
+        lines.append(f"- **{md_escape(theme.label)}** — {theme.size} posts ({theme.share:.0%})")
+        lines += [f"  - “{md_escape(example)}”" for example in theme.examples[:2]]
     lines += ["", "## Outreach", "", _outreach_line(report), ""]
     if len(report.unanswered):
         cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
         lines += ["Still waiting for an answer:", "", _md_table(report.unanswered[cols])]
+    lines += ["", "## Post-mortem", ""]
+    lines += postmortem_sections(
+        report.incident, _postmortem(report), report.events, report.lead_minutes, level="###"
+    )
     return "\n".join(lines) + "\n"
+
+
+def _postmortem(report: IncidentReport) -> PostMortem:
+    return report.postmortem or PostMortem(incident_id=int(report.incident["id"]))
 
 
 def _html_table(frame: pd.DataFrame) -> str:
@@ -136,11 +148,14 @@ table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;text-align:left;bor
 </head><body>
 <h1>Post-incident report: {esc(str(report.incident["title"]))}</h1>
 <table>{facts}</table>
+<p>{esc(lead_sentence(report.lead_minutes))}</p>
 <h2>Negative volume</h2>
 <figure>{chart_svg(volume_chart(report))}</figure>
 {_html_table(report.phases.reset_index())}
 <h2>Themes</h2><ul>{themes}</ul>
 <h2>Outreach</h2><p>{esc(_outreach_line(report))}</p>
 <h3>Still waiting for an answer</h3>{waiting}
+<h2>Post-mortem</h2>
+{postmortem_html(report.incident, _postmortem(report), report.events, report.lead_minutes)}
 </body></html>
 """

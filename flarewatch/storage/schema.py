@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -172,6 +173,16 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), default="service", server_default="service")
+    commander: Mapped[str | None] = mapped_column(String(256))
+    comms_lead: Mapped[str | None] = mapped_column(String(256))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the first public status update went out (Statuspage), for "who noticed first".
+    first_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Mean embedding (float32 bytes) and top terms of its negative posts: "seen this before?".
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
+    fingerprint_terms: Mapped[list[str] | None] = mapped_column(JSON)
+    fingerprint_model: Mapped[str | None] = mapped_column(String(256))
 
 
 class Outreach(Base):
@@ -238,6 +249,56 @@ class SpikeEvent(Base):
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Past incidents of the brand most like this spike, best first (id, title, score, cause, fix).
+    matches: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # A person's verdict on the alert: "useful" or "noise".
+    feedback: Mapped[str | None] = mapped_column(String(8))
+
+
+class PostMortemRow(Base):
+    """An incident's blameless post-mortem; while it exists the incident cannot be deleted."""
+
+    __tablename__ = "postmortems"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    fix: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimelineNote(Base):
+    """A timeline entry a person wrote into a post-mortem."""
+
+    __tablename__ = "postmortem_entries"
+    __table_args__ = (Index("ix_postmortem_entries_incident", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class FollowUpRow(Base):
+    """A follow-up action of a post-mortem: owner, due date, done."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(256))
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+# The search index over incidents (title, post-mortem, complaint themes) is not an ORM table:
+# on SQLite it is the FTS5 virtual table `incident_search(incident_id UNINDEXED, brand
+# UNINDEXED, title, postmortem, themes)`, on PostgreSQL a table of the same columns with a
+# generated `document tsvector` and a GIN index (migration 0015, queries/memory.py).
+SEARCH_TABLE = "incident_search"
 
 
 class IncidentLink(Base):

@@ -19,6 +19,7 @@ from flarewatch.domain import (
     NotFoundError,
 )
 from flarewatch.storage.queries._sql import upsert
+from flarewatch.storage.queries.search import index_incident
 from flarewatch.storage.schema import (
     Author,
     Incident,
@@ -50,6 +51,7 @@ def open_incident(
     )
     session.add(incident)
     session.flush()
+    index_incident(session, incident.id)
     return incident
 
 
@@ -177,6 +179,8 @@ def update_incident(
         incident.severity = severity
     if title is not None:
         incident.title = title
+        session.flush()
+        index_incident(session, incident_id)
     return incident
 
 
@@ -194,6 +198,11 @@ def apply_incident_event(
         update_incident(session, incident.id, severity=event.severity)
     if event.action == "resolve" and incident.status != "resolved":
         close_incident(session, incident.id, event.at)
+    # Every Statuspage event is a public update: the earliest one is when customers were told.
+    if event.source == "statuspage" and (
+        incident.first_update_at is None or event.at < incident.first_update_at
+    ):
+        incident.first_update_at = event.at
     return incident
 
 
@@ -208,6 +217,10 @@ def incident_record(incident: Incident) -> IncidentRecord:
         status=incident.status,
         opened_at=incident.opened_at,
         resolved_at=incident.resolved_at,
+        kind=incident.kind or "service",
+        commander=incident.commander,
+        comms_lead=incident.comms_lead,
+        archived_at=incident.archived_at,
     )
 
 

@@ -124,6 +124,8 @@ SPIKE_EVENT_FIELDS = (
     "status",
     "themes",
     "alerted_at",
+    "matches",
+    "feedback",
 )
 
 
