@@ -14,12 +14,15 @@ from flarewatch.pipeline.frames import INCIDENT_COLUMNS
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
+# The incident list also shows its kind, roles and whether it is archived.
+INCIDENT_LIST_COLUMNS = [*INCIDENT_COLUMNS, "kind", "commander", "comms_lead", "archived_at"]
+
 
 def incidents(engine: Engine) -> pd.DataFrame:
     """All incidents, newest first, as a DataFrame."""
     with session_scope(engine) as session:
         rows = [asdict(i) for i in queries.incident_records(session)]
-    return pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
+    return pd.DataFrame(rows, columns=INCIDENT_LIST_COLUMNS)
 
 
 def open_incident(

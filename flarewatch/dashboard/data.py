@@ -12,6 +12,7 @@ from flarewatch import api
 from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
+from flarewatch.domain import PostMortem, TimelineEntry
 from flarewatch.render.export import outreach_csv
 
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
@@ -242,3 +243,102 @@ def set_label_override(post_id: int, label: str) -> None:
     views = (timeline, spikes, negative_posts, outreach, complaints, compare_incidents, breakdown)
     for view in views:
         view.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def postmortem(incident_id: int) -> PostMortem | None:
+    """An incident's post-mortem (None until someone writes one)."""
+    return api.postmortem(engine(), incident_id)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def incident_timeline(incident_id: int) -> list[TimelineEntry]:
+    """An incident's timeline: Flarewatch's events and people's entries."""
+    return api.incident_timeline(engine(), incident_id)
+
+
+def _clear_postmortem_caches() -> None:
+    postmortem.clear()
+    incident_timeline.clear()
+    search_incidents.clear()
+    _clear_incident_caches()
+
+
+def save_postmortem(incident_id: int, fields: dict[str, str]) -> None:
+    """Store edited post-mortem fields."""
+    api.save_postmortem(engine(), incident_id, **fields)
+    _clear_postmortem_caches()
+
+
+def add_follow_up(incident_id: int, action: str, owner: str | None, due: datetime | None) -> None:
+    """Add a follow-up action."""
+    api.add_follow_up(engine(), incident_id, action, owner=owner, due=due)
+    _clear_postmortem_caches()
+
+
+def set_follow_up_done(follow_up_id: int, done: bool) -> None:
+    """Tick (or untick) a follow-up action."""
+    api.set_follow_up_done(engine(), follow_up_id, done)
+    _clear_postmortem_caches()
+
+
+def add_timeline_entry(incident_id: int, at: datetime, text: str) -> None:
+    """Add a person's timeline entry."""
+    api.add_timeline_entry(engine(), incident_id, at, text)
+    _clear_postmortem_caches()
+
+
+def set_roles(incident_id: int, kind: str, commander: str, comms_lead: str) -> None:
+    """Set the incident's kind and roles."""
+    api.set_roles(engine(), incident_id, kind=kind, commander=commander, comms_lead=comms_lead)
+    _clear_postmortem_caches()
+
+
+def archive_incident(incident_id: int) -> None:
+    """Archive a resolved incident."""
+    api.archive_incident(engine(), incident_id)
+    _clear_postmortem_caches()
+
+
+def delete_incident(incident_id: int) -> None:
+    """Delete an incident (refused with ValueError while it has a post-mortem)."""
+    api.delete_incident(engine(), incident_id)
+    _clear_postmortem_caches()
+
+
+def export_postmortem(incident_id: int) -> str:
+    """The post-mortem as Markdown for a wiki."""
+    return api.export_postmortem(engine(), incident_id)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def search_incidents(text: str) -> pd.DataFrame:
+    """Past incidents matching `text` in title, post-mortem or themes."""
+    return api.search_incidents(engine(), text)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def lead_times() -> pd.DataFrame:
+    """How long customers talked before each incident was declared."""
+    return api.lead_times(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def alert_precision() -> pd.DataFrame:
+    """Alert precision per brand and month from useful/noise marks."""
+    return api.alert_precision(engine())
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def incident_spikes(incident_id: int) -> pd.DataFrame:
+    """Stored spike events of one incident, with their matches, newest first."""
+    events = api.spike_events(engine())
+    return events.loc[events["incident_id"] == incident_id].reset_index(drop=True)
+
+
+def set_alert_feedback(event_id: int, verdict: str) -> None:
+    """Mark a spike alert useful or noise."""
+    api.set_alert_feedback(engine(), event_id, verdict)
+    alert_precision.clear()
+    early_warnings.clear()
+    incident_spikes.clear()

@@ -202,6 +202,7 @@ def test_incidents__prepares_the_post_incident_report(seeded_url):
     assert [d.proto.label for d in downloads] == [
         "Download report (Markdown)",
         "Download report (HTML)",
+        "Post-mortem (Markdown, for a wiki)",
     ]
 
 
@@ -249,3 +250,42 @@ def test_password__streamlit_secret_gates_the_dashboard(seeded_url, given, shown
     at.text_input[0].input(given)
     at.button[0].click().run()
     assert bool(at.metric) is shown
+
+
+def test_incidents__writes_a_postmortem_and_refuses_to_delete_it(seeded_url):
+    at = _run("incidents.py")
+    area = {a.label: a for a in at.text_area}
+    area["Root cause"].input("Session store <b>full</b>")
+    area["Fix"].input("Store resized")
+    next(b for b in at.button if b.label == "Save post-mortem").click().run()
+    assert not at.exception and "Post-mortem saved." in at.success[-1].value
+    with _session(seeded_url) as s:
+        found = queries.get_postmortem(s, 2)
+    assert (found.root_cause, found.fix) == ("Session store <b>full</b>", "Store resized")
+    next(b for b in at.button if b.label == "Delete incident").click().run()
+    assert "has a post-mortem: archive it instead" in at.error[-1].value
+    search = next(t for t in at.text_input if t.label == "Search past incidents")
+    search.input("session store").run()
+    found = next(d.value for d in at.dataframe if "snippet" in d.value.columns)
+    assert list(found["title"]) == ["App login outage"]
+
+
+def test_live__early_warning_shows_similar_past_incident_and_takes_feedback(seeded_url):
+    add_early_warning(seeded_url, "globex")
+    match = {
+        "incident_id": 1,
+        "title": "Checkout errors",
+        "score": 0.93,
+        "root_cause": "Payment *provider* timeout",
+        "fix": "Failover added",
+    }
+    with _session(seeded_url) as s:
+        queries.set_spike_matches(s, 1, [match])
+    at = _run()
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "**Seen before?**" in shown and "Checkout errors" in shown
+    assert "Payment \\*provider\\* timeout" in shown and "Failover added" in shown
+    at.get("button_group")[0].set_value("noise").run()
+    assert not at.exception
+    with _session(seeded_url) as s:
+        assert queries.spike_events(s)[0]["feedback"] == "noise"

@@ -1,11 +1,11 @@
-"""Incidents page: open, re-grade and close incidents; marketing posture; post-incident report."""
+"""Incidents page: open, re-grade and close incidents; posture; report; post-mortem; search."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from flarewatch.dashboard import data, state
+from flarewatch.dashboard import data, postmortem, state
 from flarewatch.domain import SEVERITIES
 
 
@@ -98,11 +98,13 @@ def render() -> None:
         },
     )
     open_form()
+    postmortem.search()
     incident = state.selected_incident()
     if incident is not None:
         manage(incident)
         posture(int(incident.name))
         report(incident)
+        postmortem.editor(incident)
 
 
 render()

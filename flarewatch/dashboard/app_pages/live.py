@@ -1,8 +1,9 @@
-"""Live page: early warnings, KPIs, the timeline with spikes, newest negative posts and themes."""
+"""Live page: early warnings (and past incidents like them), KPIs, timeline, negative posts, themes."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
 from flarewatch.domain import LABELS
+from flarewatch.render.postmortem import md_escape as escape_markdown
 
 SELECTED_POST = "live_post_id"
 RECENT = pd.Timedelta(hours=1)
@@ -146,6 +148,44 @@ def early_warnings() -> None:
                 on_click=data.set_warning_status,
                 args=(int(event["id"]), "dismissed"),
             )
+            feedback(event, cols[2])
+            seen_before(event.get("matches"))
+
+
+def feedback(event: dict[str, object], where: Any) -> None:
+    """Mark an alert useful or noise; the marks give alert precision on Trends."""
+    event_id = int(str(event["id"]))
+    verdict = where.segmented_control(
+        "Was this alert useful?",
+        ["useful", "noise"],
+        default=event.get("feedback") or None,
+        key=f"feedback_{event_id}",
+    )
+    if verdict and verdict != event.get("feedback"):
+        data.set_alert_feedback(event_id, str(verdict))
+
+
+def seen_before(matches: object) -> None:
+    """The brand's past incidents most like this spike, with their root cause and fix."""
+    if not isinstance(matches, list) or not matches:
+        return
+    st.markdown("**Seen before?**")
+    for match in matches:
+        st.markdown(
+            f"#{match['incident_id']} **{escape_markdown(match['title'])}** "
+            f"(similarity {float(match['score']):.2f})  \n"
+            f"Root cause: {escape_markdown(match['root_cause']) or '—'}  \n"
+            f"Fix: {escape_markdown(match['fix']) or '—'}"
+        )
+
+
+def incident_matches(incident_id: int) -> None:
+    """Spikes of this incident and the past incidents they resemble."""
+    events = data.incident_spikes(incident_id)
+    for event in events.head(3).to_dict("records"):
+        if event.get("matches"):
+            st.caption(f"Spike since {event['started_at']:%Y-%m-%d %H:%M} UTC")
+            seen_before(event["matches"])
 
 
 def body() -> None:
@@ -168,6 +208,7 @@ def body() -> None:
         newest_negative(data.negative_posts(incident["brand"], start, end))
     with right:
         themes(int(incident.name))
+        incident_matches(int(incident.name))
     st.caption(f"Updated {datetime.now(UTC):%H:%M:%S} UTC")
 
 

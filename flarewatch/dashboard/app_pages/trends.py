@@ -1,4 +1,4 @@
-"""Trends page: sentiment by platform, language and theme, and incidents compared side by side."""
+"""Trends page: sentiment by platform, language and theme; incidents compared; lead time; precision."""
 
 from __future__ import annotations
 
@@ -113,6 +113,24 @@ def compare(bucket: int) -> None:
     )
 
 
+def lead_and_precision() -> None:
+    """Who noticed first across incidents, and how often alerts were worth it."""
+    st.subheader("Who noticed first")
+    leads = data.lead_times()
+    known = leads.dropna(subset=["lead_minutes"])
+    if known.empty:
+        st.info("No incident had a social signal before or after it was declared.")
+    else:
+        st.metric("Median lead time", f"{known['lead_minutes'].median():.0f} min")
+        st.bar_chart(known.set_index("title")["lead_minutes"], y_label="minutes before declared")
+    st.subheader("Alert precision")
+    precision = data.alert_precision()
+    if precision.empty:
+        st.info("No alert has been marked useful or noise yet (Live page).")
+    else:
+        st.dataframe(precision, hide_index=True)
+
+
 def body() -> None:
     """The refreshing part of the page."""
     incident = state.selected_incident()
@@ -126,6 +144,7 @@ def body() -> None:
                 breakdown(column, incident["brand"], window)
         by_theme(int(incident.name))
     compare(bucket)
+    lead_and_precision()
 
 
 def render() -> None:
