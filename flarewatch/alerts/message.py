@@ -28,12 +28,19 @@ class Alert:
     event_id: int | None = None
     # Past incidents of the brand most like this spike: id, title, score, root cause, fix.
     matches: list[dict[str, Any]] = field(default_factory=list)
+    # Links that mark this alert useful or noise on the dashboard (for alert precision).
+    feedback_urls: dict[str, str] = field(default_factory=dict)
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
     """Link to the dashboard's live view of `brand` around `at`."""
     query = {"brand": brand or "", "at": at.isoformat()}
     return f"{base_url.rstrip('/')}/?{urlencode(query)}"
+
+
+def feedback_link(base_url: str, event_id: int, verdict: str) -> str:
+    """Link that records, on the dashboard, whether an alert was useful or noise."""
+    return f"{base_url.rstrip('/')}/?{urlencode({'alert': event_id, 'feedback': verdict})}"
 
 
 def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[str, Any]]) -> Alert:
@@ -57,6 +64,11 @@ def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[st
             {k: m.get(k) for k in ("incident_id", "title", "score", "root_cause", "fix")}
             for m in event.get("matches") or []
         ],
+        feedback_urls={
+            verdict: feedback_link(base_url, int(event["id"]), verdict)
+            for verdict in ("useful", "noise")
+            if event.get("id") is not None
+        },
     )
 
 
@@ -101,12 +113,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     ]
     if samples:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(samples)}})
-    blocks.append(
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"<{alert.dashboard_url}|Open dashboard>"},
-        }
-    )
+    links = [f"<{alert.dashboard_url}|Open dashboard>"]
+    links += [f"<{url}|Mark {verdict}>" for verdict, url in alert.feedback_urls.items()]
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": " · ".join(links)}})
     return {"text": f"{alert.title}: {summary_line(alert)}", "blocks": blocks}
 
 
@@ -131,5 +140,6 @@ def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMess
         body += ["Seen before?", *(f"- {line}" for line in match_lines(alert)), ""]
     body += [f"- {s['text']} ({s['url'] or 'no link'})" for s in alert.samples]
     body += ["", f"Dashboard: {alert.dashboard_url}"]
+    body += [f"Mark {verdict}: {url}" for verdict, url in alert.feedback_urls.items()]
     message.set_content("\n".join(body))
     return message

@@ -50,11 +50,26 @@ def pages() -> list[st.Page]:
     ]
 
 
+def record_feedback() -> None:
+    """Record "useful"/"noise" from an alert's link (`?alert=ID&feedback=useful`), once."""
+    params = st.query_params
+    if "alert" not in params or "feedback" not in params:
+        return
+    try:
+        data.set_alert_feedback(int(params["alert"]), params["feedback"])
+    except (ValueError, LookupError) as exc:
+        st.toast(f"Alert feedback not recorded: {exc}")
+    else:
+        st.toast(f"Alert {params['alert']} marked {params['feedback']}. Thank you.")
+    del params["alert"], params["feedback"]
+
+
 def main() -> None:
     """Render the app."""
     st.set_page_config(page_title="Flarewatch", page_icon="🔥", layout="wide")
     if not auth.require_login():
         return
+    record_feedback()
     state.keep_filters()
     sidebar()
     st.navigation(pages()).run()

@@ -289,3 +289,19 @@ def test_live__early_warning_shows_similar_past_incident_and_takes_feedback(seed
     assert not at.exception
     with _session(seeded_url) as s:
         assert queries.spike_events(s)[0]["feedback"] == "noise"
+
+
+def test_alert_link__records_feedback_once_and_names_bad_verdicts(seeded_url):
+    add_early_warning(seeded_url, "globex")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["alert"] = "1"
+    at.query_params["feedback"] = "useful"
+    at.run()
+    assert not at.exception and "marked useful" in at.toast[0].value
+    with _session(seeded_url) as s:
+        assert queries.spike_events(s)[0]["feedback"] == "useful"
+    bad = AppTest.from_file(APP, default_timeout=30)
+    bad.query_params["alert"] = "1"
+    bad.query_params["feedback"] = "great"
+    bad.run()
+    assert "alert feedback 'great': expected useful or noise" in bad.toast[0].value

@@ -58,6 +58,8 @@ def test_describe_spike__stores_themes_and_matches_with_cause_and_fix(sqlite_eng
         alert = alert_from_event({**event.to_dict(), "id": event_id}, "http://dash", [])
         text = slack_payload(alert)["blocks"][0]["text"]["text"]
         assert "*Seen before?*" in text and cause in text and fix in text
+        links = slack_payload(alert)["blocks"][-1]["text"]["text"]
+        assert f"<http://dash/?alert={event_id}&feedback=noise|Mark noise>" in links
         assert cause in email_message(alert, "a@x", ["b@x"]).get_content()
 
 
