@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,39 +47,38 @@ def fingerprint(
     return Fingerprint(vector=centre, terms=terms, posts=len(texts))
 
 
-def vector_from_bytes(data: bytes) -> np.ndarray:
-    """A stored fingerprint vector back as an array."""
-    return np.frombuffer(data, dtype=np.float32).astype(float)
-
-
 def _term_overlap(a: Sequence[str], b: Sequence[str]) -> float:
     left, right = set(a), set(b)
     return len(left & right) / len(left | right) if left and right else 0.0
 
 
 def rank_similar(
-    query: Fingerprint, candidates: Sequence[dict[str, Any]], *, top: int = 3
-) -> list[dict[str, Any]]:
-    """Candidates (each with `vector` and `terms`) most like `query`, best first, with `score`.
+    query: Fingerprint,
+    ids: Sequence[int],
+    matrix: np.ndarray,
+    terms: Sequence[Sequence[str]],
+    *,
+    top: int = 3,
+) -> list[tuple[int, float]]:
+    """The `top` ids (rows of `matrix`, with their `terms`) most like `query`, best first.
 
-    Score: cosine of the unit mean embeddings plus `TERM_WEIGHT` times the Jaccard overlap of
-    the top terms. Candidates whose vector has another dimension (another model) are skipped.
+    Score: cosine of the mean embeddings plus `TERM_WEIGHT` times the Jaccard overlap of the
+    top terms. Nothing is returned when the vectors have another dimension (another model).
     """
-    usable = [c for c in candidates if len(c["vector"]) == len(query.vector)]
-    if not usable:
+    if len(ids) == 0 or matrix.ndim != 2 or matrix.shape[1] != len(query.vector):
         return []
-    matrix = _unit(np.vstack([c["vector"] for c in usable]))
-    cosine = matrix @ query.vector
-    overlap = np.array([_term_overlap(query.terms, c["terms"] or []) for c in usable])
+    cosine = _unit(matrix) @ _unit(np.asarray(query.vector, dtype=matrix.dtype))
+    overlap = np.array([_term_overlap(query.terms, t or []) for t in terms])
     scores = cosine + TERM_WEIGHT * overlap
-    order = np.argsort(-scores)[:top]
-    return [
-        {
-            **{k: v for k, v in usable[i].items() if k != "vector"},
-            "score": round(float(scores[i]), 4),
-        }
-        for i in order
-    ]
+    order = np.argsort(-scores, kind="stable")[:top]
+    return [(int(ids[i]), round(float(scores[i]), 4)) for i in order]
+
+
+def stack_vectors(blobs: Sequence[bytes]) -> np.ndarray:
+    """Stored float32 fingerprints of one model as one (n, dim) matrix."""
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
 
 
 def build_timeline(

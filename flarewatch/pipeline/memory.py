@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flarewatch.analysis.memory import Fingerprint, fingerprint, rank_similar, vector_from_bytes
+from flarewatch.analysis.memory import Fingerprint, fingerprint, rank_similar, stack_vectors
 from flarewatch.analysis.themes import find_themes
 from flarewatch.pipeline.frames import Embedder, default_embedder, get_incident, negative_posts
 from flarewatch.storage import queries
@@ -76,19 +76,15 @@ def similar_incidents(
     """Past incidents of `brand` most like `query`, best first, with root cause and fix."""
     with session_scope(engine) as session:
         rows = queries.fingerprints(session, brand, model=model, exclude=exclude)
-    candidates = [
-        {
-            "incident_id": r["id"],
-            "title": r["title"],
-            "opened_at": r["opened_at"].isoformat(),
-            "terms": r["fingerprint_terms"] or [],
-            "root_cause": r["root_cause"] or "",
-            "fix": r["fix"] or "",
-            "vector": vector_from_bytes(r["fingerprint"]),
-        }
-        for r in rows
-    ]
-    return rank_similar(query, candidates, top=top)
+        ranked = rank_similar(
+            query,
+            [r[0] for r in rows],
+            stack_vectors([r[1] for r in rows]),
+            [r[2] for r in rows],
+            top=top,
+        )
+        lessons = queries.incident_lessons(session, [i for i, _ in ranked])
+    return [{**lessons[i], "score": score} for i, score in ranked]
 
 
 def describe_spike(engine: Engine, event_id: int, embedder: Embedder) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 from markdown_it import MarkdownIt
 
 from flarewatch.analysis.memory import (
@@ -16,7 +17,7 @@ from flarewatch.analysis.memory import (
     lead_minutes,
     lead_sentence,
     rank_similar,
-    vector_from_bytes,
+    stack_vectors,
 )
 from flarewatch.domain import IncidentRecord, TimelineEntry
 from flarewatch.render.postmortem import md_escape
@@ -30,21 +31,18 @@ def test_fingerprint__unit_mean_and_top_terms_without_brand():
     assert np.allclose(found.vector, np.array([2.0, 1.0]) / np.sqrt(5.0))
     assert found.terms[0] == "bag" and "acme" not in found.terms and found.posts == 3
     assert fingerprint([], np.zeros((0, 2))) is None
-    assert np.allclose(vector_from_bytes(found.to_bytes()), found.vector)
+    assert np.allclose(stack_vectors([found.to_bytes(), found.to_bytes()])[1], found.vector)
 
 
 def test_rank_similar__cosine_then_terms_skips_other_dimensions():
     query = Fingerprint(np.array([1.0, 0.0]), ["refund"], 5)
-    candidates = [
-        {"incident_id": 1, "vector": np.array([0.0, 1.0]), "terms": ["refund"]},
-        {"incident_id": 2, "vector": np.array([0.9, 0.1]), "terms": []},
-        {"incident_id": 3, "vector": np.array([0.9, 0.1]), "terms": ["refund"]},
-        {"incident_id": 4, "vector": np.array([1.0, 0.0, 0.0]), "terms": ["refund"]},
-    ]
-    ranked = rank_similar(query, candidates, top=3)
-    assert [r["incident_id"] for r in ranked] == [3, 2, 1]
-    assert ranked[0]["score"] > ranked[1]["score"] and "vector" not in ranked[0]
-    assert rank_similar(query, candidates[3:]) == []
+    matrix = np.array([[0.0, 1.0], [0.9, 0.1], [0.9, 0.1]])
+    terms = [["refund"], [], ["refund"]]
+    ranked = rank_similar(query, [1, 2, 3], matrix, terms, top=3)
+    assert [i for i, _ in ranked] == [3, 2, 1]
+    assert ranked[0][1] == pytest.approx(0.9939 + 0.15, abs=1e-3) and ranked[1][1] < ranked[0][1]
+    assert rank_similar(query, [4], np.ones((1, 3)), [["refund"]]) == []
+    assert rank_similar(query, [], stack_vectors([]), []) == []
 
 
 def test_build_timeline__own_events_and_manual_entries_in_order():

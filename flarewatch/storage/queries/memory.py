@@ -29,28 +29,43 @@ def set_fingerprint(
 
 def fingerprints(
     session: Session, brand: str | None, *, model: str, exclude: int | None = None
-) -> list[dict[str, Any]]:
-    """Incidents of `brand` (all when None) fingerprinted by `model`, with cause and fix."""
-    stmt = (
-        select(
-            Incident.id,
-            Incident.title,
-            Incident.brand,
-            Incident.opened_at,
-            Incident.fingerprint,
-            Incident.fingerprint_terms,
-            Incident.fingerprint_model,
-            PostMortemRow.root_cause,
-            PostMortemRow.fix,
-        )
-        .outerjoin(PostMortemRow, PostMortemRow.incident_id == Incident.id)
-        .where(Incident.fingerprint.is_not(None), Incident.fingerprint_model == model)
+) -> list[tuple[int, bytes, list[str]]]:
+    """(id, vector bytes, top terms) of the incidents of `brand` (all when None) by `model`."""
+    stmt = select(Incident.id, Incident.fingerprint, Incident.fingerprint_terms).where(
+        Incident.fingerprint.is_not(None), Incident.fingerprint_model == model
     )
     if brand is not None:
         stmt = stmt.where(Incident.brand == brand)
     if exclude is not None:
         stmt = stmt.where(Incident.id != exclude)
-    return [dict(row) for row in session.execute(stmt).mappings()]
+    return [(r[0], r[1] or b"", r[2] or []) for r in session.execute(stmt)]
+
+
+def incident_lessons(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Title, opening, top terms, root cause and fix of the incidents `ids`."""
+    stmt = (
+        select(
+            Incident.id,
+            Incident.title,
+            Incident.opened_at,
+            Incident.fingerprint_terms,
+            PostMortemRow.root_cause,
+            PostMortemRow.fix,
+        )
+        .outerjoin(PostMortemRow, PostMortemRow.incident_id == Incident.id)
+        .where(Incident.id.in_(ids))
+    )
+    return {
+        r.id: {
+            "incident_id": r.id,
+            "title": r.title,
+            "opened_at": r.opened_at.isoformat(),
+            "terms": r.fingerprint_terms or [],
+            "root_cause": r.root_cause or "",
+            "fix": r.fix or "",
+        }
+        for r in session.execute(stmt)
+    }
 
 
 def unfingerprinted(session: Session, brand: str | None, model: str) -> list[int]:
