@@ -52,7 +52,7 @@ def scan_spikes(
 
 def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
     with session_scope(engine) as session:
-        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+        event = queries.spike_event(session, event_id)
     found = _themes(
         engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
     )
@@ -70,7 +70,7 @@ def send_spike_alerts(
     """
     url = base_url or load_settings().public_url
     with session_scope(engine) as session:
-        pending = [e for e in queries.spike_events(session) if e["alerted_at"] is None]
+        pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
         posts = negative_posts(
