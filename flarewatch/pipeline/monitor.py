@@ -20,6 +20,7 @@ from flarewatch.pipeline import detector
 from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
+from flarewatch.pipeline.upkeep import keep_statistics_fresh
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -149,6 +150,7 @@ def run(
     """The main loop: collect every source on its interval, score new posts, scan, alert."""
 
     def after_save(_result: RunResult) -> None:
+        keep_statistics_fresh(engine)
         if scorer is None:
             return
         score_pending(engine, scorer, batch_size=batch_size)
