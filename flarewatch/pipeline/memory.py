@@ -90,7 +90,7 @@ def similar_incidents(
 def describe_spike(engine: Engine, event_id: int, embedder: Embedder) -> None:
     """Give a stored spike its complaint themes and the past incidents it most resembles."""
     with session_scope(engine) as session:
-        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+        event = queries.spike_event(session, event_id)
     brand = event["brand"]
     found, embedded = posts_fingerprint(
         engine, brand, event["started_at"], event["ended_at"], embedder

@@ -101,6 +101,7 @@ def test_public_names__pinned():
         "incident_timeline",
         "incident_window",
         "incidents",
+        "keep_statistics_fresh",
         "labels",
         "latest_complaints",
         "lead_time",

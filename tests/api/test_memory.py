@@ -31,7 +31,7 @@ def _warning(engine, minutes_before: int) -> None:
         "severity": 90.0,
     }
     with session_scope(engine) as s:
-        queries.save_spike_event(s, "acme", fields, merge_gap=timedelta(0))
+        queries.open_alert_event(s, "acme", fields)
 
 
 def _written(engine) -> int:

@@ -210,8 +210,7 @@ def fire(engine: Engine, case: Case) -> int:
         "severity": 80.0,
     }
     with session_scope(engine) as session:
-        event, _ = queries.save_spike_event(session, case.brand, fields, merge_gap=timedelta(0))
-        return event.id
+        return queries.open_alert_event(session, case.brand, fields)
 
 
 def rank_of(matches: list[dict], incident_id: int) -> int | None:
