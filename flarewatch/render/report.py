@@ -92,7 +92,7 @@ def _md_table(frame: pd.DataFrame) -> str:
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "---|" * len(frame.columns)
     rows = [
-        "| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
+        "| " + " | ".join(md_escape(_fmt(v)) for v in row) + " |"
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])

@@ -134,3 +134,13 @@ def test_cli__delete_without_postmortem_and_alert_feedback_precision(sqlite_engi
     table = run("spikes", "precision").output
     assert "acme" in table and "2026-03" in table and "1.0" in table
     assert "no spike event with id 9" in run("spikes", "feedback", "9", "noise").output
+
+
+def test_report__social_handles_in_tables_are_escaped(sqlite_engine):
+    import pandas as pd
+
+    from flarewatch.render.report import _md_table
+
+    table = _md_table(pd.DataFrame({"handle": ["<img src=x>|[a](b)"], "n": [1]}))
+    rendered = MarkdownIt("commonmark").enable("table").render(table)
+    assert "<img" not in rendered and "<a " not in rendered and "<td>1</td>" in rendered
