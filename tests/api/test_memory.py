@@ -144,3 +144,13 @@ def test_report__social_handles_in_tables_are_escaped(sqlite_engine):
     table = _md_table(pd.DataFrame({"handle": ["<img src=x>|[a](b)"], "n": [1]}))
     rendered = MarkdownIt("commonmark").enable("table").render(table)
     assert "<img" not in rendered and "<a " not in rendered and "<td>1</td>" in rendered
+
+
+def test_cli__leadtime_lists_each_incident(sqlite_engine):
+    _warning(sqlite_engine, minutes_before=30)
+    _incident(sqlite_engine)
+    out = CliRunner().invoke(
+        cli, ["--database-url", str(sqlite_engine.url), "incident", "leadtime", "--json"]
+    )
+    row = json.loads(out.output.splitlines()[0])
+    assert (row["title"], row["lead_minutes"]) == ("Refund outage", 30.0)
