@@ -37,6 +37,15 @@ class Settings:
         dashboard_password: Optional password for shared deployments (secret).
         watch_file: TOML file with brand terms and sources to collect.
         public_url: Where the dashboard is reachable, used for links in alerts.
+        status_page_url: The public status page, `{status_url}` in reply templates.
+        outreach_per_minute: Most replies a bulk send posts per minute, over all platforms.
+        outreach_approval: `required` to send replies only with a second person's approval.
+        mastodon_reply_instance: Instance of the Mastodon account that replies.
+        mastodon_visibility: Visibility of Mastodon replies: public, unlisted, private, direct.
+        reddit_replies: `on` to allow public comment replies on Reddit (off by default).
+        zendesk_subdomain: Zendesk account (`acme` for acme.zendesk.com) for hand-offs.
+        zendesk_email: Zendesk agent email the API token belongs to.
+        handoff_webhook_url: Generic JSON webhook that receives `outreach.handoff` events.
     """
 
     database_url: str = "sqlite:///flarewatch.db"
@@ -50,6 +59,15 @@ class Settings:
     dashboard_password: str | None = None
     watch_file: str = "watch.toml"
     public_url: str = "http://127.0.0.1:8501"
+    status_page_url: str | None = None
+    outreach_per_minute: int = 20
+    outreach_approval: str = "optional"
+    mastodon_reply_instance: str | None = None
+    mastodon_visibility: str = "public"
+    reddit_replies: str = "off"
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    handoff_webhook_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
