@@ -175,7 +175,13 @@ def _followup_draft(
 def drafts_frame(drafts: Sequence[Draft]) -> pd.DataFrame:
     """Drafts as a preview table (`DRAFT_COLUMNS`)."""
     frame = pd.DataFrame([asdict(d) for d in drafts], columns=list(Draft.__dataclass_fields__))
-    return frame[DRAFT_COLUMNS]
+    return with_nones(frame[DRAFT_COLUMNS])
+
+
+def with_nones(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values as None, not NaN: tables and CSVs would show (and save) "nan"."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
 
 
 def check_approval(sender: str, approved_by: str | None, required: bool) -> None:
@@ -209,7 +215,7 @@ def send_replies(
     stopped: dict[str, str] = {}
     who = {"sender": sender, "approved_by": approved_by}
     rows = [_send_one(engine, incident_id, d, repliers, stopped, limiter, who) for d in drafts]
-    return pd.DataFrame(rows, columns=SEND_COLUMNS)
+    return with_nones(pd.DataFrame(rows, columns=SEND_COLUMNS))
 
 
 def _send_one(
@@ -276,7 +282,7 @@ def outreach_replies(engine: Engine, incident_id: int) -> pd.DataFrame:
     get_incident(engine, incident_id)
     with session_scope(engine) as session:
         rows = queries.incident_replies(session, incident_id)
-    return pd.DataFrame(rows, columns=["id", *queries.REPLY_COLUMNS])
+    return with_nones(pd.DataFrame(rows, columns=["id", *queries.REPLY_COLUMNS]))
 
 
 def recovery(

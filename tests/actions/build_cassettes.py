@@ -81,8 +81,12 @@ def x_cassettes() -> None:
 
 def mastodon_instance() -> list[dict[str, Any]]:
     v1 = {"uri": "mastodon.example", "title": "Mastodon", "version": "4.3.2"}
-    v2 = {"domain": "mastodon.example", "title": "Mastodon", "version": "4.3.2",
-          "api_versions": {"mastodon": 2}}
+    v2 = {
+        "domain": "mastodon.example",
+        "title": "Mastodon",
+        "version": "4.3.2",
+        "api_versions": {"mastodon": 2},
+    }
     return [
         interaction("GET", MASTO + "/api/v1/instance/", v1),
         interaction("GET", MASTO + "/api/v2/instance/", v2),
@@ -174,18 +178,35 @@ def bluesky_cassettes() -> None:
         "replyCount": 0,
         "repostCount": 0,
     }
-    reply = {"root": {"uri": ROOT, "cid": "bafyrootcid"}, "parent": {"uri": PARENT, "cid": "bafyparentcid"}}
-    create = {"repo": "did:plc:flarewatchtest", "collection": "app.bsky.feed.post",
-              "record": {"reply": reply}}
-    created = {"uri": "at://did:plc:flarewatchtest/app.bsky.feed.post/3ours", "cid": "bafyourcid",
-               "commit": {"cid": "bafycommit", "rev": "3rev"}, "validationStatus": "valid"}
-    get_posts = BSKY + "app.bsky.feed.getPosts?uris=" + PARENT.replace(":", "%3A").replace("/", "%2F")
+    reply = {
+        "root": {"uri": ROOT, "cid": "bafyrootcid"},
+        "parent": {"uri": PARENT, "cid": "bafyparentcid"},
+    }
+    create = {
+        "repo": "did:plc:flarewatchtest",
+        "collection": "app.bsky.feed.post",
+        "record": {"reply": reply},
+    }
+    created = {
+        "uri": "at://did:plc:flarewatchtest/app.bsky.feed.post/3ours",
+        "cid": "bafyourcid",
+        "commit": {"cid": "bafycommit", "rev": "3rev"},
+        "validationStatus": "valid",
+    }
+    get_posts = (
+        BSKY + "app.bsky.feed.getPosts?uris=" + PARENT.replace(":", "%3A").replace("/", "%2F")
+    )
     write(
         "bluesky_reply",
         [
             interaction("POST", BSKY + "com.atproto.server.createSession", session),
             interaction("GET", get_posts, {"posts": [parent_view]}),
-            interaction("POST", BSKY + "com.atproto.repo.createRecord", created, request_body=json.dumps(create)),
+            interaction(
+                "POST",
+                BSKY + "com.atproto.repo.createRecord",
+                created,
+                request_body=json.dumps(create),
+            ),
         ],
     )
 
@@ -236,23 +257,43 @@ def zendesk_audit(ticket: dict[str, Any]) -> dict[str, Any]:
 
 
 def zendesk_cassettes() -> None:
-    create = {"ticket": {"type": "incident", "priority": "high", "tags": ["flarewatch", "flarewatch_incident_1"],
-                         "comment": {"public": False}}}
+    create = {
+        "ticket": {
+            "type": "incident",
+            "priority": "high",
+            "tags": ["flarewatch", "flarewatch_incident_1"],
+            "comment": {"public": False},
+        }
+    }
     update = {"ticket": {"id": 35436, "comment": {"public": False}}}
     write(
         "zendesk_tickets",
         [
-            interaction("POST", ZENDESK + "tickets.json", zendesk_audit(zendesk_ticket("new")),
-                        status=201, request_body=json.dumps(create)),
-            interaction("GET", ZENDESK + "tickets/35436.json", {"ticket": zendesk_ticket("solved")}),
-            interaction("PUT", ZENDESK + "tickets/35436.json",
-                        zendesk_audit(zendesk_ticket("solved", updated_at="2026-03-02T15:00:00Z")),
-                        request_body=json.dumps(update)),
+            interaction(
+                "POST",
+                ZENDESK + "tickets.json",
+                zendesk_audit(zendesk_ticket("new")),
+                status=201,
+                request_body=json.dumps(create),
+            ),
+            interaction(
+                "GET", ZENDESK + "tickets/35436.json", {"ticket": zendesk_ticket("solved")}
+            ),
+            interaction(
+                "PUT",
+                ZENDESK + "tickets/35436.json",
+                zendesk_audit(zendesk_ticket("solved", updated_at="2026-03-02T15:00:00Z")),
+                request_body=json.dumps(update),
+            ),
         ],
     )
     write(
         "zendesk_401",
-        [interaction("POST", ZENDESK + "tickets.json", {"error": "Couldn't authenticate you"}, status=401)],
+        [
+            interaction(
+                "POST", ZENDESK + "tickets.json", {"error": "Couldn't authenticate you"}, status=401
+            )
+        ],
     )
 
 

@@ -44,7 +44,11 @@ def test_x_reply__wrong_parent_finds_no_recording():
     ("cassette", "message", "stop"),
     [
         ("x_reply_401", "x: credentials rejected (401): Unauthorized", True),
-        ("x_reply_duplicate", "x: forbidden (403): You are not allowed to create a Tweet with duplicate content.", False),
+        (
+            "x_reply_duplicate",
+            "x: forbidden (403): You are not allowed to create a Tweet with duplicate content.",
+            False,
+        ),
         ("x_reply_429", "x: rate limited (429): try again later: Too Many Requests", True),
     ],
 )
