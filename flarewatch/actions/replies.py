@@ -113,14 +113,15 @@ class RateLimiter:
     def __init__(
         self,
         per_minute: int = 20,
-        spacing: Mapping[str, float] = PLATFORM_SPACING_S,
+        spacing: Mapping[str, float] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
         if per_minute < 1:
             raise ValueError(f"replies per minute must be at least 1, not {per_minute}")
-        self.per_minute, self.spacing = per_minute, dict(spacing)
+        self.per_minute = per_minute
+        self.spacing = dict(PLATFORM_SPACING_S if spacing is None else spacing)
         self.clock, self.sleep = clock, sleep
         self.recent: deque[float] = deque()
         self.last: dict[str, float] = {}

@@ -203,6 +203,7 @@ def send_replies(
     sender: str,
     approved_by: str | None = None,
     require_approval: bool = False,
+    per_minute: int = 20,
     limiter: RateLimiter | None = None,
 ) -> pd.DataFrame:
     """Send drafts one by one; each row gets sent, failed (with its error) or skipped.
@@ -211,7 +212,7 @@ def send_replies(
     platform's batch is not tried. Sent replies move the author to `contacted`/`followed_up`.
     """
     check_approval(sender, approved_by, require_approval)
-    limiter = limiter or RateLimiter()
+    limiter = limiter or RateLimiter(per_minute)
     stopped: dict[str, str] = {}
     who = {"sender": sender, "approved_by": approved_by}
     rows = [_send_one(engine, incident_id, d, repliers, stopped, limiter, who) for d in drafts]
