@@ -56,6 +56,7 @@ from flarewatch.api.outreach import (
     with_complaints,
 )
 from flarewatch.api.replies import (
+    ANSWER_COLUMNS,
     DRAFT_COLUMNS,
     SEND_COLUMNS,
     answers,
@@ -66,6 +67,7 @@ from flarewatch.api.replies import (
     recovery,
     repliers_for,
     send_replies,
+    with_answers,
 )
 from flarewatch.api.reports import incident_report, marketing_posture, report
 from flarewatch.api.spikes import (
@@ -102,6 +104,7 @@ from flarewatch.pipeline.frames import (
 from flarewatch.pipeline.monitor import scan_spikes, send_spike_alerts
 
 __all__ = [
+    "ANSWER_COLUMNS",
     "COMPARE_COLUMNS",
     "DRAFT_COLUMNS",
     "INCIDENT_COLUMNS",
@@ -185,5 +188,6 @@ __all__ = [
     "themes",
     "timeline",
     "window_spikes",
+    "with_answers",
     "with_complaints",
 ]

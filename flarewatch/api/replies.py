@@ -316,3 +316,29 @@ def answers(
         replies = queries.incident_replies(session, incident_id)
     won = recovery(engine, incident_id, now=now, model_version=model_version)
     return answer_summary(table, replies, won)
+
+
+ANSWER_COLUMNS = ["reply_url", "followup_url", "ticket_url", "recovery"]
+
+
+def with_answers(
+    engine: Engine, incident_id: int, table: pd.DataFrame, *, now: datetime | None = None
+) -> pd.DataFrame:
+    """An outreach table with each author's reply, follow-up and ticket links and recovery."""
+    with session_scope(engine) as session:
+        sent = [r for r in queries.incident_replies(session, incident_id) if r["state"] == "sent"]
+        tickets = queries.incident_tickets(session, incident_id)
+    links: dict[str, dict[int, Any]] = {"reply": {}, "followup": {}}
+    for reply in sent:
+        links[reply["kind"]].setdefault(int(reply["author_id"]), reply["url"])
+    ticket_urls = {int(a): t["url"] for t in tickets for a in t["author_ids"] if t["url"]}
+    won = recovery(engine, incident_id, now=now).set_index("author_id")["recovery"].to_dict()
+    out = table.copy()
+    ids = out["author_id"].astype(int)
+    out["reply_url"] = ids.map(links["reply"])
+    out["followup_url"] = ids.map(links["followup"])
+    out["ticket_url"] = ids.map(ticket_urls)
+    out["recovery"] = ids.map(won)
+    for column in ANSWER_COLUMNS:
+        out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out

@@ -28,7 +28,7 @@ def outreach() -> None:
 @friendly_errors
 def outreach_export(ctx: Context, incident_id: int, out: str) -> None:
     """Export the ranked outreach list as a spreadsheet-safe CSV."""
-    table = api.outreach(ctx.engine, incident_id)
+    table = api.with_answers(ctx.engine, incident_id, api.outreach(ctx.engine, incident_id))
     Path(out).write_bytes(outreach_csv(table))
     click.echo(f"wrote {len(table)} authors to {out}")
 

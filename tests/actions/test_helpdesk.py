@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from zenpy import Zenpy
@@ -21,11 +22,25 @@ from tests.actions.recording import recording
 
 INCIDENT = {"id": 1, "title": "Login outage", "severity": "SEV2"}
 ROWS = [
-    {"author_id": 1, "platform": "x", "handle": "ann", "priority": 80.0, "reason": "very negative",
-     "latest_post": "acme is down", "latest_url": "https://x.com/ann/status/101",
-     "reply_url": "https://x.com/i/web/status/9001"},
-    {"author_id": 2, "platform": "x", "handle": "bob", "priority": 30.0, "reason": "repeated",
-     "latest_post": "down again", "latest_url": None},
+    {
+        "author_id": 1,
+        "platform": "x",
+        "handle": "ann",
+        "priority": 80.0,
+        "reason": "very negative",
+        "latest_post": "acme is down",
+        "latest_url": "https://x.com/ann/status/101",
+        "reply_url": "https://x.com/i/web/status/9001",
+    },
+    {
+        "author_id": 2,
+        "platform": "x",
+        "handle": "bob",
+        "priority": 30.0,
+        "reason": "repeated",
+        "latest_post": "down again",
+        "latest_url": None,
+    },
 ]
 
 
@@ -71,7 +86,7 @@ def test_zendesk__401_is_one_line():
 
 
 class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])

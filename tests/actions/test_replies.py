@@ -16,8 +16,10 @@ from tests.api.test_replies import NoSleep
 
 
 def test_render_reply__fills_known_placeholders():
-    text = render_reply("@{handle}: {incident_title} ({next_update})", {"handle": "ann",
-                        "incident_title": "Login outage", "next_update": "13:00"})
+    text = render_reply(
+        "@{handle}: {incident_title} ({next_update})",
+        {"handle": "ann", "incident_title": "Login outage", "next_update": "13:00"},
+    )
     assert text == "@ann: Login outage (13:00)"
     for template in DEFAULT_TEMPLATES.values():
         check_template(template)

@@ -25,8 +25,13 @@ def test_classify__newest_post_up_to_now_decides():
 
 
 def reply(author, sent_hours, kind="reply", state="sent", replied_hours=-1.0):
-    return {"author_id": author, "sent_at": h(sent_hours), "replied_at": h(replied_hours),
-            "kind": kind, "state": state}
+    return {
+        "author_id": author,
+        "sent_at": h(sent_hours),
+        "replied_at": h(replied_hours),
+        "kind": kind,
+        "state": state,
+    }
 
 
 def test_recovery_table_and_summary():

@@ -53,6 +53,7 @@ def seed(engine) -> dict[str, int]:
 
 def test_public_names__pinned():
     assert sorted(api.__all__) == [
+        "ANSWER_COLUMNS",
         "COMPARE_COLUMNS",
         "DRAFT_COLUMNS",
         "DemoSummary",
@@ -136,6 +137,7 @@ def test_public_names__pinned():
         "themes",
         "timeline",
         "window_spikes",
+        "with_answers",
         "with_complaints",
     ]
     assert all(hasattr(api, name) for name in api.__all__)

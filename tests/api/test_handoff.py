@@ -29,9 +29,12 @@ def test_handoff__ticket_stored_once_and_status_polled_back(sqlite_engine):
     )
     with recording("zendesk_handoff_poll"):
         sent = api.send_handoffs(sqlite_engine, handoffs, desk)
-        assert api.outreach(sqlite_engine, incident_id).set_index("author_id").loc[
-            ids["ann"], "status"
-        ] == "handed_off"
+        assert (
+            api.outreach(sqlite_engine, incident_id)
+            .set_index("author_id")
+            .loc[ids["ann"], "status"]
+            == "handed_off"
+        )
         polled = api.poll_tickets(sqlite_engine, incident_id, desk)
     assert sent[["ticket_id", "url", "status"]].values.tolist() == [
         ["35436", "https://acme.zendesk.com/agent/tickets/35436", "new"]

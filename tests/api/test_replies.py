@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,9 @@ from flarewatch.actions.replies import RateLimiter, TemplateError
 from flarewatch.config import load_settings
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+from flarewatch.render.export import outreach_csv
 from tests.actions.recording import recording
+from tests.analysis.test_incident_flow import KeywordEmbedder
 from tests.actions.test_repliers import X_ENV
 from tests.conftest import T0, make_post, score_down_as_negative
 
@@ -217,6 +221,25 @@ def test_followups__once_resolved_under_our_reply_then_recovery(sqlite_engine):
     assert api.draft_followups(sqlite_engine, incident_id, [ids["ann"]])[0].error.startswith(
         "already followed up"
     )
+    exported = csv.DictReader(
+        io.StringIO(
+            outreach_csv(
+                api.with_answers(
+                    sqlite_engine, incident_id, api.outreach(sqlite_engine, incident_id)
+                )
+            ).decode()
+        )
+    )
+    rows = {row["handle"]: row for row in exported}
+    assert rows["ann"]["status"] == "followed_up"
+    assert rows["ann"]["reply_url"] == "https://x.com/i/web/status/9001"
+    assert rows["ann"]["followup_url"] == "https://x.com/i/web/status/9101"
+    assert (rows["bob"]["status"], rows["bob"]["followup_url"]) == ("contacted", "")
+    assert rows["ann"]["recovery"] == "silent"
+    md = api.report(sqlite_engine, incident_id, embedder=KeywordEmbedder())
+    assert "1 contacted, 1 followed up, 0 handed off" in md
+    assert "Answered 1 of 1 priority authors (100%)" in md
+    assert "Won back 0 of 2 answered (0%): 0 still unhappy, 2 silent since." in md
 
 
 def test_recovery__clock_driven(sqlite_engine):

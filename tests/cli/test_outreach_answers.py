@@ -17,8 +17,18 @@ def run(url, *args, env=None):
 def test_reply__dry_run_then_send_then_audit(sqlite_engine, monkeypatch):
     incident_id, ids = seed(sqlite_engine)
     url = str(sqlite_engine.url)
-    base = ["reply", "--incident", str(incident_id), "--author", str(ids["ann"]), "--author", str(ids["bob"])]
-    preview = run(url, *base, "--template", "@{handle} on it: {status_url}", "--status-url", "https://s.test")
+    base = [
+        "reply",
+        "--incident",
+        str(incident_id),
+        "--author",
+        str(ids["ann"]),
+        "--author",
+        str(ids["bob"]),
+    ]
+    preview = run(
+        url, *base, "--template", "@{handle} on it: {status_url}", "--status-url", "https://s.test"
+    )
     assert preview.exit_code == 0, preview.output
     assert "@ann on it: https://s.test" in preview.output
     assert "dry run: nothing was sent" in preview.output
@@ -41,9 +51,22 @@ def test_reply__dry_run_then_send_then_audit(sqlite_engine, monkeypatch):
 def test_reply__bad_template_and_open_incident_are_one_line(sqlite_engine):
     incident_id, ids = seed(sqlite_engine)
     url = str(sqlite_engine.url)
-    bad = run(url, "reply", "--incident", str(incident_id), "--author", str(ids["ann"]), "--template", "{oops}")
+    bad = run(
+        url,
+        "reply",
+        "--incident",
+        str(incident_id),
+        "--author",
+        str(ids["ann"]),
+        "--template",
+        "{oops}",
+    )
     assert bad.exit_code == 1
-    assert bad.output.strip().splitlines()[-1].startswith("Error: reply template: unknown placeholder {oops}")
+    assert (
+        bad.output.strip()
+        .splitlines()[-1]
+        .startswith("Error: reply template: unknown placeholder {oops}")
+    )
     early = run(url, "follow-up", "--incident", str(incident_id))
     assert early.exit_code == 1 and "still open" in early.output
 
@@ -51,6 +74,8 @@ def test_reply__bad_template_and_open_incident_are_one_line(sqlite_engine):
 def test_handoff__preview_lists_tickets(sqlite_engine):
     incident_id, ids = seed(sqlite_engine)
     url = str(sqlite_engine.url)
-    out = run(url, "handoff", "--incident", str(incident_id), "--author", str(ids["ann"]), "--problem")
+    out = run(
+        url, "handoff", "--incident", str(incident_id), "--author", str(ids["ann"]), "--problem"
+    )
     assert out.exit_code == 0, out.output
     assert "problem" in out.output and "dry run: no ticket was opened" in out.output
