@@ -28,6 +28,8 @@ from flarewatch.pipeline.frames import get_incident, incident_scope, resolve_mod
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
+# The default reply and follow-up texts, by kind, for forms to start from.
+REPLY_TEMPLATES = DEFAULT_TEMPLATES
 DRAFT_COLUMNS = ["author_id", "platform", "handle", "kind", "replied_url", "text", "error"]
 SEND_COLUMNS = ["author_id", "platform", "handle", "kind", "state", "url", "error"]
 STATUS_AFTER = {"reply": "contacted", "followup": "followed_up"}

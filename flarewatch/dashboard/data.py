@@ -152,6 +152,61 @@ def save_outreach(
     outreach.clear()
 
 
+@st.cache_data(ttl=LIVE_TTL_S)
+def answers(incident_id: int) -> dict[str, object]:
+    """Answered share of priority authors, time to first answer, followed up, recovered share."""
+    return api.answers(engine(), incident_id)
+
+
+def draft_answers(
+    incident_id: int,
+    author_ids: list[int],
+    kind: str,
+    template: str,
+    status_url: str | None,
+    next_update: str | None,
+) -> list[api.Draft]:
+    """Replies (or follow-ups) to preview; raises ValueError for a bad template or open incident."""
+    if kind == "followup":
+        return api.draft_followups(
+            engine(),
+            incident_id,
+            author_ids,
+            include_uncontacted=True,
+            template=template,
+            status_url=status_url,
+            next_update=next_update,
+        )
+    return api.draft_replies(
+        engine(),
+        incident_id,
+        author_ids,
+        template=template,
+        status_url=status_url,
+        next_update=next_update,
+    )
+
+
+def send_answers(
+    incident_id: int, drafts: list[api.Draft], sender: str, approved_by: str | None
+) -> pd.DataFrame:
+    """Send previewed drafts with the configured credentials; drops the cached tables."""
+    config = settings()
+    result = api.send_replies(
+        engine(),
+        incident_id,
+        drafts,
+        api.repliers_for(config, {d.platform for d in drafts}),
+        sender=sender,
+        approved_by=approved_by or None,
+        require_approval=config.outreach_approval == "required",
+        per_minute=config.outreach_per_minute,
+    )
+    outreach.clear()
+    answers.clear()
+    return result
+
+
 def _text_or_none(value: object) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None

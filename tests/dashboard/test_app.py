@@ -249,3 +249,28 @@ def test_password__streamlit_secret_gates_the_dashboard(seeded_url, given, shown
     at.text_input[0].input(given)
     at.button[0].click().run()
     assert bool(at.metric) is shown
+
+
+def test_outreach__answer_form_previews_and_sends_per_row(seeded_url, monkeypatch):
+    for name in ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    at = _run("outreach.py")
+    assert not at.exception
+    assert "Priority authors answered" in [m.label for m in at.metric]
+    picked = at.multiselect(key="answer_authors")
+    first = picked.options[0]
+    picked.set_value([first]).run()
+    at.text_input(key="answer_next_update").input("14:00 UTC").run()
+    at.button(key="answer_preview").click().run()
+    assert not at.exception
+    drafts = at.dataframe[1].value  # after the outreach table itself
+    assert len(drafts) == 1 and "14:00 UTC" in drafts["text"].iloc[0]
+    assert at.button(key="answer_send").disabled
+    at.text_input(key="answer_sender").input("sam").run()
+    at.checkbox(key="answer_confirm").check().run()
+    at.button(key="answer_send").click().run()
+    assert not at.exception
+    assert len(at.dataframe) == 2  # the drafts gave way to the results
+    result = at.dataframe[1].value
+    assert result["state"].tolist() == ["failed"]
+    assert "X_API_KEY" in result["error"].iloc[0]
