@@ -19,32 +19,31 @@ class MustNotCreate:
         raise AssertionError(f"{handoff.scope} was handed off twice")
 
 
-def test_handoff__ticket_stored_once_and_status_polled_back(sqlite_engine):
-    incident_id, ids = seed(sqlite_engine)
-    api.set_severity(sqlite_engine, incident_id, "SEV2")
-    handoffs = api.draft_handoffs(sqlite_engine, incident_id, [ids["ann"]])
+def test_handoff__ticket_stored_once_and_status_polled_back(engine):
+    """On SQLite and PostgreSQL alike."""
+    incident_id, ids = seed(engine)
+    api.set_severity(engine, incident_id, "SEV2")
+    handoffs = api.draft_handoffs(engine, incident_id, [ids["ann"]])
     assert [h.scope for h in handoffs] == [f"author:{ids['ann']}"]
     desk = ZendeskHelpdesk(
         Zenpy(subdomain="acme", email="ops@acme.test", token="fake", disable_cache=True), "acme"
     )
     with recording("zendesk_handoff_poll"):
-        sent = api.send_handoffs(sqlite_engine, handoffs, desk)
+        sent = api.send_handoffs(engine, handoffs, desk)
         assert (
-            api.outreach(sqlite_engine, incident_id)
-            .set_index("author_id")
-            .loc[ids["ann"], "status"]
+            api.outreach(engine, incident_id).set_index("author_id").loc[ids["ann"], "status"]
             == "handed_off"
         )
-        polled = api.poll_tickets(sqlite_engine, incident_id, desk)
+        polled = api.poll_tickets(engine, incident_id, desk)
     assert sent[["ticket_id", "url", "status"]].values.tolist() == [
         ["35436", "https://acme.zendesk.com/agent/tickets/35436", "new"]
     ]
     assert polled["status"].tolist() == ["solved"]
-    table = api.outreach(sqlite_engine, incident_id).set_index("author_id")
+    table = api.outreach(engine, incident_id).set_index("author_id")
     assert table.loc[ids["ann"], "status"] == "resolved"
-    again = api.send_handoffs(sqlite_engine, handoffs, MustNotCreate())
+    again = api.send_handoffs(engine, handoffs, MustNotCreate())
     assert again["error"].tolist() == ["already handed off"]
-    assert api.outreach_tickets(sqlite_engine, incident_id)["status"].tolist() == ["solved"]
+    assert api.outreach_tickets(engine, incident_id)["status"].tolist() == ["solved"]
 
 
 def test_handoff__unknown_author_and_missing_setup(sqlite_engine):

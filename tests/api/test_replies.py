@@ -97,12 +97,13 @@ def test_draft_replies__unknown_placeholder_refused_before_sending(sqlite_engine
         api.draft_replies(sqlite_engine, incident_id, [ids["ann"]], template="hi {ticket}")
 
 
-def test_send_replies__sent_once_deleted_row_fails_batch_goes_on(sqlite_engine):
-    incident_id, ids = seed(sqlite_engine)
-    batch = drafts(sqlite_engine, incident_id, [ids["ann"], ids["cat"], ids["bob"]])
+def test_send_replies__sent_once_deleted_row_fails_batch_goes_on(engine):
+    """On SQLite and PostgreSQL alike."""
+    incident_id, ids = seed(engine)
+    batch = drafts(engine, incident_id, [ids["ann"], ids["cat"], ids["bob"]])
     with recording("x_reply_two"):
         result = api.send_replies(
-            sqlite_engine,
+            engine,
             incident_id,
             batch,
             {"x": XReplier.from_env(X_ENV)},
@@ -116,23 +117,23 @@ def test_send_replies__sent_once_deleted_row_fails_batch_goes_on(sqlite_engine):
         "https://x.com/i/web/status/9002",
     ]
     assert "deleted" in result["error"].iloc[1]
-    table = api.outreach(sqlite_engine, incident_id).set_index("author_id")
+    table = api.outreach(engine, incident_id).set_index("author_id")
     assert table.loc[[ids["ann"], ids["bob"], ids["cat"]], "status"].tolist() == [
         "contacted",
         "contacted",
         "new",
     ]
-    trail = api.outreach_replies(sqlite_engine, incident_id)
+    trail = api.outreach_replies(engine, incident_id)
     assert trail[["replied_to", "state", "remote_id", "sender", "approved_by"]].values.tolist() == [
         ["101", "sent", "9001", "sam", "kim"],
         ["103", "failed", None, "sam", "kim"],
         ["102", "sent", "9002", "sam", "kim"],
     ]
     again = api.send_replies(
-        sqlite_engine, incident_id, batch, {"x": MustNotSend()}, sender="sam", limiter=limiter()
+        engine, incident_id, batch, {"x": MustNotSend()}, sender="sam", limiter=limiter()
     )
     assert again["state"].tolist() == ["skipped", "failed", "skipped"]
-    fresh = drafts(sqlite_engine, incident_id, [ids["ann"]])
+    fresh = drafts(engine, incident_id, [ids["ann"]])
     assert fresh[0].error == "already answered: https://x.com/i/web/status/9001"
 
 
