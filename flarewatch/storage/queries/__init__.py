@@ -1,6 +1,13 @@
 """Every database read and write of Flarewatch, one named function each, grouped by what it acts on."""
 
 from flarewatch.storage.queries.authors import latest_negative_post, outreach_authors
+from flarewatch.storage.queries.detector import (
+    data_start,
+    load_state,
+    open_alert_event,
+    save_state,
+    update_alert_event,
+)
 from flarewatch.storage.queries.health import (
     record_source_failure,
     record_source_success,
@@ -79,6 +86,7 @@ from flarewatch.storage.queries.spikes import (
     save_spike_event,
     set_spike_status,
     set_spike_themes,
+    spike_event,
     spike_events,
 )
 from flarewatch.storage.queries.views import (
@@ -111,6 +119,7 @@ __all__ = [
     "count_posts",
     "count_scores",
     "count_unscored",
+    "data_start",
     "early_warnings",
     "find_incident",
     "finish_reply",
@@ -127,10 +136,12 @@ __all__ = [
     "link_incident",
     "linked_incident",
     "list_incidents",
+    "load_state",
     "mark_spike_alerted",
     "model_versions",
     "negative_posts",
     "next_claim_expiry",
+    "open_alert_event",
     "open_incident",
     "open_incident_at",
     "outreach_authors",
@@ -151,6 +162,7 @@ __all__ = [
     "save_posts",
     "save_scores",
     "save_spike_event",
+    "save_state",
     "save_ticket",
     "sentiment_by",
     "set_cursor",
@@ -162,9 +174,11 @@ __all__ = [
     "set_spike_themes",
     "set_ticket_status",
     "source_health",
+    "spike_event",
     "spike_events",
     "time_range",
     "timeline",
     "unscored_posts",
+    "update_alert_event",
     "update_incident",
 ]
