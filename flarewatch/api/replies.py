@@ -61,7 +61,7 @@ def draft_replies(
     template = template or DEFAULT_TEMPLATES["reply"]
     check_template(template)
     values = _values(engine, incident_id, status_url, next_update)
-    window = incident_scope(engine, incident_id, model_version)
+    window = incident_scope(engine, incident_id, model_version).window()
     with session_scope(engine) as session:
         authors = queries.author_handles(session, author_ids)
         targets = queries.reply_targets(session, author_ids, **window)
