@@ -39,6 +39,7 @@ class Settings:
         public_url: Where the dashboard is reachable, used for links in alerts.
         status_page_url: The public status page, `{status_url}` in reply templates.
         outreach_per_minute: Most replies a bulk send posts per minute, over all platforms.
+        reply_spacing: Seconds between replies per platform over the defaults, `mastodon=5,x=20`.
         outreach_approval: `required` to send replies only with a second person's approval.
         mastodon_reply_instance: Instance of the Mastodon account that replies.
         mastodon_visibility: Visibility of Mastodon replies: public, unlisted, private, direct.
@@ -61,6 +62,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8501"
     status_page_url: str | None = None
     outreach_per_minute: int = 20
+    reply_spacing: str | None = None
     outreach_approval: str = "optional"
     mastodon_reply_instance: str | None = None
     mastodon_visibility: str = "public"

@@ -81,8 +81,9 @@ class MastodonReplier:
         if not instance:
             raise ConfigError("set mastodon_reply_instance (the instance of the replying account)")
         token = require_secret("MASTODON_REPLY_TOKEN", dict(env))
+        base = instance if "://" in instance else f"https://{instance}"
         client = Mastodon(
-            api_base_url=f"https://{instance}",
+            api_base_url=base,
             access_token=token,
             ratelimit_method="throw",
             version_check_mode="none",

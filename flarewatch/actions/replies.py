@@ -107,6 +107,21 @@ def draft_error(platform: str, text: str) -> str | None:
     return None
 
 
+def parse_spacing(text: str | None) -> dict[str, float]:
+    """Per-platform spacing from `"mastodon=5,x=20"` over the defaults; ValueError names a bad part."""
+    spacing = dict(PLATFORM_SPACING_S)
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        platform, _, seconds = part.partition("=")
+        try:
+            value = float(seconds)
+        except ValueError:
+            raise ValueError(f"reply_spacing {part!r}: expected platform=seconds") from None
+        if platform.strip() not in MAX_REPLY_LENGTH or value < 0:
+            raise ValueError(f"reply_spacing {part!r}: expected platform=seconds")
+        spacing[platform.strip()] = value
+    return spacing
+
+
 class RateLimiter:
     """Spaces replies per platform and caps a batch at `per_minute` replies over all platforms."""
 

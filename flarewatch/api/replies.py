@@ -19,6 +19,7 @@ from flarewatch.actions.replies import (
     ReplyError,
     check_template,
     draft_error,
+    parse_spacing,
     render_reply,
 )
 from flarewatch.analysis.recovery import answer_summary, first_answers, recovery_table
@@ -206,6 +207,7 @@ def send_replies(
     approved_by: str | None = None,
     require_approval: bool = False,
     per_minute: int = 20,
+    spacing: str | None = None,
     limiter: RateLimiter | None = None,
 ) -> pd.DataFrame:
     """Send drafts one by one; each row gets sent, failed (with its error) or skipped.
@@ -214,7 +216,7 @@ def send_replies(
     platform's batch is not tried. Sent replies move the author to `contacted`/`followed_up`.
     """
     check_approval(sender, approved_by, require_approval)
-    limiter = limiter or RateLimiter(per_minute)
+    limiter = limiter or RateLimiter(per_minute, parse_spacing(spacing))
     stopped: dict[str, str] = {}
     who = {"sender": sender, "approved_by": approved_by}
     rows = [_send_one(engine, incident_id, d, repliers, stopped, limiter, who) for d in drafts]

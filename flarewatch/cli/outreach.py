@@ -129,6 +129,7 @@ def _send_or_preview(
         approved_by=opts["approved_by"],
         require_approval=settings.outreach_approval == "required",
         per_minute=settings.outreach_per_minute,
+        spacing=settings.reply_spacing,
     )
     _show(result, opts["as_json"], "nothing to send")
     counts = result["state"].value_counts().to_dict()

@@ -201,6 +201,7 @@ def send_answers(
         approved_by=approved_by or None,
         require_approval=config.outreach_approval == "required",
         per_minute=config.outreach_per_minute,
+        spacing=config.reply_spacing,
     )
     outreach.clear()
     answers.clear()

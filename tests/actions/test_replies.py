@@ -10,6 +10,7 @@ from flarewatch.actions.replies import (
     TemplateError,
     check_template,
     draft_error,
+    parse_spacing,
     render_reply,
 )
 from tests.api.test_replies import NoSleep
@@ -58,3 +59,11 @@ def test_rate_limiter__spacing_per_platform_and_cap_per_minute():
     assert fake.now == 60.0
     with pytest.raises(ValueError, match="at least 1"):
         RateLimiter(0)
+
+
+def test_parse_spacing__overrides_defaults_and_names_bad_parts():
+    spacing = parse_spacing("mastodon=0, x=20")
+    assert (spacing["mastodon"], spacing["x"], spacing["bluesky"]) == (0.0, 20.0, 3.0)
+    for bad in ("mastodon", "x=soon", "myspace=1", "x=-1"):
+        with pytest.raises(ValueError, match=f"reply_spacing {bad!r}"):
+            parse_spacing(bad)

@@ -35,7 +35,7 @@ def test_reply__dry_run_then_send_then_audit(sqlite_engine, monkeypatch):
     for name, value in X_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("FLAREWATCH_OUTREACH_PER_MINUTE", "600")
-    monkeypatch.setattr("flarewatch.actions.replies.PLATFORM_SPACING_S", {})
+    monkeypatch.setenv("FLAREWATCH_REPLY_SPACING", "x=0")
     with recording("x_reply_two"):
         sent = CliRunner().invoke(
             cli, ["--database-url", url, "outreach", *base, "--send", "--sender", "sam", "--json"]
