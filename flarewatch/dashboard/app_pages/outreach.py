@@ -54,7 +54,8 @@ def _label(row: pd.Series) -> str:
 def answer_form(incident_id: int, shown: pd.DataFrame) -> None:
     """Pick authors, preview the replies, confirm and send them (a dry run until confirmed)."""
     labels = {_label(row): int(row["author_id"]) for _, row in shown.iterrows()}
-    with st.expander("Answer selected authors", expanded=bool(st.session_state.get(DRAFTS))):
+    opened = bool(st.session_state.get(DRAFTS)) or "answer_result" in st.session_state
+    with st.expander("Answer selected authors", expanded=opened):
         picked = st.multiselect("Authors", list(labels), key="answer_authors")
         kind = KINDS[st.radio("Kind", list(KINDS), horizontal=True, key="answer_kind")]
         template = st.text_area(
