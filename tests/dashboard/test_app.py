@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -169,7 +170,10 @@ def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(see
     at = _run("trends.py")
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 4  # platform, language, theme, comparison
-    by_platform, by_language, compared = (d.value for d in at.dataframe)
+    by_platform, by_language, compared, answered = (d.value for d in at.dataframe)
+    assert list(answered["incident"]) == ["#2 App login outage", "#1 Checkout errors"]
+    shares = answered["priority authors answered"]
+    assert shares.iloc[0] == 0.0 and pd.isna(shares.iloc[1])  # #1 has no priority authors
     assert set(by_platform["platform"]) == {"x", "mastodon"}
     assert by_platform.set_index("platform").loc["x", "negative"] == 120
     assert set(by_language["language"]) == {"en", "de", "unknown"}
