@@ -312,11 +312,46 @@ def zendesk_cassettes() -> None:
     )
 
 
+REDDIT_TOKEN = "https://www.reddit.com/api/v1/access_token"
+REDDIT_COMMENT = "https://oauth.reddit.com/api/comment/?raw_json=1"
+
+
+def reddit_cassettes() -> None:
+    token = {
+        "access_token": "<ACCESS_TOKEN>",
+        "token_type": "bearer",
+        "expires_in": 86400,
+        "scope": "*",
+    }
+    comment = {
+        "id": "k9",
+        "name": "t1_k9",
+        "permalink": "/r/acme/comments/abc/_/k9/",
+        "body": "Sorry about this",
+        "author": "acme_support",
+        "link_id": "t3_abc",
+        "parent_id": "t1_xyz",
+        "subreddit": "acme",
+        "created_utc": 1772452800,
+    }
+    created = {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}}
+    write(
+        "reddit_reply",
+        [
+            interaction("POST", REDDIT_TOKEN, token, request_body="grant_type=password"),
+            interaction(
+                "POST", REDDIT_COMMENT, created, request_body="api_type=json&thing_id=t1_xyz"
+            ),
+        ],
+    )
+
+
 def main() -> None:
     x_cassettes()
     mastodon_cassettes()
     bluesky_cassettes()
     zendesk_cassettes()
+    reddit_cassettes()
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from mastodon import Mastodon
 from flarewatch.actions.repliers import (
     BlueskyReplier,
     MastodonReplier,
+    RedditReplier,
     XReplier,
     make_repliers,
 )
-from flarewatch.actions.replies import ReplyError
+from flarewatch.actions.replies import ReplyError, Sent
 from tests.actions.recording import recording
 
 X_ENV = {
@@ -110,3 +111,18 @@ def test_make_repliers__missing_credentials_and_reddit_off_say_why():
     assert found["hackernews"] == "replies on hackernews are not supported"
     assert isinstance(make_repliers({"x"}, env=X_ENV)["x"], XReplier)
     assert isinstance(XReplier.from_env(X_ENV).client, tweepy.Client)
+
+
+def test_reddit_reply__a_public_comment_reply_only_when_enabled():
+    env = {
+        "REDDIT_CLIENT_ID": "id",
+        "REDDIT_CLIENT_SECRET": "secret",
+        "REDDIT_USERNAME": "acme_support",
+        "REDDIT_PASSWORD": "fake",
+    }
+    assert make_repliers({"reddit"}, env=env)["reddit"].startswith("replies on reddit are off")
+    replier = make_repliers({"reddit"}, env=env, reddit_replies=True)["reddit"]
+    assert isinstance(replier, RedditReplier)
+    with recording("reddit_reply"):
+        sent = replier.reply("t1_xyz", "Sorry about this")
+    assert sent == Sent("t1_k9", "https://www.reddit.com/r/acme/comments/abc/_/k9/")
