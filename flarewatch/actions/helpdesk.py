@@ -116,7 +116,9 @@ class ZendeskHelpdesk:
         self.client, self.subdomain = client, subdomain
 
     @classmethod
-    def from_env(cls, subdomain: str | None, email: str | None, env: Mapping[str, str]) -> Any:
+    def from_env(
+        cls, subdomain: str | None, email: str | None, env: Mapping[str, str]
+    ) -> ZendeskHelpdesk:
         from zenpy import Zenpy
 
         if not subdomain or not email:

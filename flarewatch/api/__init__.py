@@ -34,9 +34,11 @@ from flarewatch.api.handoff import (
     TICKET_COLUMNS,
     draft_handoffs,
     helpdesk_for,
+    note_tickets,
     outreach_tickets,
     poll_tickets,
     send_handoffs,
+    zendesk_for,
 )
 from flarewatch.api.health import platform_activity, source_health
 from flarewatch.api.incidents import (
@@ -162,6 +164,7 @@ __all__ = [
     "latest_complaints",
     "marketing_posture",
     "negative_posts",
+    "note_tickets",
     "open_incident",
     "outreach",
     "outreach_authors",
@@ -196,4 +199,5 @@ __all__ = [
     "window_spikes",
     "with_answers",
     "with_complaints",
+    "zendesk_for",
 ]

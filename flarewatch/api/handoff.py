@@ -26,14 +26,16 @@ from flarewatch.storage.engine import session_scope
 TICKET_COLUMNS = ["helpdesk", "scope", "author_ids", "ticket_id", "url", "status", "error"]
 
 
+def zendesk_for(settings: Settings, env: Mapping[str, str] | None = None) -> ZendeskHelpdesk:
+    """The configured Zendesk account; ConfigError names what is missing."""
+    environ = os.environ if env is None else env
+    return ZendeskHelpdesk.from_env(settings.zendesk_subdomain, settings.zendesk_email, environ)
+
+
 def helpdesk_for(settings: Settings, kind: str, env: Mapping[str, str] | None = None) -> Helpdesk:
     """The configured Zendesk account or hand-off webhook; ConfigError names what is missing."""
     if kind == "zendesk":
-        environ = os.environ if env is None else env
-        helpdesk: Helpdesk = ZendeskHelpdesk.from_env(
-            settings.zendesk_subdomain, settings.zendesk_email, environ
-        )
-        return helpdesk
+        return zendesk_for(settings, env)
     if kind == "webhook":
         if not settings.handoff_webhook_url:
             raise ConfigError("set handoff_webhook_url (or FLAREWATCH_HANDOFF_WEBHOOK_URL)")
@@ -138,3 +140,25 @@ def outreach_tickets(engine: Engine, incident_id: int) -> pd.DataFrame:
     with session_scope(engine) as session:
         rows = queries.incident_tickets(session, incident_id)
     return pd.DataFrame(rows, columns=[c for c in TICKET_COLUMNS if c != "error"] + ["updated_at"])
+
+
+def note_tickets(
+    engine: Engine, incident_id: int, helpdesk: ZendeskHelpdesk, text: str
+) -> pd.DataFrame:
+    """Add an internal comment to each of the incident's Zendesk tickets (e.g. "fixed, followed up")."""
+    if not text.strip():
+        raise ValueError("the ticket note is empty")
+    with session_scope(engine) as session:
+        tickets = queries.incident_tickets(session, incident_id)
+    rows = []
+    for ticket in (t for t in tickets if t["helpdesk"] == helpdesk.name and t["ticket_id"]):
+        out = {k: ticket[k] for k in ("helpdesk", "scope", "author_ids", "ticket_id", "url")}
+        try:
+            status = helpdesk.note(str(ticket["ticket_id"]), text)
+        except ValueError as exc:
+            rows.append({**out, "status": ticket["status"], "error": str(exc)})
+            continue
+        if status is not None:
+            _store_status(engine, incident_id, ticket, status)
+        rows.append({**out, "status": status, "error": None})
+    return pd.DataFrame(rows, columns=TICKET_COLUMNS)

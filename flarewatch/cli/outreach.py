@@ -233,11 +233,16 @@ def outreach_handoff(
 @click.option(
     "--poll", "poll", type=click.Choice(["zendesk"]), default=None, help="Read statuses back first."
 )
+@click.option("--note", default=None, help="Add this internal comment to every Zendesk ticket.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
 @friendly_errors
-def outreach_tickets(ctx: Context, incident_id: int, poll: str | None, as_json: bool) -> None:
-    """List the incident's helpdesk tickets (optionally polling their status first)."""
+def outreach_tickets(
+    ctx: Context, incident_id: int, poll: str | None, note: str | None, as_json: bool
+) -> None:
+    """List the incident's helpdesk tickets (optionally noting on them and polling them first)."""
+    if note is not None:
+        api.note_tickets(ctx.engine, incident_id, api.zendesk_for(ctx.settings), note)
     if poll:
         api.poll_tickets(ctx.engine, incident_id, api.helpdesk_for(ctx.settings, poll))
     _show(api.outreach_tickets(ctx.engine, incident_id), as_json, "no tickets")

@@ -288,21 +288,6 @@ def zendesk_cassettes() -> None:
         ],
     )
     write(
-        "zendesk_handoff_poll",
-        [
-            interaction(
-                "POST",
-                ZENDESK + "tickets.json",
-                zendesk_audit(zendesk_ticket("new")),
-                status=201,
-                request_body=json.dumps(create),
-            ),
-            interaction(
-                "GET", ZENDESK + "tickets/35436.json", {"ticket": zendesk_ticket("solved")}
-            ),
-        ],
-    )
-    write(
         "zendesk_401",
         [
             interaction(

@@ -108,6 +108,7 @@ def test_public_names__pinned():
         "latest_complaints",
         "marketing_posture",
         "negative_posts",
+        "note_tickets",
         "open_incident",
         "outreach",
         "outreach_authors",
@@ -142,6 +143,7 @@ def test_public_names__pinned():
         "window_spikes",
         "with_answers",
         "with_complaints",
+        "zendesk_for",
     ]
     assert all(hasattr(api, name) for name in api.__all__)
 

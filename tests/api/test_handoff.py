@@ -28,13 +28,15 @@ def test_handoff__ticket_stored_once_and_status_polled_back(engine):
     desk = ZendeskHelpdesk(
         Zenpy(subdomain="acme", email="ops@acme.test", token="fake", disable_cache=True), "acme"
     )
-    with recording("zendesk_handoff_poll"):
+    with recording("zendesk_tickets"):
         sent = api.send_handoffs(engine, handoffs, desk)
         assert (
             api.outreach(engine, incident_id).set_index("author_id").loc[ids["ann"], "status"]
             == "handed_off"
         )
         polled = api.poll_tickets(engine, incident_id, desk)
+        noted = api.note_tickets(engine, incident_id, desk, "Fixed; follow-up sent.")
+    assert noted[["ticket_id", "status", "error"]].values.tolist() == [["35436", "solved", None]]
     assert sent[["ticket_id", "url", "status"]].values.tolist() == [
         ["35436", "https://acme.zendesk.com/agent/tickets/35436", "new"]
     ]
