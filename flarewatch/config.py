@@ -11,7 +11,8 @@ from typing import Any
 
 ENV_PREFIX = "FLAREWATCH_"
 DEFAULT_CONFIG_FILE = "flarewatch.toml"
-SECRET_MARKERS = ("secret", "key", "password", "token", "dsn")
+# A webhook URL is a credential: whoever holds it can post to the receiver.
+SECRET_MARKERS = ("secret", "key", "password", "token", "dsn", "webhook_url")
 REDACTED = "***"
 
 

@@ -56,3 +56,9 @@ def test_handoff__unknown_author_and_missing_setup(sqlite_engine):
         api.helpdesk_for(load_settings(env={}), "zendesk", env={})
     with pytest.raises(ConfigError, match="handoff_webhook_url"):
         api.helpdesk_for(load_settings(env={}), "webhook")
+
+
+def test_config__redacts_the_handoff_webhook_url():
+    settings = load_settings(env={"FLAREWATCH_HANDOFF_WEBHOOK_URL": "https://hooks.test/T0/abc"})
+    assert settings.handoff_webhook_url == "https://hooks.test/T0/abc"
+    assert settings.redacted()["handoff_webhook_url"] == "***"
