@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -153,7 +154,7 @@ def save_outreach(
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
-def answers(incident_id: int) -> dict[str, object]:
+def answers(incident_id: int) -> dict[str, Any]:
     """Answered share of priority authors, time to first answer, followed up, recovered share."""
     return api.answers(engine(), incident_id)
 

@@ -278,3 +278,26 @@ def test_outreach__answer_form_previews_and_sends_per_row(seeded_url, monkeypatc
     result = at.dataframe[1].value
     assert result["state"].tolist() == ["failed"]
     assert "X_API_KEY" in result["error"].iloc[0]
+
+
+def test_outreach__resolved_incident_prompts_the_follow_up(seeded_url):
+    with _session(seeded_url) as s:
+        author = int(
+            queries.outreach_authors(s, model_version="test-model", brand="acme")["author_id"].iloc[
+                0
+            ]
+        )
+        row = {
+            "incident_id": 2,
+            "author_id": author,
+            "platform": "x",
+            "replied_to": "1000",
+            "kind": "reply",
+            "text": "sorry",
+        }
+        assert queries.claim_reply(s, row)
+        queries.finish_reply(s, "x", "1000", remote_id="9", url="https://x.com/i/web/status/9")
+        queries.close_incident(s, 2)
+    at = _run("outreach.py")
+    assert not at.exception
+    assert any("1 answered author(s) await a follow-up" in i.value for i in at.info)

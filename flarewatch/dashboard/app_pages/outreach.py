@@ -32,8 +32,8 @@ DRAFTS = "outreach_drafts"
 KINDS = {"Reply": "reply", "Follow-up (incident resolved)": "followup"}
 
 
-def _share(value: object) -> str:
-    return "—" if value is None else f"{float(value):.0%}"  # type: ignore[arg-type]
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def answer_metrics(incident_id: int) -> None:
@@ -45,6 +45,13 @@ def answer_metrics(incident_id: int) -> None:
     cols[1].metric("Median time to first answer", "—" if wait is None else f"{wait:.0f} min")
     cols[2].metric("Followed up", str(found["followed_up"]))
     cols[3].metric("Won back", _share(found["recovered_share"]))
+    waiting = int(found["answered_authors"]) - int(found["followed_up"])
+    incident = state.selected_incident()
+    if waiting > 0 and incident is not None and incident["status"] == "resolved":
+        st.info(
+            f"The incident is resolved: {waiting} answered author(s) await a follow-up "
+            "(Answer selected authors → Follow-up)."
+        )
 
 
 def _label(row: pd.Series) -> str:
