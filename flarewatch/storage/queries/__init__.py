@@ -4,7 +4,6 @@ from flarewatch.storage.queries.authors import latest_negative_post, outreach_au
 from flarewatch.storage.queries.detector import (
     data_start,
     load_state,
-    open_alert_event,
     save_state,
     update_alert_event,
 )
@@ -83,7 +82,7 @@ from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     early_warnings,
     mark_spike_alerted,
-    save_spike_event,
+    open_alert_event,
     set_spike_status,
     set_spike_themes,
     spike_event,
@@ -161,7 +160,6 @@ __all__ = [
     "save_claimed_scores",
     "save_posts",
     "save_scores",
-    "save_spike_event",
     "save_state",
     "save_ticket",
     "sentiment_by",
