@@ -24,7 +24,8 @@ FOLDERS = {
 }
 HOLD_OUT = {"train": (0, 60), "dev": (60, 75), "test": (75, 100)}  # percent buckets
 BRAND_FREE = ("random_reply", "random_tweet")  # complaint-set rows not addressed to a brand
-_KEY_DROP = re.compile(r"https?://\S+|@\w+|^rt\b|[^a-z0-9]+")
+_KEY_LINKS = re.compile(r"https?://\S+|@\w+|^\s*rt\b")
+_KEY_OTHER = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def is_corpus_root(path: str | Path) -> bool:
 
 def dedup_key(text: str) -> str:
     """Text reduced to letters and digits (no links, mentions, leading RT): retweets collide."""
-    return _KEY_DROP.sub("", text.lower())
+    return _KEY_OTHER.sub("", _KEY_LINKS.sub("", text.lower()))
 
 
 def bucket(text: str) -> int:
