@@ -270,7 +270,9 @@ def train(args: TrainingArguments, log: Callable[[str], None] = print) -> dict[s
     state = fit(
         model, batches, token_ids, train_set.labels, tokenizer.pad_token_id, args, probe, log
     )
-    if (Path(args.out) / BEST_FILE).is_file() and state.best_score > probe():
+    if args.eval_every and (not state.history or state.history[-1][0] != state.step):
+        _track_best(model, state, probe(), Path(args.out), log)  # the last step counts too
+    if state.best_step and state.best_step != state.step:
         load_weights(Path(args.out) / BEST_FILE, model)
         log(f"kept the best dev step {state.best_step} (score {state.best_score:.4f})")
     return finish(model, tokenizer, dev, train_set, args, state, log)
