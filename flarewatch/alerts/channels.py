@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import smtplib
 from dataclasses import dataclass, field
 
 import httpx
 
 from flarewatch.alerts.message import Alert, email_message, slack_payload, webhook_payload
+from flarewatch.config import Settings, load_settings
 
 TIMEOUT_S = 10.0
 
@@ -29,8 +29,8 @@ class AlertSettings:
         email_to: Recipient addresses.
     """
 
-    slack_webhook_url: str | None = None
-    webhook_url: str | None = None
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -40,22 +40,24 @@ class AlertSettings:
     email_to: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, prefix: str = "FLAREWATCH_") -> AlertSettings:
-        """Read settings from `FLAREWATCH_SLACK_WEBHOOK_URL`, `FLAREWATCH_SMTP_HOST` and so on."""
-        env = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+    def from_settings(cls, settings: Settings) -> AlertSettings:
+        """The destinations of resolved settings (`FLAREWATCH_SLACK_WEBHOOK_URL` and so on)."""
         return cls(
-            slack_webhook_url=env.get("slack_webhook_url") or None,
-            webhook_url=env.get("alert_webhook_url") or None,
-            smtp_host=env.get("smtp_host") or None,
-            smtp_port=int(env.get("smtp_port") or 25),
-            smtp_user=env.get("smtp_user") or None,
-            smtp_password=env.get("smtp_password") or None,
-            smtp_starttls=env.get("smtp_starttls", "").lower() in ("1", "true", "yes"),
-            email_from=env.get("alert_email_from") or "flarewatch@localhost",
-            email_to=tuple(
-                a.strip() for a in env.get("alert_email_to", "").split(",") if a.strip()
-            ),
+            slack_webhook_url=settings.secret("slack_webhook_url"),
+            webhook_url=settings.secret("alert_webhook_url"),
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_user=settings.smtp_user,
+            smtp_password=settings.secret("smtp_password"),
+            smtp_starttls=settings.smtp_starttls,
+            email_from=settings.alert_email_from,
+            email_to=settings.email_recipients,
         )
+
+    @classmethod
+    def from_env(cls) -> AlertSettings:
+        """The destinations as configured now (arguments > env > .env > file > defaults)."""
+        return cls.from_settings(load_settings())
 
     @property
     def any(self) -> bool:

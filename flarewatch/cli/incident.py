@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flarewatch import api
-from flarewatch.config import ConfigError
+from flarewatch.config import ConfigError, is_loopback
 from flarewatch.domain import SEVERITIES, parse_time
 
 if TYPE_CHECKING:
@@ -104,9 +103,6 @@ def incident_import(ctx: Context, path: str, brand: str | None) -> None:
 WEBHOOK_SECRET_ENV = "FLAREWATCH_WEBHOOK_SECRET"
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
 @incident.command("listen")
 @click.option("--port", type=int, default=8502, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -120,8 +116,8 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
     secret are accepted; binding beyond loopback requires it.
     """
 
-    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
-    if secret is None and host not in LOOPBACK_HOSTS:
+    secret = ctx.settings.secret("webhook_secret")
+    if secret is None and not is_loopback(host):
         raise ConfigError(f"--host {host} is reachable by others: set {WEBHOOK_SECRET_ENV} first")
     apply = lambda e: api.apply_incident_event(ctx.engine, e, brand)  # noqa: E731
     server = make_server(apply, port, host, secret=secret)
