@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -167,10 +168,8 @@ def _handler(apply: Apply, secret: str | None, read_timeout: float, deadline_s: 
             self._watchdog.start()
 
         def _cut(self) -> None:
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         def finish(self) -> None:
             self._watchdog.cancel()

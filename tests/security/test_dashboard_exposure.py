@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 import flarewatch
 import flarewatch.dashboard
 from flarewatch.cli import cli
-from flarewatch.cli.admin import run_forwarding_signals
 from flarewatch.dashboard.auth import FREE_ATTEMPTS, THROTTLE, Throttle
 
 APP = str(Path(flarewatch.dashboard.__file__).parent / "app.py")
