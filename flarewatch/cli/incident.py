@@ -104,7 +104,7 @@ WEBHOOK_SECRET_ENV = "FLAREWATCH_WEBHOOK_SECRET"
 
 
 @incident.command("listen")
-@click.option("--port", type=int, default=8502, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8502, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--brand", default=None, help="Brand of incidents the webhooks open.")
 @pass_ctx
@@ -135,10 +135,10 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
 @click.argument("incident_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File (default stdout).")
-@click.option("--bucket-minutes", type=int, default=60, show_default=True)
+@click.option("--bucket-minutes", type=click.IntRange(1, 24 * 60), default=60, show_default=True)
 @click.option(
     "--hold-hours",
-    type=float,
+    type=click.FloatRange(0, 24 * 366),
     default=12.0,
     show_default=True,
     help="Calm hours after resolution before marketing may resume.",
@@ -170,7 +170,7 @@ def incident_report(
 
 @incident.command("posture")
 @click.argument("incident_id", type=int)
-@click.option("--hold-hours", type=float, default=12.0, show_default=True)
+@click.option("--hold-hours", type=click.FloatRange(0, 24 * 366), default=12.0, show_default=True)
 @pass_ctx
 @friendly_errors
 def incident_posture(ctx: Context, incident_id: int, hold_hours: float) -> None:

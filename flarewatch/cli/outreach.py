@@ -61,7 +61,7 @@ def outreach_set(
 @outreach.command("list")
 @click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
 @click.option("--status", type=click.Choice(OUTREACH_STATUSES), default=None, help="Only this.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
 @friendly_errors
