@@ -15,7 +15,7 @@ from flarewatch.domain import SEVERITIES, parse_time
 
 if TYPE_CHECKING:
     pass
-from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
 from flarewatch.webhooks.events import parse_event
 from flarewatch.webhooks.listener import make_server
 
@@ -143,6 +143,7 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
     show_default=True,
     help="Calm hours after resolution before marketing may resume.",
 )
+@FORCE
 @pass_ctx
 @friendly_errors
 def incident_report(
@@ -152,6 +153,7 @@ def incident_report(
     out: str | None,
     bucket_minutes: int,
     hold_hours: float,
+    force: bool,
 ) -> None:
     """Write the post-incident report: volume, peak, recovery, themes, outreach, posture."""
     text = api.report(
@@ -164,7 +166,7 @@ def incident_report(
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
+    write_private(out, text.encode("utf-8"), force=force)
     click.echo(f"wrote {out}")
 
 
