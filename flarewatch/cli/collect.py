@@ -59,7 +59,12 @@ def collect_replay(
         unescape_html=unescape_html,
     )
     result = api.import_file(ctx.engine, path, opts)
-    click.echo(f"{path}: {result.received} posts read, {result.inserted} new")
+    notes = [f"{result.inserted} new"]
+    if result.text_changed:
+        notes.append(f"{result.text_changed} with changed text (scored again)")
+    if result.duplicates:
+        notes.append(f"{result.duplicates} duplicate ids in the file (the last copy kept)")
+    click.echo(f"{path}: {result.received} posts read, {', '.join(notes)}")
 
 
 @cli.command()
