@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import httpx
@@ -11,6 +13,7 @@ from flarewatch.alerts.message import Alert, email_message, slack_payload, webho
 from flarewatch.config import Settings, load_settings
 
 TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,24 +101,48 @@ def send_email(settings: AlertSettings, alert: Alert) -> None:
         smtp.send_message(message)
 
 
-def dispatch(settings: AlertSettings, alert: Alert) -> dict[str, str]:
-    """Send to every configured destination; return each one's outcome ("sent" or the error)."""
+def dispatch(
+    settings: AlertSettings, alert: Alert, only: Collection[str] | None = None
+) -> dict[str, str]:
+    """Send to every configured destination (or those in `only`), each on its own.
+
+    Returns:
+        Each destination's outcome: "sent", or "failed: <kind of error>". One destination's
+        failure (a bad URL, a refused message, a server down) never stops the others.
+    """
     outcomes: dict[str, str] = {}
-    targets = {
-        "slack": (settings.slack_webhook_url, lambda u: send_slack(u, alert)),
-        "webhook": (settings.webhook_url, lambda u: send_webhook(u, alert)),
-        "email": (
-            settings.smtp_host if settings.email_to else None,
-            lambda _: send_email(settings, alert),
-        ),
-    }
-    for name, (where, send) in targets.items():
-        if not where:
+    for name, send in _senders(settings, alert).items():
+        if only is not None and name not in only:
             continue
         try:
-            send(where)
+            send()
             outcomes[name] = "sent"
-        except (httpx.HTTPError, smtplib.SMTPException, OSError) as exc:
+        except Exception as exc:  # any failure is this destination's alone
             # The URL may carry a token: report the failure's kind, never the URL itself.
+            log.warning("alert to %s failed: %s", name, type(exc).__name__)
             outcomes[name] = f"failed: {type(exc).__name__}"
     return outcomes
+
+
+def destinations(settings: AlertSettings) -> list[str]:
+    """The names of the configured destinations (slack, webhook, email)."""
+    return list(_senders(settings, None))
+
+
+def _senders(settings: AlertSettings, alert: Alert | None) -> dict[str, Callable[[], None]]:
+    senders: dict[str, Callable[[], None]] = {}
+    if settings.slack_webhook_url:
+        url = settings.slack_webhook_url
+        senders["slack"] = lambda: send_slack(url, _must(alert))
+    if settings.webhook_url:
+        hook = settings.webhook_url
+        senders["webhook"] = lambda: send_webhook(hook, _must(alert))
+    if settings.smtp_host and settings.email_to:
+        senders["email"] = lambda: send_email(settings, _must(alert))
+    return senders
+
+
+def _must(alert: Alert | None) -> Alert:
+    if alert is None:
+        raise ValueError("no alert to send")
+    return alert

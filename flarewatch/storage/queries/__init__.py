@@ -60,8 +60,10 @@ from flarewatch.storage.queries.scores import (
 from flarewatch.storage.queries.silence import arrival_times, last_successes
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
+    alert_deliveries,
     early_warnings,
     mark_spike_alerted,
+    record_alert_delivery,
     save_spike_event,
     set_spike_status,
     set_spike_themes,
@@ -83,6 +85,7 @@ __all__ = [
     "SPIKE_EVENT_FIELDS",
     "PurgeResult",
     "SaveResult",
+    "alert_deliveries",
     "apply_incident_event",
     "arrival_times",
     "author_ids",
@@ -119,6 +122,7 @@ __all__ = [
     "post_languages",
     "posts_with_scores",
     "purge_before",
+    "record_alert_delivery",
     "record_source_failure",
     "record_source_success",
     "refresh_planner_statistics",
