@@ -28,8 +28,7 @@ def _spike(engine) -> int:
         "severity": 80.0,
     }
     with session_scope(engine) as s:
-        event, _ = queries.save_spike_event(s, BRAND, fields, merge_gap=timedelta(hours=1))
-        return event.id
+        return queries.open_alert_event(s, BRAND, fields)
 
 
 def _event(engine, event_id: int) -> dict:
