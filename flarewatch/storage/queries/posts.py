@@ -140,8 +140,7 @@ def _existing_posts(
 
 def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
     # A score judged the old text: without it the post is scored again, on what it says now.
-    for start in range(0, len(post_ids), LOOKUP_CHUNK):
-        chunk = post_ids[start : start + LOOKUP_CHUNK]
+    for chunk in chunks(post_ids):
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
 
