@@ -208,15 +208,47 @@ def load_settings(
 ) -> Settings:
     """Build Settings with precedence: overrides > FLAREWATCH_* env > .env > config file > defaults.
 
+    Settings are resolved again whenever the environment, `.env` or the config file changes
+    (the dashboard asks on every rerun); otherwise the previous result is reused.
+
     Raises:
         ConfigError: naming the first setting that cannot be read.
     """
     unknown = sorted(set(overrides) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r}")
+    given = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
+    chosen = config_file or os.environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_FILE)
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    key = (os.getcwd(), str(chosen), config_file is not None, str(dotenv), given, env)
+    stamp = (_stamp(chosen), _stamp(dotenv))
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    settings = _resolve(config_file, dotenv, dict(given))
+    _CACHE.clear()  # one entry: the settings of this process as they are now
+    _CACHE[key] = (stamp, settings)
+    return settings
+
+
+_CACHE: dict[tuple[Any, ...], tuple[tuple[Any, ...], Settings]] = {}
+
+
+def _stamp(path: str | os.PathLike[str] | None) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size) if info else None
+
+
+def _resolve(
+    config_file: str | os.PathLike[str] | None,
+    dotenv: str | os.PathLike[str] | None,
+    given: dict[str, Any],
+) -> Settings:
     file_values = read_config_file(config_file)
     known = {k: v for k, v in file_values.items() if k in Settings.model_fields}
-    given = {k: v for k, v in overrides.items() if v is not None}
     token = _FILE_VALUES.set(known)
     try:
         settings = Settings(_env_file=dotenv, **given)  # type: ignore[call-arg]

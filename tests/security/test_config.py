@@ -116,3 +116,11 @@ def test_config_command__prints_no_credential(workdir, monkeypatch):
     assert shown["dashboard_password"] == shown["webhook_secret"] == "***"
     assert shown["database_url"].endswith("@db.example/fw?password=***&sslmode=require")
     assert shown["smtp_host"] is None
+
+
+def test_load_settings__a_changed_dotenv_is_read_again(workdir):
+    (workdir / ".env").write_text("FLAREWATCH_DASHBOARD_PASSWORD=first\n")
+    assert load_settings().secret("dashboard_password") == "first"
+    assert load_settings() is load_settings()  # unchanged inputs: resolved once
+    (workdir / ".env").write_text("FLAREWATCH_DASHBOARD_PASSWORD=second-one\n")
+    assert load_settings().secret("dashboard_password") == "second-one"
