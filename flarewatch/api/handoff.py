@@ -37,9 +37,10 @@ def helpdesk_for(settings: Settings, kind: str, env: Mapping[str, str] | None = 
     if kind == "zendesk":
         return zendesk_for(settings, env)
     if kind == "webhook":
-        if not settings.handoff_webhook_url:
-            raise ConfigError("set handoff_webhook_url (or FLAREWATCH_HANDOFF_WEBHOOK_URL)")
-        return WebhookHelpdesk(settings.handoff_webhook_url)
+        url = settings.secret("handoff_webhook_url")
+        if not url:
+            raise ConfigError("set FLAREWATCH_HANDOFF_WEBHOOK_URL (environment or .env)")
+        return WebhookHelpdesk(url)
     raise ValueError(f"helpdesk {kind!r}: expected zendesk or webhook")
 
 

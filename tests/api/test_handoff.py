@@ -6,7 +6,7 @@ import pytest
 from zenpy import Zenpy
 
 from flarewatch import api
-from flarewatch.actions.helpdesk import ZendeskHelpdesk
+from flarewatch.actions.helpdesk import WebhookHelpdesk, ZendeskHelpdesk
 from flarewatch.config import ConfigError, load_settings
 from tests.actions.recording import recording
 from tests.api.test_replies import seed
@@ -48,17 +48,20 @@ def test_handoff__ticket_stored_once_and_status_polled_back(engine):
     assert api.outreach_tickets(engine, incident_id)["status"].tolist() == ["solved"]
 
 
-def test_handoff__unknown_author_and_missing_setup(sqlite_engine):
+def test_handoff__unknown_author_and_missing_setup(sqlite_engine, monkeypatch):
+    monkeypatch.delenv("FLAREWATCH_HANDOFF_WEBHOOK_URL", raising=False)
     incident_id, ids = seed(sqlite_engine)
     with pytest.raises(ValueError, match="author\\(s\\) 999 are not unhappy authors"):
         api.draft_handoffs(sqlite_engine, incident_id, [ids["ann"], 999])
     with pytest.raises(ConfigError, match="zendesk_subdomain"):
-        api.helpdesk_for(load_settings(env={}), "zendesk", env={})
-    with pytest.raises(ConfigError, match="handoff_webhook_url"):
-        api.helpdesk_for(load_settings(env={}), "webhook")
+        api.helpdesk_for(load_settings(dotenv=None), "zendesk", env={})
+    with pytest.raises(ConfigError, match="FLAREWATCH_HANDOFF_WEBHOOK_URL"):
+        api.helpdesk_for(load_settings(dotenv=None), "webhook")
 
 
-def test_config__redacts_the_handoff_webhook_url():
-    settings = load_settings(env={"FLAREWATCH_HANDOFF_WEBHOOK_URL": "https://hooks.test/T0/abc"})
-    assert settings.handoff_webhook_url == "https://hooks.test/T0/abc"
+def test_config__handoff_webhook_url_is_a_redacted_secret(monkeypatch):
+    monkeypatch.setenv("FLAREWATCH_HANDOFF_WEBHOOK_URL", "https://hooks.test/T0/abc")
+    settings = load_settings(dotenv=None)
+    assert settings.secret("handoff_webhook_url") == "https://hooks.test/T0/abc"
     assert settings.redacted()["handoff_webhook_url"] == "***"
+    assert isinstance(api.helpdesk_for(settings, "webhook"), WebhookHelpdesk)

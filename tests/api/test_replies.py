@@ -195,7 +195,7 @@ def test_send_replies__approval(sqlite_engine):
 def test_send_replies__missing_credentials_are_per_row(sqlite_engine):
     incident_id, ids = seed(sqlite_engine)
     batch = drafts(sqlite_engine, incident_id, [ids["ann"]])
-    repliers = api.repliers_for(load_settings(env={}), {"x"}, env={})
+    repliers = api.repliers_for(load_settings(dotenv=None), {"x"}, env={})
     result = api.send_replies(sqlite_engine, incident_id, batch, repliers, sender="sam")
     assert result["state"].tolist() == ["failed"]
     assert "X_API_KEY" in result["error"].iloc[0]

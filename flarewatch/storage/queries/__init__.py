@@ -80,9 +80,11 @@ from flarewatch.storage.queries.scores import (
 from flarewatch.storage.queries.silence import arrival_times, last_successes
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
+    alert_deliveries,
     early_warnings,
     mark_spike_alerted,
     open_alert_event,
+    record_alert_delivery,
     set_spike_status,
     set_spike_themes,
     spike_event,
@@ -105,6 +107,7 @@ __all__ = [
     "SPIKE_EVENT_FIELDS",
     "PurgeResult",
     "SaveResult",
+    "alert_deliveries",
     "apply_incident_event",
     "arrival_times",
     "author_handles",
@@ -150,6 +153,7 @@ __all__ = [
     "posts_since",
     "posts_with_scores",
     "purge_before",
+    "record_alert_delivery",
     "record_failed_reply",
     "record_source_failure",
     "record_source_success",
