@@ -239,8 +239,8 @@ def test_followups__once_resolved_under_our_reply_then_recovery(sqlite_engine):
     assert rows["ann"]["recovery"] == "silent"
     md = api.report(sqlite_engine, incident_id, embedder=KeywordEmbedder())
     assert "1 contacted, 1 followed up, 0 handed off" in md
-    assert "Answered 1 of 1 priority authors (100%)" in md
-    assert "Won back 0 of 2 answered (0%): 0 still unhappy, 2 silent since." in md
+    assert "Answered 1 of 1 priority authors \\(100%\\)" in md  # Markdown-escaped
+    assert "Won back 0 of 2 answered \\(0%\\): 0 still unhappy, 2 silent since." in md
 
 
 def test_recovery__clock_driven(sqlite_engine):
