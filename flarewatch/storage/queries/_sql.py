@@ -149,6 +149,8 @@ def bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[A
 
 
 def in_window(stmt: _S, brand: str | None, start: datetime | None, end: datetime | None) -> _S:
+    """Posts of `brand` in a window, the brand's own posts left out (they are not sentiment)."""
+    stmt = stmt.where(Post.is_own.is_(False))
     return created_between(stmt, Post.brand, Post.created_at, brand, start, end)
 
 

@@ -1,0 +1,63 @@
+"""own posts, closed incidents and outbound items (updates, replies, follow-ups)
+
+Revision ID: 0013
+Revises: 0010
+Create Date: 2026-11-28
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("is_own", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("dark_alerted_since", sa.DateTime(), nullable=True))
+    op.create_table(
+        "outbound_items",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("destination", sa.String(length=32), nullable=False),
+        sa.Column("account", sa.String(length=256), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column(
+            "incident_id",
+            sa.Integer(),
+            sa.ForeignKey("incidents.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("parts", sa.JSON(), nullable=True),
+        sa.Column("reply_to", sa.String(length=256), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("remote_id", sa.String(length=256), nullable=True),
+        sa.Column("remote_ids", sa.JSON(), nullable=True),
+        sa.Column("url", sa.String(length=1024), nullable=True),
+        sa.Column("drafted_by", sa.String(length=128), nullable=True),
+        sa.Column("approved_by", sa.String(length=128), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.UniqueConstraint("idempotency_key", name="uq_outbound_idempotency"),
+    )
+    op.create_index("ix_outbound_incident", "outbound_items", ["incident_id", "created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_outbound_incident", table_name="outbound_items")
+    op.drop_table("outbound_items")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_column("dark_alerted_since")
+        batch_op.drop_column("closed_at")
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.drop_column("is_own")
