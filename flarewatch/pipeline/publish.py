@@ -139,7 +139,7 @@ def send_item(
         if require_approval and row["approved_by"] is None:
             raise PermissionError(f"outbound item {item_id} needs another user's approval first")
         retry = row["status"] == "sending"
-        row = queries.set_outbound_status(session, item_id, "sending")
+        row = queries.set_outbound_status(session, item_id, "sending", attempt=True)
     item = _remaining({**row, "options": options}, _reply_target(engine, row))
     try:
         published = deliver(publisher, item, retry=retry)

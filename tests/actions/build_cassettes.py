@@ -358,8 +358,21 @@ def statuspage_cassettes() -> None:
     )
 
 
+def publish_cassettes() -> None:
+    """Two destinations in one run: X takes the thread, Statuspage rejects the key."""
+    write(
+        "publish_two_destinations",
+        [
+            interaction("POST", TWEETS, created_tweet("1001", "part one (1/2)"), status=201),
+            interaction("POST", TWEETS, created_tweet("1002", "part two (2/2)"), status=201),
+            interaction("POST", STATUSPAGE, {"error": "Could not authenticate"}, status=401),
+        ],
+    )
+
+
 def main() -> None:
     CASSETTES.mkdir(exist_ok=True)
+    publish_cassettes()
     x_cassettes()
     mastodon_cassettes()
     bluesky_cassettes()

@@ -141,10 +141,12 @@ def set_outbound_status(
     url: str | None = None,
     error: str | None = None,
     at: datetime | None = None,
+    attempt: bool = False,
 ) -> dict[str, Any]:
     """Move an item along draft → approved → sending → sent | failed, keeping what came back.
 
-    "sending" counts an attempt; "sent" records remote id, URL and time; "failed" the error.
+    `attempt` counts a try at sending; "sent" records remote ids, URL and time; an error is
+    kept (also on an item left "sending" when the outcome is unknown).
     """
     if status not in OUTBOUND_STATUSES:
         raise ValueError(f"status {status!r}: expected one of {', '.join(OUTBOUND_STATUSES)}")
@@ -152,7 +154,7 @@ def set_outbound_status(
     if status not in _MOVES[item.status]:
         raise ValueError(f"outbound item {item_id} is {item.status}; it cannot become {status}")
     item.status = status
-    if status == "sending":
+    if attempt:
         item.attempts = (item.attempts or 0) + 1
     if remote_ids is not None:
         item.remote_ids = list(remote_ids)
