@@ -37,6 +37,11 @@ class Settings:
         dashboard_password: Optional password for shared deployments (secret).
         watch_file: TOML file with brand terms and sources to collect.
         public_url: Where the dashboard is reachable, used for links in alerts.
+        require_approval: Outbound drafts need a second user's approval before they are sent.
+        silence_limits: Longest public silence per severity during an open incident before
+            the "we are silent" alarm, in minutes (`SEV1=30,SEV2=60`; `off` for none).
+        mastodon_max_characters: The Mastodon instance's post limit.
+        user: Who is drafting or approving (defaults to the login name).
     """
 
     database_url: str = "sqlite:///flarewatch.db"
@@ -50,6 +55,10 @@ class Settings:
     dashboard_password: str | None = None
     watch_file: str = "watch.toml"
     public_url: str = "http://127.0.0.1:8501"
+    require_approval: bool = False
+    silence_limits: str = "SEV1=30,SEV2=60"
+    mastodon_max_characters: int = 500
+    user: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
@@ -85,9 +94,22 @@ def _coerce(name: str, raw: Any, kind: Any) -> Any:
     try:
         if kind in (int, "int"):
             return int(raw)
+        if kind in (bool, "bool"):
+            return _boolean(name, raw)
         return str(raw) if kind in (str, "str", "str | None") else raw
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot read {raw!r} as {kind}") from exc
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"setting {name!r}: cannot read {raw!r} as true or false")
 
 
 def read_config_file(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -227,7 +227,9 @@ def session() -> dict[str, Any]:
 
 def login() -> dict[str, Any]:
     body = json.dumps({"identifier": HANDLE, "password": "<PASSWORD>"})
-    return interaction("POST", BSKY + "com.atproto.server.createSession", session(), request_body=body)
+    return interaction(
+        "POST", BSKY + "com.atproto.server.createSession", session(), request_body=body
+    )
 
 
 def record(rkey: str) -> dict[str, Any]:
@@ -243,7 +245,11 @@ def bluesky_cassettes() -> None:
     create = BSKY + "com.atproto.repo.createRecord"
     write(
         "bluesky_thread",
-        [login(), interaction("POST", create, record("3la1")), interaction("POST", create, record("3la2"))],
+        [
+            login(),
+            interaction("POST", create, record("3la1")),
+            interaction("POST", create, record("3la2")),
+        ],
     )
     write(
         "bluesky_unauthorized",
@@ -286,7 +292,12 @@ def bluesky_cassettes() -> None:
             login(),
             interaction(
                 "GET",
-                url(BSKY + "app.bsky.feed.getAuthorFeed", actor=HANDLE, includePins="false", limit=20),
+                url(
+                    BSKY + "app.bsky.feed.getAuthorFeed",
+                    actor=HANDLE,
+                    includePins="false",
+                    limit=20,
+                ),
                 {"feed": [{"post": view}]},
             ),
         ],
@@ -327,7 +338,10 @@ def statuspage_cassettes() -> None:
         "statuspage_create_update",
         [
             interaction(
-                "POST", STATUSPAGE, sp_incident("investigating", ["We are investigating."]), status=201
+                "POST",
+                STATUSPAGE,
+                sp_incident("investigating", ["We are investigating."]),
+                status=201,
             ),
             interaction(
                 "PATCH",

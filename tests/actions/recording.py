@@ -24,6 +24,7 @@ FAKE_ENV = {
     "STATUSPAGE_API_KEY": "fake-statuspage-key",
 }
 
+
 def _recorder(seen: list[Any]) -> vcr.VCR:
     def keep(request: Any) -> Any:
         # vcrpy passes each outgoing request through here before matching it: keep a copy of

@@ -77,9 +77,10 @@ def test_split_thread__every_part_fits_bluesky(text):
 
 
 def test_render__fills_fields_and_refuses_unknown_ones():
-    text = render("We are investigating {affected}. Next update by {next_update}.", {
-        "affected": "login", "next_update": "14:30 UTC"
-    })
+    text = render(
+        "We are investigating {affected}. Next update by {next_update}.",
+        {"affected": "login", "next_update": "14:30 UTC"},
+    )
     assert text == "We are investigating login. Next update by 14:30 UTC."
     with pytest.raises(TemplateError, match="'eta' is unknown"):
         render("Back by {eta}", {})

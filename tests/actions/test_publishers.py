@@ -7,8 +7,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from flarewatch.actions import Outbound, PublishError, deliver
-from flarewatch.actions import bluesky, mastodon, statuspage, x
+from flarewatch.actions import Outbound, PublishError, bluesky, deliver, mastodon, statuspage, x
 from tests.actions.recording import FAKE_ENV, recording
 
 THREAD = Outbound("x", "part one (1/2)", "key-1", parts=("part two (2/2)",))
@@ -183,7 +182,10 @@ def test_statuspage__create_then_update_the_incident():
 
 @pytest.mark.parametrize(
     ("cassette", "reason", "retry_after"),
-    [("statuspage_unauthorized", "unauthorized", None), ("statuspage_rate_limited", "rate_limited", 60.0)],
+    [
+        ("statuspage_unauthorized", "unauthorized", None),
+        ("statuspage_rate_limited", "rate_limited", 60.0),
+    ],
 )
 def test_statuspage__errors_are_named(cassette, reason, retry_after):
     with recording(cassette), pytest.raises(PublishError) as caught:
@@ -201,4 +203,6 @@ def test_statuspage_deliver__retry_finds_the_update_on_the_incident():
 
 def test_statuspage__unknown_status_is_refused_before_any_request():
     with pytest.raises(PublishError, match="status 'fixed'"):
-        statuspage_publisher().publish(Outbound("statuspage", "x", "k", options={"status": "fixed"}))
+        statuspage_publisher().publish(
+            Outbound("statuspage", "x", "k", options={"status": "fixed"})
+        )

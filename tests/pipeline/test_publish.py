@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flarewatch import api
-from flarewatch.actions import Outbound, PublishError, Published, make_publisher
+from flarewatch.actions import Outbound, Published, PublishError, make_publisher
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from tests.actions.recording import FAKE_ENV, recording
@@ -123,7 +123,11 @@ class FlakyPublisher:
         return Published((str(len(self.posted)),), None)
 
     def find_sent(self, item: Outbound) -> Published | None:
-        return Published(("1",), "https://x.com/acmecloud/status/1") if item.text in self.posted else None
+        return (
+            Published(("1",), "https://x.com/acmecloud/status/1")
+            if item.text in self.posted
+            else None
+        )
 
 
 def test_publish__retry_after_timeout_checks_first_and_never_posts_twice(engine):
