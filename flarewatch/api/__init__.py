@@ -5,6 +5,7 @@ Every name here is also the name the storage layer and the pipeline use for the 
 
 from sqlalchemy import Engine
 
+from flarewatch.analysis.updates import parse_silence_limits
 from flarewatch.api.admin import (
     DemoSummary,
     brands,
@@ -96,6 +97,7 @@ from flarewatch.pipeline.frames import (
     window_spikes,
 )
 from flarewatch.pipeline.monitor import scan_spikes, send_spike_alerts
+from flarewatch.pipeline.publish import Draft, Preview
 from flarewatch.pipeline.voice import (
     OWN_POST_COLUMNS,
     check_going_dark,
@@ -116,9 +118,11 @@ __all__ = [
     "THEME_COLUMNS",
     "TIMELINE_COLUMNS",
     "DemoSummary",
+    "Draft",
     "Embedder",
     "Engine",
     "HoldError",
+    "Preview",
     "ReplayOptions",
     "RunResult",
     "SaveResult",
@@ -167,6 +171,7 @@ __all__ = [
     "outreach_authors",
     "own_accounts",
     "own_posts",
+    "parse_silence_limits",
     "platform_activity",
     "posts",
     "preview_update",

@@ -36,9 +36,16 @@ def own_posts(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> pd.DataFrame:
-    """The brand's own posts in a window, oldest first: the markers on the Live timeline."""
+    """What the brand said in a window, oldest first: the markers on the Live timeline.
+
+    Its own collected posts, and the updates sent through Flarewatch not collected (yet).
+    """
     with session_scope(engine) as session:
-        rows = queries.own_posts(session, brand=brand, start=start, end=end)
+        collected = queries.own_posts(session, brand=brand, start=start, end=end)
+        sent = queries.sent_updates(session, brand=brand, start=start, end=end)
+    seen = {k for r in collected for k in (r["external_id"], r["url"]) if k}
+    rows = collected + [r for r in sent if not {r["external_id"], r["url"]} & seen]
+    rows.sort(key=lambda r: r["created_at"])
     return pd.DataFrame(rows, columns=OWN_POST_COLUMNS)
 
 

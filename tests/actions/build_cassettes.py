@@ -384,8 +384,17 @@ def publish_cassettes() -> None:
     )
 
 
+def dashboard_cassettes() -> None:
+    """One update published from the dashboard to X."""
+    write(
+        "dashboard_publish_x",
+        [interaction("POST", TWEETS, created_tweet("1001", "We are investigating."), status=201)],
+    )
+
+
 def main() -> None:
     CASSETTES.mkdir(exist_ok=True)
+    dashboard_cassettes()
     publish_cassettes()
     x_cassettes()
     mastodon_cassettes()

@@ -55,6 +55,7 @@ def test_public_names__pinned():
     assert sorted(api.__all__) == [
         "COMPARE_COLUMNS",
         "DemoSummary",
+        "Draft",
         "Embedder",
         "Engine",
         "HoldError",
@@ -63,6 +64,7 @@ def test_public_names__pinned():
         "OUTREACH_TABLE_COLUMNS",
         "OWN_POST_COLUMNS",
         "POST_COLUMNS",
+        "Preview",
         "ReplayOptions",
         "RunResult",
         "SPIKE_EVENT_COLUMNS",
@@ -114,6 +116,7 @@ def test_public_names__pinned():
         "outreach_authors",
         "own_accounts",
         "own_posts",
+        "parse_silence_limits",
         "platform_activity",
         "posts",
         "preview_update",

@@ -186,7 +186,7 @@ def test_incidents__opens_changes_severity_and_closes(seeded_url):
     assert at.subheader[0].value == "#3 Payments failing"
     at.selectbox(key="severity_3").set_value("SEV1").run()
     assert "Hold marketing" in at.error[0].value
-    close = next(b for b in at.button if b.label == "Close incident")
+    close = next(b for b in at.button if b.label == "Resolve incident")
     close.click().run()
     assert not at.exception
     with _session(seeded_url) as s:

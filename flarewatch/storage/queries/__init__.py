@@ -40,6 +40,7 @@ from flarewatch.storage.queries.outbound import (
     outbound_items,
     own_posts,
     save_outbound,
+    sent_updates,
     set_outbound_status,
 )
 from flarewatch.storage.queries.posts import (
@@ -152,6 +153,7 @@ __all__ = [
     "save_posts",
     "save_scores",
     "save_spike_event",
+    "sent_updates",
     "sentiment_by",
     "set_cursor",
     "set_dark_alerted",

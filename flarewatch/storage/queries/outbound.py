@@ -206,3 +206,33 @@ def own_posts(
     if end is not None:
         stmt = stmt.where(Post.created_at < end)
     return [dict(r._mapping) for r in session.execute(stmt.order_by(Post.created_at))]
+
+
+def sent_updates(
+    session: Session,
+    *,
+    brand: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Updates sent through Flarewatch in a window, shaped like `own_posts` rows, oldest first."""
+    stmt = (
+        select(
+            OutboundItem.id,
+            OutboundItem.destination.label("platform"),
+            OutboundItem.remote_id.label("external_id"),
+            OutboundItem.sent_at.label("created_at"),
+            OutboundItem.text,
+            OutboundItem.url,
+            Incident.brand,
+        )
+        .outerjoin(Incident, Incident.id == OutboundItem.incident_id)
+        .where(OutboundItem.status == "sent", OutboundItem.kind == "update")
+    )
+    if brand is not None:
+        stmt = stmt.where(Incident.brand == brand)
+    if start is not None:
+        stmt = stmt.where(OutboundItem.sent_at >= start)
+    if end is not None:
+        stmt = stmt.where(OutboundItem.sent_at < end)
+    return [dict(r._mapping) for r in session.execute(stmt.order_by(OutboundItem.sent_at))]
