@@ -23,6 +23,13 @@ CREDENTIAL_VARS = (
     "REDDIT_CLIENT_SECRET",
     "BLUESKY_HANDLE",
     "BLUESKY_APP_PASSWORD",
+    # Publishing (flarewatch.actions): the brand's own accounts.
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "BLUESKY_PUBLISH_APP_PASSWORD",
+    "STATUSPAGE_API_KEY",
 )
 MASTODON_TOKEN_PREFIX = "MASTODON_TOKEN_"
 
