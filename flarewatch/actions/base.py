@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -96,6 +97,16 @@ def idempotency_key(*parts: object) -> str:
     return digest[:40]
 
 
+_URL = re.compile(r"https?://\S+")
+
+
 def same_text(a: str, b: str) -> bool:
-    """Whether a platform's copy of a post is the text we sent (platforms trim and re-space)."""
-    return " ".join(a.split()) == " ".join(b.split())
+    """Whether a platform's copy of a post is the text we sent.
+
+    Platforms trim and re-space text and rewrite links (X shortens every URL to t.co).
+    """
+
+    def normal(text: str) -> str:
+        return " ".join(_URL.sub("<url>", text).split())
+
+    return normal(a) == normal(b)

@@ -12,6 +12,8 @@ from flarewatch.config import require_secret
 
 API = "https://api.statuspage.io/v1"
 KEY_VAR = "STATUSPAGE_API_KEY"
+# Another base URL (a proxy, or a local stand-in in tests); the documented API by default.
+URL_VAR = "STATUSPAGE_API_URL"
 # What a Statuspage incident can say about itself, in its own words.
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
@@ -22,7 +24,7 @@ def make_client(
     """An httpx client that signs every request with STATUSPAGE_API_KEY."""
     key = require_secret(KEY_VAR, dict(env))
     return httpx.Client(
-        base_url=API,
+        base_url=env.get(URL_VAR) or API,
         headers={"Authorization": f"OAuth {key}"},
         timeout=30.0,
         transport=transport,

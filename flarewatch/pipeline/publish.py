@@ -199,4 +199,8 @@ def send_all(
             )
         except (PermissionError, ValueError) as exc:
             results.append({**row, "error": str(exc)})
+        except PublishError as exc:  # the publisher could not even start (a rejected login)
+            with session_scope(engine) as session:
+                failed = queries.set_outbound_status(session, item_id, "failed", error=str(exc))
+            results.append(failed)
     return results

@@ -84,3 +84,11 @@ def test_render__fills_fields_and_refuses_unknown_ones():
     assert text == "We are investigating login. Next update by 14:30 UTC."
     with pytest.raises(TemplateError, match="'eta' is unknown"):
         render("Back by {eta}", {})
+
+
+def test_same_text__ignores_spacing_and_rewritten_links():
+    from flarewatch.actions.base import same_text
+
+    sent = "Status:  https://status.acme.example/incidents/42\nmore soon"
+    assert same_text(sent, "Status: https://t.co/AbCdEf more soon")
+    assert not same_text(sent, "Status: https://t.co/AbCdEf later")

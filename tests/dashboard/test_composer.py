@@ -29,7 +29,9 @@ def _page(page: str) -> AppTest:
     return at
 
 
-def test_composer__draft_approve_as_second_user_publish_then_marker(seeded_url, tmp_path, monkeypatch):
+def test_composer__draft_approve_as_second_user_publish_then_marker(
+    seeded_url, tmp_path, monkeypatch
+):
     (tmp_path / "watch.toml").write_text(WATCH)
     monkeypatch.setenv("FLAREWATCH_WATCH_FILE", str(tmp_path / "watch.toml"))
     monkeypatch.setenv("FLAREWATCH_REQUIRE_APPROVAL", "1")

@@ -156,3 +156,14 @@ def test_publish__statuspage_update_goes_to_the_incident_it_created(engine):
     assert created[0]["remote_id"] == updated[0]["remote_id"] == "p31zjtct2jer"
     with session_scope(engine) as session:
         assert queries.linked_incident(session, "statuspage", "p31zjtct2jer").id == incident
+
+
+def test_publish__a_rejected_login_fails_that_item_with_its_reason(engine):
+    incident = _incident(engine)
+    api.draft_update(
+        engine, incident, "We are on it.", {"bluesky": "acme.bsky.social"}, drafted_by="ana"
+    )
+    with recording("bluesky_unauthorized"):
+        (row,) = api.publish_update(engine, incident, send=True, publisher_for=_publishers)
+    assert row["status"] == "failed"
+    assert "bluesky: unauthorized" in row["error"]

@@ -223,7 +223,7 @@ def apply_incident_event(
         link_incident(session, event.source, event.external_id, incident.id)
     elif event.severity and event.action != "resolve":
         update_incident(session, incident.id, severity=event.severity)
-    if event.action == "resolve" and incident.status != "resolved":
+    if event.action == "resolve" and incident.status == "open":
         close_incident(session, incident.id, event.at)
     return incident
 

@@ -56,8 +56,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_outbound_incident", table_name="outbound_items")
     op.drop_table("outbound_items")
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.drop_column("dark_alerted_since")
-        batch_op.drop_column("closed_at")
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_column("is_own")
+    # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate posts,
+    # and dropping it cascades to every score.
+    op.drop_column("incidents", "dark_alerted_since")
+    op.drop_column("incidents", "closed_at")
+    op.drop_column("posts", "is_own")
