@@ -12,6 +12,7 @@ from flarewatch.api.admin import (
     build_demo,
     connect,
     demo_posts,
+    keep_statistics_fresh,
     purge,
     refresh_planner_statistics,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "incident_update_metrics",
     "incident_window",
     "incidents",
+    "keep_statistics_fresh",
     "labels",
     "last_public_update",
     "latest_complaints",

@@ -104,6 +104,7 @@ def test_public_names__pinned():
         "incident_update_metrics",
         "incident_window",
         "incidents",
+        "keep_statistics_fresh",
         "labels",
         "last_public_update",
         "latest_complaints",

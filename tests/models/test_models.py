@@ -109,6 +109,7 @@ def test_default_model__order_kept_despite_length_sorting(default_model):
         assert a.p_negative == pytest.approx(b.p_negative, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_default_model__precisions_agree():
     texts = ["my flight was cancelled again", "thanks, sorted!", "is the app down?", "ok"]
     fp32 = SentimentModel.from_pretrained("default", num_threads=2, precision="fp32")
@@ -120,6 +121,7 @@ def test_default_model__precisions_agree():
         assert a.p_negative == pytest.approx(b.p_negative, abs=0.03)
 
 
+@pytest.mark.slow
 def test_default_model__auto_precision_follows_the_cpu():
     model = SentimentModel.from_pretrained("default", num_threads=2)
     assert model.precision == ("bf16" if native_bf16() else "fp32")

@@ -1,6 +1,13 @@
 """Every database read and write of Flarewatch, one named function each, grouped by what it acts on."""
 
 from flarewatch.storage.queries.authors import latest_negative_post, outreach_authors
+from flarewatch.storage.queries.detector import (
+    data_start,
+    load_state,
+    open_alert_event,
+    save_state,
+    update_alert_event,
+)
 from flarewatch.storage.queries.health import (
     record_source_failure,
     record_source_success,
@@ -80,6 +87,7 @@ from flarewatch.storage.queries.spikes import (
     save_spike_event,
     set_spike_status,
     set_spike_themes,
+    spike_event,
     spike_events,
 )
 from flarewatch.storage.queries.views import (
@@ -112,6 +120,7 @@ __all__ = [
     "count_scores",
     "count_unscored",
     "dark_alerted_since",
+    "data_start",
     "early_warnings",
     "find_incident",
     "finish_incident",
@@ -128,10 +137,12 @@ __all__ = [
     "link_incident",
     "linked_incident",
     "list_incidents",
+    "load_state",
     "mark_spike_alerted",
     "model_versions",
     "negative_posts",
     "next_claim_expiry",
+    "open_alert_event",
     "open_incident",
     "open_incident_at",
     "outbound_item",
@@ -153,6 +164,7 @@ __all__ = [
     "save_posts",
     "save_scores",
     "save_spike_event",
+    "save_state",
     "sent_updates",
     "sentiment_by",
     "set_cursor",
@@ -164,9 +176,11 @@ __all__ = [
     "set_spike_status",
     "set_spike_themes",
     "source_health",
+    "spike_event",
     "spike_events",
     "time_range",
     "timeline",
     "unscored_posts",
+    "update_alert_event",
     "update_incident",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from flarewatch.domain import (
     SPIKE_STATUSES,
     NotFoundError,
+    check_choice,
 )
 from flarewatch.storage.queries.incidents import get_incident, open_incident_at
 from flarewatch.storage.schema import (
@@ -90,9 +91,9 @@ def spike_events(
     end: datetime | None = None,
     early_only: bool = False,
     status: str | None = None,
+    unalerted: bool = False,
 ) -> list[dict[str, Any]]:
-    """Return stored spike events, newest first, optionally only early warnings or one status."""
-
+    """Return stored spike events, newest first: early warnings only, one status, or not yet alerted."""
     stmt = select(SpikeEvent).order_by(SpikeEvent.started_at.desc())
     if brand is not None:
         stmt = stmt.where(SpikeEvent.brand == brand)
@@ -104,7 +105,17 @@ def spike_events(
         stmt = stmt.where(SpikeEvent.early_warning.is_(True))
     if status is not None:
         stmt = stmt.where(SpikeEvent.status == status)
+    if unalerted:
+        stmt = stmt.where(SpikeEvent.alerted_at.is_(None))
     return [_event_row(e) for e in session.scalars(stmt)]
+
+
+def spike_event(session: Session, event_id: int) -> dict[str, Any]:
+    """One stored spike event, or NotFoundError naming the id."""
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    return _event_row(event)
 
 
 SPIKE_EVENT_FIELDS = (
@@ -153,8 +164,7 @@ def set_spike_status(
 ) -> None:
     """Dismiss an early warning or promote it to (attach it to) an incident."""
 
-    if status not in SPIKE_STATUSES:
-        raise ValueError(f"spike status {status!r}: expected one of {', '.join(SPIKE_STATUSES)}")
+    check_choice("spike status", status, SPIKE_STATUSES)
     event = session.get(SpikeEvent, event_id)
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
