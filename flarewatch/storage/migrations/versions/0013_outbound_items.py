@@ -15,13 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_own", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column("dark_alerted_since", sa.DateTime(), nullable=True))
+    # Plain ADD COLUMN, never batch mode: rebuilding `posts` on SQLite drops the old table,
+    # which cascades to every stored score.
+    op.add_column(
+        "posts", sa.Column("is_own", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("incidents", sa.Column("closed_at", sa.DateTime(), nullable=True))
+    op.add_column("incidents", sa.Column("dark_alerted_since", sa.DateTime(), nullable=True))
     op.create_table(
         "outbound_items",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -58,6 +58,9 @@ def downgrade() -> None:
     op.drop_table("outbound_items")
     # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate posts,
     # and dropping it cascades to every score.
-    op.drop_column("incidents", "dark_alerted_since")
-    op.drop_column("incidents", "closed_at")
-    op.drop_column("posts", "is_own")
+    for table, column in (
+        ("incidents", "dark_alerted_since"),
+        ("incidents", "closed_at"),
+        ("posts", "is_own"),
+    ):
+        op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
