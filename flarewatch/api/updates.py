@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -56,9 +56,20 @@ def own_accounts(watch_file: str, brand: str | None) -> dict[str, str]:
 def compose_update(
     engine: Engine, incident_id: int, values: Mapping[str, Any], template: str | None = None
 ) -> str:
-    """An update's text from a template and the incident's fields (title, brand, severity)."""
+    """An update's text from a template and the incident's fields (title, brand, severity).
+
+    Until given, what is affected reads as the incident's title and the next update is
+    promised within the severity's silence limit (30 min for SEV1, else 60).
+    """
     incident = get_incident(engine, incident_id)
-    fields = {"title": incident.title, "brand": incident.brand, "severity": incident.severity}
+    soon = datetime.now(UTC) + timedelta(minutes=30 if incident.severity == "SEV1" else 60)
+    fields = {
+        "title": incident.title,
+        "brand": incident.brand,
+        "severity": incident.severity,
+        "affected": incident.title,
+        "next_update": f"{soon:%H:%M} UTC",
+    }
     chosen = template or DEFAULT_TEMPLATES["resolved" if incident.status != "open" else "update"]
     return render(chosen, {**fields, **{k: v for k, v in values.items() if v}})
 

@@ -40,7 +40,7 @@ def test_composer__draft_approve_as_second_user_publish_then_marker(
     at = _page("incidents.py")
     assert not at.exception
     assert "Hold marketing" in at.error[0].value  # the hold, in sight of the composer
-    assert at.text_area(key="text_2").value.startswith("We are investigating")
+    assert at.text_area(key="text_2").value.startswith("We are investigating App login outage.")
     at.text_area(key="text_2").input(TEXT).run()
     assert any("60/280 weighted characters" in c.value for c in at.caption)
     at.text_input(key="fw_user").input("ana").run()

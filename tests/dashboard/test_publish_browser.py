@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -117,6 +118,18 @@ def served(tmp_path, statuspage) -> Iterator[tuple[str, str]]:
     assert "Traceback" not in log.read_text()
 
 
+def _items(db: str) -> list[list]:
+    items = api.outbound(make_engine(db))
+    return items[["drafted_by", "approved_by", "status"]].values.tolist()
+
+
+def _until(check, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "the dashboard's action never reached the database"
+        time.sleep(0.5)
+
+
 def _as_user(page, name: str) -> None:
     box = page.get_by_label("You are")
     box.fill(name)
@@ -137,17 +150,21 @@ def test_browser__draft_approve_publish_then_last_update_on_live(served, statusp
         page.goto(url)
         _settled(page, '[data-testid="stVegaLiteChart"]')
         _open_page(page, "Incidents", '[data-testid="stDataFrame"]')
-        area = page.get_by_label("Update")
+        area = page.get_by_label("Update", exact=True)
         area.fill(TEXT)
         area.press("Control+Enter")
         page.get_by_text("60/– characters").first.wait_for()
         _as_user(page, "ana")
         page.get_by_role("button", name="Save as draft").click()
-        page.get_by_text("ana", exact=True).first.wait_for()
+        _until(lambda: _items(db) == [["ana", None, "draft"]])
+        _settled(page, '[data-testid="stDataFrame"]')
         _as_user(page, "ben")
-        page.get_by_label("Draft to approve").click()
-        page.get_by_role("option", name="1").click()
+        page.locator('[data-testid="stSelectbox"]', has_text="Draft to approve").click()
+        page.screenshot(path=str(ARTIFACTS / "incidents_approve.png"), full_page=True)
+        page.keyboard.type("1")
+        page.keyboard.press("Enter")
         page.get_by_role("button", name="Approve").click()
+        _until(lambda: _items(db) == [["ana", "ben", "approved"]])
         _settled(page, '[data-testid="stDataFrame"]')
         page.get_by_text("Send 1 update(s) to the public now").click()
         page.get_by_role("button", name="Publish").click()
