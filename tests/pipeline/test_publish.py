@@ -167,3 +167,14 @@ def test_publish__a_rejected_login_fails_that_item_with_its_reason(engine):
         (row,) = api.publish_update(engine, incident, send=True, publisher_for=_publishers)
     assert row["status"] == "failed"
     assert "bluesky: unauthorized" in row["error"]
+
+
+def test_draft_post__refused_with_the_reason_while_marketing_holds(engine):
+    incident = _incident(engine)
+    with pytest.raises(api.HoldError, match=r"marketing hold is on: incident 1 'Login errors'"):
+        api.draft_post(engine, "acme", "Spring sale: 20% off!", {"x": "acmecloud"}, drafted_by="mo")
+    assert api.outbound(engine).empty
+    assert incident == 1
+    # Another brand has no incident: its post is drafted.
+    done = api.draft_post(engine, "globex", "Spring sale!", {"x": "globex"}, drafted_by="mo")
+    assert [i["incident_id"] for i in done.items] == [None]
