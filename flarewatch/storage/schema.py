@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -88,6 +89,14 @@ class Post(Base):
             "repost_count",
             "reply_count",
             "quote_count",
+        ),
+        # Our own posts are few: a partial index finds them without touching anyone else's.
+        Index(
+            "ix_posts_own",
+            "brand",
+            "created_at",
+            sqlite_where=sql_text("is_own = 1"),
+            postgresql_where=sql_text("is_own = true"),
         ),
     )
 

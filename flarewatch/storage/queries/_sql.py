@@ -155,9 +155,14 @@ def bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[A
 
 
 def in_window(stmt: _S, brand: str | None, start: datetime | None, end: datetime | None) -> _S:
-    """Posts of `brand` in a window, the brand's own posts left out (they are not sentiment)."""
-    stmt = stmt.where(Post.is_own.is_(False))
     return created_between(stmt, Post.brand, Post.created_at, brand, start, end)
+
+
+def others_in_window(
+    stmt: _S, brand: str | None, start: datetime | None, end: datetime | None
+) -> _S:
+    """`in_window` without the brand's own posts (they are never sentiment)."""
+    return in_window(stmt.where(Post.is_own.is_(False)), brand, start, end)
 
 
 def created_between(

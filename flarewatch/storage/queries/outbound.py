@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from flarewatch.domain import DESTINATIONS, OUTBOUND_KINDS, OUTBOUND_STATUSES, NotFoundError
@@ -172,7 +172,7 @@ def last_public_update(
     session: Session, brand: str | None, *, before: datetime | None = None
 ) -> datetime | None:
     """When the brand last spoke in public: its own collected posts or an update we sent."""
-    own = select(func.max(Post.created_at)).where(Post.is_own.is_(True))
+    own = select(func.max(Post.created_at)).where(Post.is_own == true())
     sent = (
         select(func.max(OutboundItem.sent_at))
         .outerjoin(Incident, Incident.id == OutboundItem.incident_id)
@@ -198,7 +198,7 @@ def own_posts(
     """The brand's own public posts in a window, oldest first: the markers on the timeline."""
     stmt = select(
         Post.id, Post.platform, Post.external_id, Post.created_at, Post.text, Post.url, Post.brand
-    ).where(Post.is_own.is_(True))
+    ).where(Post.is_own == true())
     if brand is not None:
         stmt = stmt.where(Post.brand == brand)
     if start is not None:

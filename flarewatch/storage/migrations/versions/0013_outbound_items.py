@@ -20,6 +20,13 @@ def upgrade() -> None:
     op.add_column(
         "posts", sa.Column("is_own", sa.Boolean(), nullable=False, server_default=sa.false())
     )
+    op.create_index(
+        "ix_posts_own",
+        "posts",
+        ["brand", "created_at"],
+        sqlite_where=sa.text("is_own = 1"),
+        postgresql_where=sa.text("is_own = true"),
+    )
     op.add_column("incidents", sa.Column("closed_at", sa.DateTime(), nullable=True))
     op.add_column("incidents", sa.Column("dark_alerted_since", sa.DateTime(), nullable=True))
     op.create_table(
@@ -58,6 +65,7 @@ def downgrade() -> None:
     op.drop_table("outbound_items")
     # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate posts,
     # and dropping it cascades to every score.
+    op.drop_index("ix_posts_own", table_name="posts")
     for table, column in (
         ("incidents", "dark_alerted_since"),
         ("incidents", "closed_at"),
