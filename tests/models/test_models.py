@@ -170,6 +170,7 @@ def _tiny_classifier(path: Path, tokenizer_dir: Path, id2label: dict[int, str]) 
     return path
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 @pytest.mark.parametrize(
     "id2label",
     [
@@ -188,12 +189,14 @@ def test_from_pretrained__hf_label_variants(tmp_path, tiny_tokenizer, id2label):
     assert model.embed("hello").shape == (1, 32)
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 def test_from_pretrained__unmappable_labels(tmp_path, tiny_tokenizer):
     path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, {0: "foo", 1: "bar", 2: "baz"})
     with pytest.raises(LabelMappingError, match=r"\['bar', 'baz', 'foo'\]"):
         SentimentModel.from_pretrained(str(path))
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 def test_from_pretrained__quantized_hf(tmp_path, tiny_tokenizer):
     path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, {0: "NEG", 1: "NEU", 2: "POS"})
     model = SentimentModel.from_pretrained(str(path), quantize=True)

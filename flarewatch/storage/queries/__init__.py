@@ -4,7 +4,6 @@ from flarewatch.storage.queries.authors import latest_negative_post, outreach_au
 from flarewatch.storage.queries.detector import (
     data_start,
     load_state,
-    open_alert_event,
     save_state,
     update_alert_event,
 )
@@ -84,7 +83,7 @@ from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     early_warnings,
     mark_spike_alerted,
-    save_spike_event,
+    open_alert_event,
     set_spike_status,
     set_spike_themes,
     spike_event,
@@ -163,7 +162,6 @@ __all__ = [
     "save_outbound",
     "save_posts",
     "save_scores",
-    "save_spike_event",
     "save_state",
     "sent_updates",
     "sentiment_by",

@@ -22,67 +22,6 @@ from flarewatch.storage.schema import (
 )
 
 
-def _overlapping_event(session: Session, brand: str | None, start: datetime, end: datetime) -> Any:
-
-    stmt = (
-        select(SpikeEvent)
-        .where(SpikeEvent.brand.is_(None) if brand is None else SpikeEvent.brand == brand)
-        .where(SpikeEvent.started_at <= end, SpikeEvent.ended_at >= start)
-        .order_by(SpikeEvent.started_at)
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def save_spike_event(
-    session: Session, brand: str | None, fields: dict[str, Any], *, merge_gap: Any
-) -> tuple[Any, bool]:
-    """Insert a spike event, or extend the one it continues (within `merge_gap`), once per spike.
-
-    Args:
-        session: The session.
-        brand: The brand the spike is about.
-        fields: `kind`, `started_at`, `peak_at`, `detected_at`, `ended_at`, `observed`,
-            `baseline`, `ratio`, `severity` and optionally `themes`.
-        merge_gap: A timedelta: an event ending this close before the new spike is the same spike.
-
-    Returns:
-        The stored `SpikeEvent` and whether it is new. A new event is an early warning when no
-        incident for the brand was open at detection; otherwise it belongs to that incident.
-    """
-
-    found = _overlapping_event(
-        session, brand, fields["started_at"] - merge_gap, fields["ended_at"] + merge_gap
-    )
-    if found is not None:
-        _extend_event(found, fields)
-        return found, False
-    incident = open_incident_at(session, brand, fields["detected_at"])
-    event = SpikeEvent(
-        brand=brand,
-        **fields,
-        early_warning=incident is None,
-        incident_id=incident.id if incident else None,
-        status="open",
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    return event, True
-
-
-def _extend_event(event: Any, fields: dict[str, Any]) -> None:
-    event.started_at = min(event.started_at, fields["started_at"])
-    event.ended_at = max(event.ended_at, fields["ended_at"])
-    if fields["severity"] > event.severity:
-        for key in ("peak_at", "observed", "baseline", "ratio", "severity", "kind"):
-            setattr(event, key, fields[key])
-    if fields.get("themes"):
-        event.themes = fields["themes"]
-    event.updated_at = utcnow()
-
-
 def spike_events(
     session: Session,
     *,
@@ -180,3 +119,20 @@ def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
     event.themes, event.updated_at = themes, utcnow()
+
+
+def open_alert_event(session: Session, brand: str | None, fields: dict[str, Any]) -> int:
+    """Store a newly opened alert as a spike event; an early warning when no incident is open."""
+    incident = open_incident_at(session, brand, fields["detected_at"])
+    event = SpikeEvent(
+        brand=brand,
+        **fields,
+        early_warning=incident is None,
+        incident_id=incident.id if incident else None,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event.id
