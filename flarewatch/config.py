@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         smtp_starttls: Upgrade the SMTP connection with STARTTLS before logging in.
         alert_email_from: Sender of email alerts.
         alert_email_to: Recipients of email alerts, comma-separated.
+        require_approval: Outbound drafts need a second user's approval before they are sent.
+        silence_limits: Longest public silence per severity during an open incident before
+            the "we are silent" alarm, in minutes (`SEV1=30,SEV2=60`; `off` for none).
+        mastodon_max_characters: The Mastodon instance's post limit.
+        user: Who is drafting or approving (defaults to the login name).
         extra: Keys of the config file Flarewatch does not know (kept, never used).
     """
 
@@ -90,6 +95,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     alert_email_from: str = "flarewatch@localhost"
     alert_email_to: str = ""
+    require_approval: bool = False
+    silence_limits: str = "SEV1=30,SEV2=60"
+    mastodon_max_characters: int = Field(default=500, ge=1)
+    user: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     @field_validator(
@@ -177,6 +186,17 @@ def redact_url(url: str) -> str:
 
 def _secret_key(key: str) -> bool:
     return any(marker in key.lower() for marker in SECRET_MARKERS)
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"setting {name!r}: cannot read {raw!r} as true or false")
 
 
 def read_config_file(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
