@@ -58,10 +58,14 @@ class Settings(BaseSettings):
         smtp_starttls: Upgrade the SMTP connection with STARTTLS before logging in.
         alert_email_from: Sender of email alerts.
         alert_email_to: Recipients of email alerts, comma-separated.
+        require_approval: Outbound drafts need a second user's approval before they are sent.
+        silence_limits: Longest public silence per severity during an open incident before
+            the "we are silent" alarm, in minutes (`SEV1=30,SEV2=60`; `off` for none).
+        mastodon_max_characters: The Mastodon instance's post limit.
+        user: Who is drafting or approving (defaults to the login name).
         status_page_url: The public status page, `{status_url}` in reply templates.
         outreach_per_minute: Most replies a bulk send posts per minute, over all platforms.
         reply_spacing: Seconds between replies per platform over the defaults, `mastodon=5,x=20`.
-        outreach_approval: `required` to send replies only with a second person's approval.
         mastodon_reply_instance: Instance (or URL) of the Mastodon account that replies.
         mastodon_visibility: Visibility of Mastodon replies: public, unlisted, private, direct.
         reddit_replies: `on` to allow public comment replies on Reddit (off by default).
@@ -100,10 +104,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     alert_email_from: str = "flarewatch@localhost"
     alert_email_to: str = ""
+    require_approval: bool = False
+    silence_limits: str = "SEV1=30,SEV2=60"
+    mastodon_max_characters: int = Field(default=500, ge=1)
+    user: str | None = None
     status_page_url: str | None = None
     outreach_per_minute: int = Field(default=20, ge=1)
     reply_spacing: str | None = None
-    outreach_approval: str = "optional"
     mastodon_reply_instance: str | None = None
     mastodon_visibility: str = "public"
     reddit_replies: str = "off"
@@ -198,6 +205,17 @@ def redact_url(url: str) -> str:
 
 def _secret_key(key: str) -> bool:
     return any(marker in key.lower() for marker in SECRET_MARKERS)
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"setting {name!r}: cannot read {raw!r} as true or false")
 
 
 def read_config_file(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:

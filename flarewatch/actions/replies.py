@@ -51,7 +51,7 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Draft:
+class ReplyDraft:
     """One reply ready to preview and send; `error` says why it cannot be sent."""
 
     author_id: int

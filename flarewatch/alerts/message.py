@@ -26,6 +26,10 @@ class Alert:
     themes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     event_id: int | None = None
+    # "spike", or "silence" when the brand has gone quiet during an incident.
+    kind: str = "spike"
+    # Replaces the counts line when the alert is not about a spike's counts.
+    summary: str | None = None
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
@@ -55,7 +59,9 @@ def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[st
 
 
 def summary_line(alert: Alert) -> str:
-    """One line: counts against baseline and severity."""
+    """One line: counts against baseline and severity (or the alert's own summary)."""
+    if alert.summary:
+        return alert.summary
     return (
         f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
         f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
@@ -94,7 +100,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     body = asdict(alert)
     body["started_at"] = alert.started_at.isoformat()
     body["detected_at"] = alert.detected_at.isoformat()
-    return {"type": "flarewatch.spike", "alert": body}
+    return {"type": f"flarewatch.{alert.kind}", "alert": body}
 
 
 def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:

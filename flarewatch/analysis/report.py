@@ -37,6 +37,8 @@ class IncidentReport:
     timeline: pd.DataFrame = field(repr=False)
     # Answered share of priority authors, time to first answer, who was won back (recovery).
     answers: dict[str, Any] = field(default_factory=dict)
+    # Our public updates (`analysis.updates.update_metrics`); empty when none were looked up.
+    updates: dict[str, Any] = field(default_factory=dict)
 
 
 def _ts(value: datetime) -> pd.Timestamp:
@@ -125,6 +127,7 @@ def build_report(
     hold_after: timedelta = timedelta(hours=12),
     unanswered: int = 10,
     answers: dict[str, Any] | None = None,
+    updates: dict[str, Any] | None = None,
 ) -> IncidentReport:
     """Assemble the report of one incident from its timeline, themes and outreach table."""
     opened, resolved = incident["opened_at"], incident["resolved_at"]
@@ -139,4 +142,5 @@ def build_report(
         posture=marketing_posture(frame, opened, resolved, hold_after=hold_after),
         timeline=frame,
         answers=answers or {},
+        updates=updates or {},
     )

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from flarewatch.actions.repliers import make_repliers
 from flarewatch.actions.replies import (
     DEFAULT_TEMPLATES,
-    Draft,
     RateLimiter,
     Replier,
+    ReplyDraft,
     ReplyError,
     check_template,
     draft_error,
@@ -57,7 +57,7 @@ def draft_replies(
     status_url: str | None = None,
     next_update: str | None = None,
     model_version: str | None = None,
-) -> list[Draft]:
+) -> list[ReplyDraft]:
     """A reply to each author's latest complaint in the incident; rows that cannot go say why."""
     template = template or DEFAULT_TEMPLATES["reply"]
     check_template(template)
@@ -81,12 +81,16 @@ def _reply_draft(
     template: str,
     values: Mapping[str, str | None],
     kind: str,
-) -> Draft:
+) -> ReplyDraft:
     if author is None:
-        return Draft(author_id, "?", None, kind, "", None, error=f"no author with id {author_id}")
+        return ReplyDraft(
+            author_id, "?", None, kind, "", None, error=f"no author with id {author_id}"
+        )
     handle, platform = author["handle"], author["platform"]
     text = render_reply(template, {**values, "handle": handle})
-    draft = Draft(author_id, platform, handle, kind, text, None, error=draft_error(platform, text))
+    draft = ReplyDraft(
+        author_id, platform, handle, kind, text, None, error=draft_error(platform, text)
+    )
     if target is None:
         return replace(draft, error="no negative post of this author in the incident's window")
     draft = replace(
@@ -113,9 +117,9 @@ def draft_followups(
     status_url: str | None = None,
     next_update: str | None = None,
     model_version: str | None = None,
-) -> list[Draft]:
+) -> list[ReplyDraft]:
     """ "It's fixed" follow-ups under our replies (and, optionally, to authors never answered)."""
-    if get_incident(engine, incident_id).status != "resolved":
+    if get_incident(engine, incident_id).status not in ("resolved", "closed"):
         raise ValueError(f"incident {incident_id} is still open: follow-ups go out once resolved")
     template = template or DEFAULT_TEMPLATES["followup"]
     check_template(template)
@@ -158,9 +162,9 @@ def _followup_draft(
     answered: Mapping[tuple[str, str], Mapping[str, Any]],
     template: str,
     values: Mapping[str, str | None],
-) -> Draft:
+) -> ReplyDraft:
     text = render_reply(template, {**values, "handle": handle})
-    draft = Draft(
+    draft = ReplyDraft(
         int(reply["author_id"]),
         reply["platform"],
         handle,
@@ -175,9 +179,9 @@ def _followup_draft(
     return replace(draft, error=f"already followed up: {done['url']}") if done else draft
 
 
-def drafts_frame(drafts: Sequence[Draft]) -> pd.DataFrame:
+def drafts_frame(drafts: Sequence[ReplyDraft]) -> pd.DataFrame:
     """Drafts as a preview table (`DRAFT_COLUMNS`)."""
-    frame = pd.DataFrame([asdict(d) for d in drafts], columns=list(Draft.__dataclass_fields__))
+    frame = pd.DataFrame([asdict(d) for d in drafts], columns=list(ReplyDraft.__dataclass_fields__))
     return with_nones(frame[DRAFT_COLUMNS])
 
 
@@ -200,7 +204,7 @@ def check_approval(sender: str, approved_by: str | None, required: bool) -> None
 def send_replies(
     engine: Engine,
     incident_id: int,
-    drafts: Sequence[Draft],
+    drafts: Sequence[ReplyDraft],
     repliers: Mapping[str, Replier | str],
     *,
     sender: str,
@@ -226,7 +230,7 @@ def send_replies(
 def _send_one(
     engine: Engine,
     incident_id: int,
-    draft: Draft,
+    draft: ReplyDraft,
     repliers: Mapping[str, Replier | str],
     stopped: dict[str, str],
     limiter: RateLimiter,

@@ -25,6 +25,7 @@ from flarewatch.pipeline.frames import (
     incident_window,
     timeline,
 )
+from flarewatch.pipeline.voice import incident_update_metrics
 from flarewatch.render.report import render_html, render_markdown
 
 
@@ -74,6 +75,7 @@ def incident_report(
         outreach(engine, incident_id),
         hold_after=hold_after,
         answers=answers(engine, incident_id),
+        updates=incident_update_metrics(engine, incident_id),
     )
 
 

@@ -57,19 +57,37 @@ def incident_open(
     click.echo(f"opened incident {row.id}: {row.title} ({row.severity})")
 
 
-@incident.command("close")
+@incident.command("resolve")
 @click.argument("incident_id", type=int)
 @click.option(
     "--at", "resolved_at", default=None, help="When it was resolved (ISO 8601; default now)."
 )
 @pass_ctx
 @friendly_errors
-def incident_close(ctx: Context, incident_id: int, resolved_at: str | None) -> None:
-    """Mark an incident resolved."""
+def incident_resolve(ctx: Context, incident_id: int, resolved_at: str | None) -> None:
+    """Mark an incident resolved: the service is restored (customers may still wait)."""
     row = api.close_incident(
         ctx.engine, incident_id, parse_time(resolved_at) if resolved_at else None
     )
     click.echo(f"resolved incident {row.id} at {row.resolved_at:%Y-%m-%d %H:%M} UTC")
+
+
+@incident.command("close")
+@click.argument("incident_id", type=int)
+@click.option("--yes", is_flag=True, help="Close even with high-priority authors unanswered.")
+@pass_ctx
+@friendly_errors
+def incident_close(ctx: Context, incident_id: int, yes: bool) -> None:
+    """Close an incident: customers answered (asks first when high-priority ones are not)."""
+    waiting = api.unanswered_authors(ctx.engine, incident_id)
+    if len(waiting) and not yes:
+        click.echo(f"{len(waiting)} high-priority unhappy author(s) still unanswered:")
+        for row in waiting.head(20).itertuples():
+            click.echo(f"  {row.platform} @{row.handle} (priority {row.priority:.0f})")
+        if not click.confirm("Close anyway?"):
+            raise click.ClickException("not closed: answer them first (flarewatch outreach set)")
+    row = api.finish_incident(ctx.engine, incident_id, confirm=True)
+    click.echo(f"closed incident {row.id}")
 
 
 @incident.command("list")

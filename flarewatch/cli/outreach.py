@@ -126,9 +126,9 @@ def _send_or_preview(
         incident_id,
         drafts,
         api.repliers_for(settings, {d.platform for d in drafts}),
-        sender=opts["sender"] or "",
+        sender=opts["sender"] or settings.user or "",
         approved_by=opts["approved_by"],
-        require_approval=settings.outreach_approval == "required",
+        require_approval=settings.require_approval,
         per_minute=settings.outreach_per_minute,
         spacing=settings.reply_spacing,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from flarewatch.alerts.channels import AlertSettings, destinations, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import OnlineParams
+from flarewatch.analysis.updates import parse_silence_limits
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
@@ -21,6 +22,7 @@ from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
 from flarewatch.pipeline.upkeep import keep_statistics_fresh
+from flarewatch.pipeline.voice import check_going_dark
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -152,7 +154,19 @@ def scan_brands(
     settings = AlertSettings.from_env()
     if not (options.alert and settings.any):
         return []
-    return send_spike_alerts(engine, settings, base_url=options.base_url)
+    sent = send_spike_alerts(engine, settings, base_url=options.base_url)
+    config = load_settings()
+    for silence in check_going_dark(
+        engine,
+        settings,
+        base_url=options.base_url or config.public_url,
+        now=options.now,
+        limits=parse_silence_limits(config.silence_limits),
+    ):
+        echo(
+            f"incident {silence['incident_id']}: no public update since {silence['since']:%H:%M} UTC"
+        )
+    return sent
 
 
 def describe_event(brand: str, row: Any) -> str:

@@ -106,6 +106,27 @@ def _answers_line(report: IncidentReport) -> str:
     )
 
 
+def update_lines(report: IncidentReport) -> list[str]:
+    """Our public updates: first one, how many, cadence, longest silence."""
+    u = report.updates
+    if not u:
+        return []
+    return [
+        f"Time to first public update: {_fmt(u['time_to_first_update'])}.",
+        f"Public updates: {u['updates']}, median {_fmt(u['median_cadence'])} apart.",
+        f"Longest silence: {_fmt(u['longest_silence'])}.",
+    ]
+
+
+def update_effects(report: IncidentReport) -> pd.DataFrame:
+    """Negative share in the hour before and after each update."""
+    rows = [
+        (a["at"], _share(a["negative_share_before"]), _share(a["negative_share_after"]))
+        for a in report.updates.get("around_updates", [])
+    ]
+    return pd.DataFrame(rows, columns=["update at", "negative share hour before", "hour after"])
+
+
 def _md_table(frame: pd.DataFrame) -> str:
     head = "| " + " | ".join(escape_markdown(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
@@ -128,6 +149,10 @@ def render_markdown(report: IncidentReport, chart_path: str | None = None) -> st
     for theme in report.themes:
         lines.append(f"- **{esc(theme.label)}** — {theme.size} posts ({theme.share:.0%})")
         lines += [f"  - “{esc(example)}”" for example in theme.examples[:2]]
+    if report.updates:
+        lines += ["", "## Our public updates", "", *update_lines(report), ""]
+        effects = update_effects(report)
+        lines += [_md_table(effects)] if len(effects) else []
     lines += ["", "## Outreach", "", esc(_outreach_line(report)), ""]
     if report.answers:
         lines += [esc(_answers_line(report)), ""]
@@ -153,6 +178,9 @@ def render_html(report: IncidentReport) -> str:
     )
     cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
     waiting = _html_table(report.unanswered[cols]) if len(report.unanswered) else "<p>None.</p>"
+    updates = "".join(f"<p>{esc(line)}</p>" for line in update_lines(report))
+    if report.updates and len(update_effects(report)):
+        updates += _html_table(update_effects(report))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(str(report.incident["title"]))}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
@@ -164,6 +192,7 @@ table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;text-align:left;bor
 <figure>{chart_svg(volume_chart(report))}</figure>
 {_html_table(report.phases.reset_index())}
 <h2>Themes</h2><ul>{themes}</ul>
+<h2>Our public updates</h2>{updates or "<p>None recorded.</p>"}
 <h2>Outreach</h2><p>{esc(_outreach_line(report))}</p><p>{esc(_answers_line(report))}</p>
 <h3>Still waiting for an answer</h3>{waiting}
 </body></html>

@@ -1,9 +1,10 @@
-"""Write the outbound-action cassettes from responses in each API's documented shape.
+"""Write the publisher cassettes from responses in each API's documented shape.
 
-No live accounts were available, so each response is written out by hand from the platform's
-API reference (X API v2 POST /2/tweets, Mastodon statuses and search, AT Protocol
-createRecord/getPosts, Zendesk Support tickets) and passed through the collectors' scrubbers.
-Request bodies hold only the fields a test insists on (matched as a subset of what is sent).
+No live credentials were available when these were made, so each response is written out by
+hand from the platform's API reference (X API v2 `POST /2/tweets`, Mastodon `POST
+/api/v1/statuses`, AT Protocol `com.atproto.repo.createRecord`, Statuspage `POST/PATCH
+/v1/pages/{page_id}/incidents`) and passed through the same scrubbers as a live recording.
+To replace one with a real recording: delete it and run its test with FLAREWATCH_RECORD=1.
 
 Run: .venv/bin/python -m tests.actions.build_cassettes
 """
@@ -16,17 +17,13 @@ from typing import Any
 import yaml
 
 from tests.actions.recording import CASSETTES
-from tests.collectors.build_cassettes import _NoAliases, interaction
+from tests.collectors.build_cassettes import _NoAliases, interaction, url
 from tests.collectors.recording import PLACEHOLDER_JWT
 
-X_TWEETS = "https://api.twitter.com/2/tweets"
-MASTO = "https://mastodon.example"
-BSKY = "https://bsky.social/xrpc/"
-ZENDESK = "https://acme.zendesk.com/api/v2/"
+T = 1772452800  # 2026-03-02T12:00:00Z
 
 
 def write(name: str, interactions: list[dict[str, Any]]) -> None:
-    CASSETTES.mkdir(exist_ok=True)
     (CASSETTES / f"{name}.yaml").write_text(
         yaml.dump(
             {"interactions": interactions, "version": 1},
@@ -39,304 +36,370 @@ def write(name: str, interactions: list[dict[str, Any]]) -> None:
     )
 
 
-def x_reply(parent: str, tweet_id: str, text: str) -> dict[str, Any]:
-    body = {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}
-    sent = json.dumps({"reply": {"in_reply_to_tweet_id": parent}})
-    return interaction("POST", X_TWEETS, body, status=201, request_body=sent)
+# --- X: POST /2/tweets (user context), GET /2/users/me, GET /2/users/:id/tweets ---------------
+
+TWEETS = "https://api.twitter.com/2/tweets"
+X_ME = "2244994945"
 
 
-def x_problem(parent: str, status: int, title: str, detail: str, **headers: str) -> dict[str, Any]:
-    body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
-    sent = json.dumps({"reply": {"in_reply_to_tweet_id": parent}})
-    extra = {k.replace("_", "-"): [v] for k, v in headers.items()}
-    return interaction("POST", X_TWEETS, body, status=status, request_body=sent, headers=extra)
+def created_tweet(tweet_id: str, text: str) -> dict[str, Any]:
+    return {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}
+
+
+def x_problem(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"title": title, "detail": detail, "type": "about:blank", "status": status}
 
 
 def x_cassettes() -> None:
-    write("x_reply_two", [x_reply("101", "9001", "reply one"), x_reply("102", "9002", "reply two")])
-    write("x_followup", [x_reply("9001", "9101", "it's fixed")])
-    write("x_reply_401", [x_problem("101", 401, "Unauthorized", "Unauthorized")])
-    forbidden = "You are not allowed to create a Tweet with duplicate content."
-    write("x_reply_duplicate", [x_problem("101", 403, "Forbidden", forbidden)])
-    gone = "You attempted to reply to a Tweet that is deleted or not visible to you."
     write(
-        "x_reply_deleted_then_sent",
-        [x_problem("101", 403, "Forbidden", gone), x_reply("102", "9002", "reply two")],
+        "x_thread",
+        [
+            interaction("POST", TWEETS, created_tweet("1001", "part one (1/2)"), status=201),
+            interaction("POST", TWEETS, created_tweet("1002", "part two (2/2)"), status=201),
+        ],
     )
     write(
-        "x_reply_429",
+        "x_unauthorized",
+        [interaction("POST", TWEETS, x_problem(401, "Unauthorized", "Unauthorized"), status=401)],
+    )
+    duplicate = "You are not allowed to create a Tweet with duplicate content."
+    write(
+        "x_duplicate",
+        [interaction("POST", TWEETS, x_problem(403, "Forbidden", duplicate), status=403)],
+    )
+    limits = {
+        "x-rate-limit-limit": ["200"],
+        "x-rate-limit-remaining": ["0"],
+        "x-rate-limit-reset": [str(T + 900)],
+    }
+    write(
+        "x_rate_limited",
         [
-            x_problem(
-                "101",
-                429,
-                "Too Many Requests",
-                "Too Many Requests",
-                x_rate_limit_limit="100",
-                x_rate_limit_remaining="0",
-                x_rate_limit_reset="1772453700",
+            interaction(
+                "POST",
+                TWEETS,
+                x_problem(429, "Too Many Requests", "Too Many Requests"),
+                status=429,
+                headers=limits,
             )
+        ],
+    )
+    write(
+        "x_find_sent",
+        [
+            interaction(
+                "GET",
+                "https://api.twitter.com/2/users/me",
+                {"data": {"id": X_ME, "name": "Acme Cloud", "username": "acmecloud"}},
+            ),
+            interaction(
+                "GET",
+                url(f"https://api.twitter.com/2/users/{X_ME}/tweets", max_results=10),
+                {
+                    "data": [
+                        {
+                            "id": "1003",
+                            "text": "We are investigating login errors.",
+                            "edit_history_tweet_ids": ["1003"],
+                        },
+                        {"id": "999", "text": "Older news", "edit_history_tweet_ids": ["999"]},
+                    ],
+                    "meta": {"result_count": 2, "newest_id": "1003", "oldest_id": "999"},
+                },
+            ),
         ],
     )
 
 
-def mastodon_instance() -> list[dict[str, Any]]:
-    v1 = {"uri": "mastodon.example", "title": "Mastodon", "version": "4.3.2"}
-    v2 = {
-        "domain": "mastodon.example",
-        "title": "Mastodon",
-        "version": "4.3.2",
-        "api_versions": {"mastodon": 2},
+# --- Mastodon: POST /api/v1/statuses, verify_credentials, account statuses ---------------------
+
+MASTODON = "https://mastodon.social/api/v1/"
+
+
+def account() -> dict[str, Any]:
+    return {
+        "id": "109302",
+        "username": "acme",
+        "acct": "acme",
+        "display_name": "Acme Cloud",
+        "url": "https://mastodon.social/@acme",
+        "followers_count": 1200,
+        "bot": False,
+        "created_at": "2022-11-07T00:00:00.000Z",
     }
-    return [
-        interaction("GET", MASTO + "/api/v1/instance/", v1),
-        interaction("GET", MASTO + "/api/v2/instance/", v2),
-    ]
 
 
-COMPLAINT_URI = "https://social.example/users/sam/statuses/113"
-SEARCH = (
-    MASTO + "/api/v2/search?q=https%3A%2F%2Fsocial.example%2Fusers%2Fsam%2Fstatuses%2F113"
-    "&resolve=1&exclude_unreviewed=1&type=statuses"
-)
-
-
-def masto_status(sid: str, uri: str, text: str, reply_to: str | None) -> dict[str, Any]:
+def status(sid: str, text: str, reply_to: str | None = None) -> dict[str, Any]:
     return {
         "id": sid,
-        "created_at": "2026-03-02T12:30:00.000Z",
+        "created_at": "2026-03-02T12:00:00.000Z",
         "in_reply_to_id": reply_to,
-        "in_reply_to_account_id": "7" if reply_to else None,
+        "in_reply_to_account_id": "109302" if reply_to else None,
         "sensitive": False,
         "spoiler_text": "",
-        "visibility": "unlisted",
+        "visibility": "public",
         "language": "en",
-        "uri": uri,
-        "url": uri.replace("/users/", "/@").replace("/statuses/", "/"),
+        "uri": f"https://mastodon.social/users/acme/statuses/{sid}",
+        "url": f"https://mastodon.social/@acme/{sid}",
         "replies_count": 0,
         "reblogs_count": 0,
         "favourites_count": 0,
         "content": f"<p>{text}</p>",
         "reblog": None,
-        "account": {"id": "7", "username": "acme", "acct": "acme", "url": MASTO + "/@acme"},
+        "account": account(),
         "media_attachments": [],
         "mentions": [],
         "tags": [],
         "emojis": [],
-        "card": None,
-        "poll": None,
     }
 
 
 def mastodon_cassettes() -> None:
-    found = masto_status("110", COMPLAINT_URI, "acme is down", None)
-    ours = masto_status("555", MASTO + "/users/acme/statuses/555", "we are on it", "110")
-    sent = "in_reply_to_id=110&visibility=unlisted"
+    statuses = MASTODON + "statuses"
     write(
-        "mastodon_reply",
+        "mastodon_thread",
         [
-            *mastodon_instance(),
-            interaction("GET", SEARCH, {"accounts": [], "statuses": [found], "hashtags": []}),
-            interaction("POST", MASTO + "/api/v1/statuses", ours, request_body=sent),
+            interaction("POST", statuses, status("200", "part one (1/2)")),
+            interaction("POST", statuses, status("201", "part two (2/2)", "200")),
+        ],
+    )
+    errors = {
+        "mastodon_unauthorized": (401, "The access token is invalid", {}),
+        "mastodon_forbidden": (403, "This action is not allowed", {}),
+        "mastodon_rate_limited": (
+            429,
+            "Too many requests",
+            {
+                "X-RateLimit-Limit": ["300"],
+                "X-RateLimit-Remaining": ["0"],
+                "X-RateLimit-Reset": ["2026-03-02T12:05:00.000Z"],
+                # Mastodon.py moves the reset onto the local clock by the server's Date.
+                "Date": ["Mon, 02 Mar 2026 12:00:00 GMT"],
+            },
+        ),
+        "mastodon_too_long": (422, "Validation failed: Text character limit of 500 exceeded", {}),
+    }
+    for name, (code, message, headers) in errors.items():
+        write(
+            name,
+            [interaction("POST", statuses, {"error": message}, status=code, headers=headers)],
+        )
+    write(
+        "mastodon_find_sent",
+        [
+            interaction("GET", MASTODON + "accounts/verify_credentials", account()),
+            interaction(
+                "GET",
+                url(MASTODON + "accounts/109302/statuses", limit=20),
+                [status("205", "We are investigating login errors."), status("190", "Old")],
+            ),
         ],
     )
     write(
-        "mastodon_reply_gone",
+        "mastodon_own_statuses",
         [
-            *mastodon_instance(),
-            interaction("GET", SEARCH, {"accounts": [], "statuses": [], "hashtags": []}),
+            interaction("GET", url(MASTODON + "accounts/lookup", acct="acme"), account()),
+            interaction(
+                "GET",
+                url(MASTODON + "accounts/109302/statuses", exclude_reblogs=1, limit=40),
+                [status("205", "We are investigating login errors.")],
+            ),
         ],
     )
 
 
-ROOT = "at://did:plc:root/app.bsky.feed.post/3root"
-PARENT = "at://did:plc:sam/app.bsky.feed.post/3lb3"
+# --- Bluesky: createSession, createRecord (app.bsky.feed.post), getAuthorFeed -------------------
+
+BSKY = "https://bsky.social/xrpc/"
+DID = "did:plc:acmecloudtest"
+HANDLE = "acme.bsky.social"
 
 
-def bluesky_cassettes() -> None:
-    session = {
-        "did": "did:plc:flarewatchtest",
-        "handle": "flarewatch-test.bsky.social",
+def session() -> dict[str, Any]:
+    return {
+        "did": DID,
+        "handle": HANDLE,
         "accessJwt": PLACEHOLDER_JWT,
         "refreshJwt": PLACEHOLDER_JWT,
         "active": True,
     }
-    parent_view = {
-        "uri": PARENT,
-        "cid": "bafyparentcid",
-        "author": {"did": "did:plc:sam", "handle": "sam.bsky.social"},
-        "record": {
-            "$type": "app.bsky.feed.post",
-            "text": "acme is down again",
-            "createdAt": "2026-03-02T12:20:00.000Z",
-            "reply": {
-                "root": {"uri": ROOT, "cid": "bafyrootcid"},
-                "parent": {"uri": ROOT, "cid": "bafyrootcid"},
-            },
-        },
-        "indexedAt": "2026-03-02T12:20:01.000Z",
-        "likeCount": 0,
-        "replyCount": 0,
-        "repostCount": 0,
-    }
-    reply = {
-        "root": {"uri": ROOT, "cid": "bafyrootcid"},
-        "parent": {"uri": PARENT, "cid": "bafyparentcid"},
-    }
-    create = {
-        "repo": "did:plc:flarewatchtest",
-        "collection": "app.bsky.feed.post",
-        "record": {"reply": reply},
-    }
-    created = {
-        "uri": "at://did:plc:flarewatchtest/app.bsky.feed.post/3ours",
-        "cid": "bafyourcid",
-        "commit": {"cid": "bafycommit", "rev": "3rev"},
+
+
+def login() -> dict[str, Any]:
+    body = json.dumps({"identifier": HANDLE, "password": "<PASSWORD>"})
+    return interaction(
+        "POST", BSKY + "com.atproto.server.createSession", session(), request_body=body
+    )
+
+
+def record(rkey: str) -> dict[str, Any]:
+    return {
+        "uri": f"at://{DID}/app.bsky.feed.post/{rkey}",
+        "cid": f"bafyreih{rkey}",
+        "commit": {"cid": f"bafyreic{rkey}", "rev": f"rev{rkey}"},
         "validationStatus": "valid",
     }
-    get_posts = (
-        BSKY + "app.bsky.feed.getPosts?uris=" + PARENT.replace(":", "%3A").replace("/", "%2F")
-    )
+
+
+def bluesky_cassettes() -> None:
+    create = BSKY + "com.atproto.repo.createRecord"
     write(
-        "bluesky_reply",
+        "bluesky_thread",
         [
-            interaction("POST", BSKY + "com.atproto.server.createSession", session),
-            interaction("GET", get_posts, {"posts": [parent_view]}),
-            interaction(
-                "POST",
-                BSKY + "com.atproto.repo.createRecord",
-                created,
-                request_body=json.dumps(create),
-            ),
-        ],
-    )
-
-
-def zendesk_ticket(status: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": 35436,
-        "url": ZENDESK + "tickets/35436.json",
-        "external_id": "flarewatch-1-author:1",
-        "type": "incident",
-        "subject": "[SEV2] Login outage: @ann on x",
-        "description": "Incident 1 (SEV2): Login outage",
-        "priority": "high",
-        "status": status,
-        "requester_id": 20978392,
-        "submitter_id": 20978392,
-        "assignee_id": None,
-        "organization_id": None,
-        "group_id": None,
-        "collaborator_ids": [],
-        "follower_ids": [],
-        "problem_id": None,
-        "has_incidents": False,
-        "is_public": False,
-        "due_at": None,
-        "tags": ["flarewatch", "flarewatch_incident_1"],
-        "custom_fields": [],
-        "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
-        "created_at": "2026-03-02T13:00:00Z",
-        "updated_at": "2026-03-02T13:00:00Z",
-        **extra,
-    }
-
-
-def zendesk_audit(ticket: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "ticket": ticket,
-        "audit": {
-            "id": 2127301143,
-            "ticket_id": ticket["id"],
-            "created_at": ticket["updated_at"],
-            "author_id": 20978392,
-            "metadata": {"system": {}, "custom": {}},
-            "events": [{"id": 2127301163, "type": "Comment", "public": False, "body": "..."}],
-            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
-        },
-    }
-
-
-def zendesk_cassettes() -> None:
-    create = {
-        "ticket": {
-            "type": "incident",
-            "priority": "high",
-            "tags": ["flarewatch", "flarewatch_incident_1"],
-            "comment": {"public": False},
-        }
-    }
-    update = {"ticket": {"id": 35436, "comment": {"public": False}}}
-    write(
-        "zendesk_tickets",
-        [
-            interaction(
-                "POST",
-                ZENDESK + "tickets.json",
-                zendesk_audit(zendesk_ticket("new")),
-                status=201,
-                request_body=json.dumps(create),
-            ),
-            interaction(
-                "GET", ZENDESK + "tickets/35436.json", {"ticket": zendesk_ticket("solved")}
-            ),
-            interaction(
-                "PUT",
-                ZENDESK + "tickets/35436.json",
-                zendesk_audit(zendesk_ticket("solved", updated_at="2026-03-02T15:00:00Z")),
-                request_body=json.dumps(update),
-            ),
+            login(),
+            interaction("POST", create, record("3la1")),
+            interaction("POST", create, record("3la2")),
         ],
     )
     write(
-        "zendesk_401",
+        "bluesky_unauthorized",
         [
             interaction(
-                "POST", ZENDESK + "tickets.json", {"error": "Couldn't authenticate you"}, status=401
+                "POST",
+                BSKY + "com.atproto.server.createSession",
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                status=401,
             )
         ],
     )
-
-
-REDDIT_TOKEN = "https://www.reddit.com/api/v1/access_token"
-REDDIT_COMMENT = "https://oauth.reddit.com/api/comment/?raw_json=1"
-
-
-def reddit_cassettes() -> None:
-    token = {
-        "access_token": "<ACCESS_TOKEN>",
-        "token_type": "bearer",
-        "expires_in": 86400,
-        "scope": "*",
-    }
-    comment = {
-        "id": "k9",
-        "name": "t1_k9",
-        "permalink": "/r/acme/comments/abc/_/k9/",
-        "body": "Sorry about this",
-        "author": "acme_support",
-        "link_id": "t3_abc",
-        "parent_id": "t1_xyz",
-        "subreddit": "acme",
-        "created_utc": 1772452800,
-    }
-    created = {"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}}
     write(
-        "reddit_reply",
+        "bluesky_rate_limited",
         [
-            interaction("POST", REDDIT_TOKEN, token, request_body="grant_type=password"),
+            login(),
             interaction(
-                "POST", REDDIT_COMMENT, created, request_body="api_type=json&thing_id=t1_xyz"
+                "POST",
+                create,
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                status=429,
+                headers={"ratelimit-reset": [str(T + 300)], "ratelimit-remaining": ["0"]},
             ),
         ],
+    )
+    view = {
+        "uri": f"at://{DID}/app.bsky.feed.post/3la9",
+        "cid": "bafyreih3la9",
+        "author": {"did": DID, "handle": HANDLE},
+        "record": {
+            "$type": "app.bsky.feed.post",
+            "text": "We are investigating login errors.",
+            "createdAt": "2026-03-02T12:00:00.000Z",
+        },
+        "indexedAt": "2026-03-02T12:00:01.000Z",
+    }
+    write(
+        "bluesky_find_sent",
+        [
+            login(),
+            interaction(
+                "GET",
+                url(
+                    BSKY + "app.bsky.feed.getAuthorFeed",
+                    actor=HANDLE,
+                    includePins="false",
+                    limit=20,
+                ),
+                {"feed": [{"post": view}]},
+            ),
+        ],
+    )
+
+
+# --- Statuspage: POST/PATCH/GET /v1/pages/{page_id}/incidents -----------------------------------
+
+PAGE = "kctbh9vrtdwd"
+STATUSPAGE = f"https://api.statuspage.io/v1/pages/{PAGE}/incidents"
+
+
+def sp_incident(status_: str, bodies: list[str]) -> dict[str, Any]:
+    return {
+        "id": "p31zjtct2jer",
+        "name": "Login errors",
+        "status": status_,
+        "impact": "major",
+        "shortlink": "http://stspg.io/p31zjtct2jer",
+        "page_id": PAGE,
+        "created_at": "2026-03-02T12:00:00.000Z",
+        "incident_updates": [
+            {
+                "id": f"u{i}",
+                "incident_id": "p31zjtct2jer",
+                "status": status_,
+                "body": body,
+                "created_at": "2026-03-02T12:00:00.000Z",
+            }
+            for i, body in enumerate(bodies)
+        ],
+    }
+
+
+def statuspage_cassettes() -> None:
+    one = f"{STATUSPAGE}/p31zjtct2jer"
+    write(
+        "statuspage_create_update",
+        [
+            interaction(
+                "POST",
+                STATUSPAGE,
+                sp_incident("investigating", ["We are investigating."]),
+                status=201,
+            ),
+            interaction(
+                "PATCH",
+                one,
+                sp_incident("identified", ["The cause is found.", "We are investigating."]),
+            ),
+        ],
+    )
+    write(
+        "statuspage_unauthorized",
+        [interaction("POST", STATUSPAGE, {"error": "Could not authenticate"}, status=401)],
+    )
+    write(
+        "statuspage_rate_limited",
+        [
+            interaction(
+                "POST",
+                STATUSPAGE,
+                {"error": "Rate limit exceeded"},
+                status=420,
+                headers={"Retry-After": ["60"]},
+            )
+        ],
+    )
+    write(
+        "statuspage_find_sent",
+        [interaction("GET", one, sp_incident("identified", ["The cause is found."]))],
+    )
+
+
+def publish_cassettes() -> None:
+    """Two destinations in one run: X takes the thread, Statuspage rejects the key."""
+    write(
+        "publish_two_destinations",
+        [
+            interaction("POST", TWEETS, created_tweet("1001", "part one (1/2)"), status=201),
+            interaction("POST", TWEETS, created_tweet("1002", "part two (2/2)"), status=201),
+            interaction("POST", STATUSPAGE, {"error": "Could not authenticate"}, status=401),
+        ],
+    )
+
+
+def dashboard_cassettes() -> None:
+    """One update published from the dashboard to X."""
+    write(
+        "dashboard_publish_x",
+        [interaction("POST", TWEETS, created_tweet("1001", "We are investigating."), status=201)],
     )
 
 
 def main() -> None:
+    CASSETTES.mkdir(exist_ok=True)
+    dashboard_cassettes()
+    publish_cassettes()
     x_cassettes()
     mastodon_cassettes()
     bluesky_cassettes()
-    zendesk_cassettes()
-    reddit_cassettes()
+    statuspage_cassettes()
 
 
 if __name__ == "__main__":

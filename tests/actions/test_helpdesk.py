@@ -18,7 +18,7 @@ from flarewatch.actions.helpdesk import (
     build_handoffs,
     ticket_priority,
 )
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 
 INCIDENT = {"id": 1, "title": "Login outage", "severity": "SEV2"}
 ROWS = [

@@ -14,7 +14,7 @@ from flarewatch.actions.repliers import (
     make_repliers,
 )
 from flarewatch.actions.replies import ReplyError, Sent
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 
 X_ENV = {
     "X_API_KEY": "fake-key",

@@ -8,7 +8,7 @@ from zenpy import Zenpy
 from flarewatch import api
 from flarewatch.actions.helpdesk import WebhookHelpdesk, ZendeskHelpdesk
 from flarewatch.config import ConfigError, load_settings
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 from tests.api.test_replies import seed
 
 

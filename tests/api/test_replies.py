@@ -16,7 +16,7 @@ from flarewatch.config import load_settings
 from flarewatch.render.export import outreach_csv
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 from tests.actions.test_repliers import X_ENV
 from tests.analysis.test_incident_flow import KeywordEmbedder
 from tests.conftest import T0, make_post, score_down_as_negative

@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from flarewatch.cli import cli
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 from tests.actions.test_repliers import X_ENV
 from tests.api.test_replies import seed
 

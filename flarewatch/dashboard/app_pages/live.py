@@ -152,6 +152,22 @@ def early_warnings() -> None:
             )
 
 
+def voice(incident_id: int) -> None:
+    """How long since the brand last said something in public; a warning once that is too long."""
+    status = data.voice_status(incident_id)
+    if status["last_update"] is None:
+        line = f"No public update yet: {status['minutes_since']} min since the incident opened"
+    else:
+        line = f"Last public update: {status['minutes_since']} min ago"
+    if status["silent"]:
+        st.warning(
+            f"**We are silent.** {line} (limit {status['limit_minutes']} min).",
+            icon=":material/campaign:",
+        )
+    else:
+        st.caption(line)
+
+
 def body() -> None:
     """The refreshing part of the page: numbers, chart and posts."""
     incident = state.selected_incident()
@@ -165,8 +181,10 @@ def body() -> None:
         return
     spikes = data.spikes(incident["brand"], start, end, bucket)
     kpis(frame, spikes, incident["opened_at"], min(end, datetime.now(UTC)))
+    voice(int(incident.name))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
+    own = data.own_posts(incident["brand"], start, end)
+    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events, own), width="stretch")
     left, right = st.columns([3, 2])
     with left:
         newest_negative(data.negative_posts(incident["brand"], start, end))

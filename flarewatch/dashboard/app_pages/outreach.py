@@ -47,7 +47,7 @@ def answer_metrics(incident_id: int) -> None:
     cols[3].metric("Won back", _share(found["recovered_share"]))
     waiting = int(found["answered_authors"]) - int(found["followed_up"])
     incident = state.selected_incident()
-    if waiting > 0 and incident is not None and incident["status"] == "resolved":
+    if waiting > 0 and incident is not None and incident["status"] in ("resolved", "closed"):
         st.info(
             f"The incident is resolved: {waiting} answered author(s) await a follow-up "
             "(Answer selected authors → Follow-up)."

@@ -115,6 +115,7 @@ def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
         "raw": post.raw or None,
         "quote_of": clean_text(post.quote_of),
         "removed": post.removed,
+        "is_own": post.is_own,
     }
 
 
@@ -178,9 +179,21 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     )
     _drop_stale_scores(session, changed)
     _refresh_score_engagement(session, set(existing))
+    _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
     return SaveResult(
         len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
     )
+
+
+def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
+    """Mark posts first saved as anyone's as our own, and drop their scores from every rate.
+
+    Never the other way: a search that does not know our accounts must not unmark them.
+    """
+    for _, condition in key_chunks(keys):
+        session.execute(update(Post).where(condition).values(is_own=True))
+        own = select(Post.id).where(condition)
+        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
 
 
 def get_cursor(session: Session, source: str, query: str) -> str | None:
