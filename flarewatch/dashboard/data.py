@@ -118,6 +118,12 @@ def brands() -> list[str]:
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
+def baseline_hours_left(brand: str | None) -> float:
+    """Hours until the spike detector has learned `brand`'s baseline (0: it can alert)."""
+    return api.baseline_hours_left(engine(), brand)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
 def source_health() -> pd.DataFrame:
     """Each collector source's health with its verdict (failing, stale or ok)."""
     return api.source_health(engine())

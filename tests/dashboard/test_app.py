@@ -249,3 +249,22 @@ def test_password__streamlit_secret_gates_the_dashboard(seeded_url, given, shown
     at.text_input[0].input(given)
     at.button[0].click().run()
     assert bool(at.metric) is shown
+
+
+def test_live__says_the_detector_is_learning_a_new_brands_baseline(seeded_url):
+    hours = api.baseline_hours_left(make_engine(seeded_url), "acme")
+    assert 0 < hours < 1  # the seeded posts span just under two days
+    at = _run()
+    assert not at.exception
+    [note] = [c.value for c in at.caption if "learning the baseline" in c.value]
+    assert "acme" in note and "1 h left" in note
+
+
+def test_live__no_learning_note_once_the_baseline_is_known(seeded_url):
+    from tests.conftest import make_post
+
+    with _session(seeded_url) as s:
+        queries.save_posts(s, [make_post(9000, "first post", minutes=-4 * 24 * 60)])
+    at = _run()
+    assert not at.exception
+    assert not [c.value for c in at.caption if "learning the baseline" in c.value]

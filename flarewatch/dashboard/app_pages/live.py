@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -121,8 +122,20 @@ def _open_from_warning(event: dict[str, object]) -> None:
     state.request_app_rerun()
 
 
+def learning() -> None:
+    """Brands whose baseline the detector is still learning: no early warning can come yet."""
+    for brand in data.brands():
+        hours = data.baseline_hours_left(brand)
+        if hours > 0:
+            st.caption(
+                f":material/hourglass_top: Early warnings for {brand}: learning the baseline, "
+                f"{math.ceil(hours)} h left."
+            )
+
+
 def early_warnings() -> None:
     """Spikes seen while no incident was open: open an incident from one, or dismiss it."""
+    learning()
     for event in data.early_warnings().head(3).to_dict("records"):
         with st.container(border=True):
             st.warning(
