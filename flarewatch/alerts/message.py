@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 @dataclass(frozen=True)
 class Alert:
-    """One spike worth telling people about."""
+    """One spike, or a source gone silent (`kind` "silence"), worth telling people about."""
 
     brand: str | None
     title: str
@@ -26,6 +26,8 @@ class Alert:
     themes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     event_id: int | None = None
+    kind: str = "spike"
+    summary: str | None = None
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
@@ -55,7 +57,9 @@ def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[st
 
 
 def summary_line(alert: Alert) -> str:
-    """One line: counts against baseline and severity."""
+    """One line: counts against baseline and severity (or the alert's own summary)."""
+    if alert.summary is not None:
+        return alert.summary
     return (
         f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
         f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
@@ -92,7 +96,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     body = asdict(alert)
     body["started_at"] = alert.started_at.isoformat()
     body["detected_at"] = alert.detected_at.isoformat()
-    return {"type": "flarewatch.spike", "alert": body}
+    return {"type": f"flarewatch.{alert.kind}", "alert": body}
 
 
 def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:

@@ -29,7 +29,15 @@ from flarewatch.api.collect import (
     scan_brands,
     score_pending,
 )
-from flarewatch.api.health import platform_activity, source_health
+from flarewatch.api.health import (
+    SILENCE_COLUMNS,
+    STRETCH_COLUMNS,
+    check_silence,
+    platform_activity,
+    silent_stretches,
+    source_health,
+    source_silence,
+)
 from flarewatch.api.incidents import (
     apply_incident_event,
     close_incident,
@@ -86,7 +94,9 @@ __all__ = [
     "INCIDENT_COLUMNS",
     "OUTREACH_TABLE_COLUMNS",
     "POST_COLUMNS",
+    "SILENCE_COLUMNS",
     "SPIKE_EVENT_COLUMNS",
+    "STRETCH_COLUMNS",
     "THEME_COLUMNS",
     "TIMELINE_COLUMNS",
     "DemoSummary",
@@ -103,6 +113,7 @@ __all__ = [
     "brands",
     "breakdown",
     "build_demo",
+    "check_silence",
     "clear_label",
     "close_incident",
     "collect_once",
@@ -143,7 +154,9 @@ __all__ = [
     "set_outreach",
     "set_severity",
     "set_warning_status",
+    "silent_stretches",
     "source_health",
+    "source_silence",
     "spike_events",
     "spikes",
     "themes",

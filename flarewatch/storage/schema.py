@@ -280,3 +280,16 @@ class DetectorState(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("spike_events.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SilenceAlert(Base):
+    """A silent stretch of one feed (source and brand) already alerted; `brand` "" is no brand."""
+
+    __tablename__ = "silence_alerts"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stretch_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    silent_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    usual_p95_seconds: Mapped[float] = mapped_column(Float)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

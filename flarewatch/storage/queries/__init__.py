@@ -57,7 +57,12 @@ from flarewatch.storage.queries.scores import (
     save_scores,
     unscored_posts,
 )
-from flarewatch.storage.queries.silence import arrival_times, last_successes
+from flarewatch.storage.queries.silence import (
+    alerted_silences,
+    arrival_times,
+    last_successes,
+    save_alerted_silences,
+)
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     early_warnings,
@@ -83,6 +88,7 @@ __all__ = [
     "SPIKE_EVENT_FIELDS",
     "PurgeResult",
     "SaveResult",
+    "alerted_silences",
     "apply_incident_event",
     "arrival_times",
     "author_ids",
@@ -123,6 +129,7 @@ __all__ = [
     "record_source_success",
     "refresh_planner_statistics",
     "release_claims",
+    "save_alerted_silences",
     "save_authors",
     "save_claimed_scores",
     "save_posts",
