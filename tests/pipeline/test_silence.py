@@ -97,7 +97,11 @@ def test_check_silence__recovers_when_posts_return(sqlite_engine, receiver):
     _ran(sqlite_engine, LAST + timedelta(hours=3, minutes=10))
     now = LAST + timedelta(hours=3, minutes=10)
     [(back, _)] = api.check_silence(sqlite_engine, settings, now=now)
-    assert back.kind == "recovered" and back.stretch.end == LAST + timedelta(hours=3, minutes=5)
+    assert (
+        silent.kind == "silent"
+        and back.kind == "recovered"
+        and back.stretch.end == LAST + timedelta(hours=3, minutes=5)
+    )
     assert [r["alert"]["title"] for r in received] == [
         "Source silent: x for acme",
         "Source back: x for acme",
