@@ -130,6 +130,18 @@ def source_health() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
+def source_silence() -> pd.DataFrame:
+    """Each feed (source and brand): ok, silent (far longer than its usual gap) or learning."""
+    return api.source_silence(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def silent_stretches(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Stretches in the window when a feed of `brand` was silent although its source ran."""
+    return api.silent_stretches(engine(), brand=brand, start=start, end=end)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
 def platform_activity() -> pd.DataFrame:
     """Posts per platform created over the last day, with the newest collected and post times."""
     return api.platform_activity(engine(), window=ACTIVITY_WINDOW)

@@ -175,7 +175,12 @@ def body() -> None:
     spikes = data.spikes(incident["brand"], start, end, bucket)
     kpis(frame, spikes, incident["opened_at"], min(end, datetime.now(UTC)))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
+    silences = data.silent_stretches(incident["brand"], start, end)
+    chart = charts.timeline_chart(frame, spikes, bucket, events, silences)
+    st.altair_chart(chart, width="stretch")
+    if not silences.empty:
+        sources = ", ".join(sorted(set(silences["source"])))
+        st.caption(f"Grey: {sources} delivered nothing although running; missing, not calm.")
     left, right = st.columns([3, 2])
     with left:
         newest_negative(data.negative_posts(incident["brand"], start, end))
