@@ -21,6 +21,7 @@ from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
 from flarewatch.pipeline.silence import check_silence, describe_silence
+from flarewatch.pipeline.upkeep import keep_statistics_fresh
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -56,7 +57,7 @@ def scan_spikes(
 
 def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
     with session_scope(engine) as session:
-        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+        event = queries.spike_event(session, event_id)
     found = _themes(
         engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
     )
@@ -74,7 +75,7 @@ def send_spike_alerts(
     """
     url = base_url or load_settings().public_url
     with session_scope(engine) as session:
-        pending = [e for e in queries.spike_events(session) if e["alerted_at"] is None]
+        pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
         posts = negative_posts(
@@ -181,6 +182,7 @@ def run(
     silence = SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
 
     def after_save(_result: RunResult) -> None:
+        keep_statistics_fresh(engine)
         for line in silence.run_due():
             echo(line)
         if scorer is None:
