@@ -59,23 +59,23 @@ def _seed(engine) -> None:
 
 
 def test_check_silence__a_source_running_without_posts_goes_silent_and_alerts_once(
-    sqlite_engine, receiver
+    engine, receiver
 ):
     settings, received = receiver
-    _seed(sqlite_engine)
-    assert api.check_silence(sqlite_engine, settings, now=LAST + timedelta(minutes=20)) == []
-    _ran(sqlite_engine, LAST + timedelta(hours=3))  # the collector runs fine, finds nothing
+    _seed(engine)
+    assert api.check_silence(engine, settings, now=LAST + timedelta(minutes=20)) == []
+    _ran(engine, LAST + timedelta(hours=3))  # the collector runs fine, finds nothing
     now = LAST + timedelta(hours=3)
-    [(event, outcome)] = api.check_silence(sqlite_engine, settings, now=now)
+    [(event, outcome)] = api.check_silence(engine, settings, now=now)
     assert event.kind == "silent" and event.stretch.start == LAST
     assert event.stretch.silent_since == LAST + timedelta(minutes=30)  # 3 × the usual 10 min
     assert outcome == {"webhook": "sent"}
     assert received[0]["type"] == "flarewatch.silence"
     assert "x for acme is silent" in received[0]["alert"]["summary"]
-    _ran(sqlite_engine, now + timedelta(hours=1))
-    assert api.check_silence(sqlite_engine, settings, now=now + timedelta(hours=1)) == []
+    _ran(engine, now + timedelta(hours=1))
+    assert api.check_silence(engine, settings, now=now + timedelta(hours=1)) == []
     assert len(received) == 1
-    feeds = api.source_silence(sqlite_engine, now=now)
+    feeds = api.source_silence(engine, now=now)
     assert feeds.to_dict("records")[0] | {"checked_until": None} == {
         "source": "x",
         "brand": "acme",
@@ -85,18 +85,18 @@ def test_check_silence__a_source_running_without_posts_goes_silent_and_alerts_on
         "usual_gap_minutes": 10.0,
         "checked_until": None,
     }
-    assert api.source_health(sqlite_engine, now=now)["state"].tolist() == ["silent (acme)"]
+    assert api.source_health(engine, now=now)["state"].tolist() == ["silent (acme)"]
 
 
-def test_check_silence__recovers_when_posts_return(sqlite_engine, receiver):
+def test_check_silence__recovers_when_posts_return(engine, receiver):
     settings, received = receiver
-    _seed(sqlite_engine)
-    _ran(sqlite_engine, LAST + timedelta(hours=3))
-    [(silent, _)] = api.check_silence(sqlite_engine, settings, now=LAST + timedelta(hours=3))
-    _post(sqlite_engine, 5000, minutes=3 * 60 + 5)
-    _ran(sqlite_engine, LAST + timedelta(hours=3, minutes=10))
+    _seed(engine)
+    _ran(engine, LAST + timedelta(hours=3))
+    [(silent, _)] = api.check_silence(engine, settings, now=LAST + timedelta(hours=3))
+    _post(engine, 5000, minutes=3 * 60 + 5)
+    _ran(engine, LAST + timedelta(hours=3, minutes=10))
     now = LAST + timedelta(hours=3, minutes=10)
-    [(back, _)] = api.check_silence(sqlite_engine, settings, now=now)
+    [(back, _)] = api.check_silence(engine, settings, now=now)
     assert (
         silent.kind == "silent"
         and back.kind == "recovered"
@@ -106,24 +106,22 @@ def test_check_silence__recovers_when_posts_return(sqlite_engine, receiver):
         "Source silent: x for acme",
         "Source back: x for acme",
     ]
-    assert api.source_silence(sqlite_engine, now=now)["state"].tolist() == ["ok"]
-    assert api.source_health(sqlite_engine, now=now)["state"].tolist() == ["ok"]
+    assert api.source_silence(engine, now=now)["state"].tolist() == ["ok"]
+    assert api.source_health(engine, now=now)["state"].tolist() == ["ok"]
 
 
-def test_check_silence__a_failing_source_is_not_silent(sqlite_engine):
-    _seed(sqlite_engine)  # its last good run was at the last post: the gap after is failure
-    with session_scope(sqlite_engine) as s:
+def test_check_silence__a_failing_source_is_not_silent(engine):
+    _seed(engine)  # its last good run was at the last post: the gap after is failure
+    with session_scope(engine) as s:
         queries.record_source_failure(s, "x", "HTTP 503", at=LAST + timedelta(hours=3))
-    assert api.check_silence(sqlite_engine, now=LAST + timedelta(hours=3)) == []
-    assert api.source_silence(sqlite_engine, now=LAST + timedelta(hours=3))["state"].tolist() == [
-        "ok"
-    ]
+    assert api.check_silence(engine, now=LAST + timedelta(hours=3)) == []
+    assert api.source_silence(engine, now=LAST + timedelta(hours=3))["state"].tolist() == ["ok"]
 
 
-def test_silence_check__the_monitor_loop_checks_at_most_every_few_minutes(sqlite_engine):
-    _seed(sqlite_engine)
-    _ran(sqlite_engine, LAST + timedelta(hours=3))
-    loop = SilenceCheck(sqlite_engine, alert=False)
+def test_silence_check__the_monitor_loop_checks_at_most_every_few_minutes(engine):
+    _seed(engine)
+    _ran(engine, LAST + timedelta(hours=3))
+    loop = SilenceCheck(engine, alert=False)
     [line] = loop.run_due(LAST + timedelta(hours=3))
     assert line.startswith("x for acme is silent")
     assert loop.run_due(LAST + timedelta(hours=3, minutes=1)) == []
