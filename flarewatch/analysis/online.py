@@ -46,6 +46,8 @@ class OnlineParams:
             handful of posts on a quiet night is no incident, however unlikely.
         long_window_minutes: A longer trailing window, judged like the first, for sustained
             moderate rises (a storm's first hours) whose every hour is still plausible alone.
+        day_cv: Day-to-day spread (coefficient of variation) of a time of day's volume: an
+            expectation from only two or three previous days is that much less sure.
         burst_minutes: The window's busiest stretch this long (a thread, a retweet wave) never
             carries it alone: every bucket counts at most at the ratio of the busiest one left.
     """
@@ -58,7 +60,7 @@ class OnlineParams:
     level_clip: tuple[float, float] = (0.67, 1.0)
     min_expected_per_hour: float = 2.0
     dispersion: float = 10.0
-    alpha: float = 2.5e-3
+    alpha: float = 4e-3
     strong_alpha: float = 1e-6
     min_ratio: float = 1.5
     strong_min_excess: float = 15.0
@@ -70,6 +72,7 @@ class OnlineParams:
     min_excess_per_hour: float = 8.0
     long_window_minutes: int = 180
     burst_minutes: int = 15
+    day_cv: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def _seasonal(
     The median keeps one odd day (a past incident, a collector gap) out of the expectation.
 
     Returns:
-        (seasonal expectation, NaN where no day has a sample; posts the samples hold).
+        (seasonal expectation, NaN where no day has a sample; the posts the samples hold,
+        as an equivalent count that also carries the day-to-day spread of so few days).
     """
     means, total = [], np.zeros(len(values))
     for lags in _day_lags(step, params):
@@ -155,7 +159,13 @@ def _seasonal(
         total += np.nansum(day, axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no day yet
-        return np.nanmedian(np.stack(means), axis=0), total
+        stacked = np.stack(means)
+        median = np.nanmedian(stacked, axis=0)
+    days = np.maximum((~np.isnan(stacked)).sum(axis=0), 1)
+    # A median of few days is unsure beyond its posts' noise (weekends, drifting interest):
+    # its relative variance is about pi/2 * cv^2 / days; it enters the spread like posts do.
+    unsure = 1.0 / (total + 1.0) + (np.pi / 2) * params.day_cv**2 / days
+    return median, 1.0 / unsure - 1.0
 
 
 def _trailing_sum(values: np.ndarray, width: int) -> np.ndarray:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from flarewatch.analysis.online import (
     DetectorState,
@@ -216,3 +217,14 @@ def test_advance__a_run_survives_a_short_quiet_gap_at_narrow_buckets():
 
     assert run(OnlineParams()) == ["open@3"]
     assert run(replace(OnlineParams(), run_gap_minutes=15)) == []
+
+
+def test_expectations__two_days_of_history_are_less_sure_than_seven():
+    from flarewatch.analysis.online import expectations
+
+    values = np.full(9 * 24, 10.0)
+    _, evidence = expectations(values, HOURLY, OnlineParams())
+    two_days, seven_days = evidence[2 * 24 + 12], evidence[8 * 24 + 12]
+    assert two_days < seven_days < 7 * 3 * 10  # below the posts the samples hold
+    _, plain = expectations(values, HOURLY, replace(OnlineParams(), day_cv=0.0))
+    assert plain[8 * 24 + 12] == pytest.approx(7 * 3 * 10)  # seven days of 3 h of 10 posts
