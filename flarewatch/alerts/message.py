@@ -88,7 +88,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
             "text": {"type": "mrkdwn", "text": f"<{alert.dashboard_url}|Open dashboard>"},
         }
     )
-    return {"text": f"{alert.title}: {summary_line(alert)}", "blocks": blocks}
+    # The fallback is mrkdwn too: an unescaped `<!channel>` in a brand would ping everyone.
+    fallback = _mrkdwn_escape(f"{alert.title}: {summary_line(alert)}")
+    return {"text": fallback, "blocks": blocks}
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
@@ -102,7 +104,8 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
 def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:
     """Plain-text email of the alert."""
     message = EmailMessage()
-    message["Subject"] = f"[Flarewatch] {alert.title}"
+    # One line: a CR or LF in a brand would otherwise be refused as header injection.
+    message["Subject"] = " ".join(f"[Flarewatch] {alert.title}".split())
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     body = [summary_line(alert), ""]

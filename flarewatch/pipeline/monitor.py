@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.alerts.channels import AlertSettings, dispatch
+from flarewatch.alerts.channels import AlertSettings, destinations, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import OnlineParams
 from flarewatch.config import load_settings
@@ -68,30 +68,57 @@ def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> 
 def send_spike_alerts(
     engine: Engine, settings: AlertSettings, *, base_url: str | None = None, samples: int = 3
 ) -> list[dict[str, Any]]:
-    """Alert every configured destination about each stored spike not yet alerted, once each.
+    """Alert every configured destination about each stored spike, once per destination.
+
+    A destination that fails is tried again at the next scan (its failure shows as the health
+    of source `alert:<destination>`); the others are not sent the same alert twice. A spike is
+    marked alerted once every destination has it.
 
     Returns:
         One dict per spike alerted: `event_id` and each destination's outcome.
     """
     url = base_url or load_settings().public_url
+    wanted = set(destinations(settings))
     with session_scope(engine) as session:
         pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
-        posts = negative_posts(
-            engine,
-            brand=event["brand"],
-            start=event["started_at"],
-            end=event["ended_at"],
-            limit=samples,
-        )
-        alert = alert_from_event(event, url, posts.to_dict("records"))
-        outcomes = dispatch(settings, alert)
-        if any(v == "sent" for v in outcomes.values()):
-            with session_scope(engine) as session:
+        with session_scope(engine) as session:
+            owed = wanted - queries.alert_deliveries(session, event["id"])
+        if owed:
+            outcomes = _alert_once(engine, event, settings, url, samples, owed)
+            sent.append({"event_id": event["id"], **outcomes})
+        with session_scope(engine) as session:
+            if wanted <= queries.alert_deliveries(session, event["id"]):
                 queries.mark_spike_alerted(session, event["id"])
-        sent.append({"event_id": event["id"], **outcomes})
     return sent
+
+
+def _alert_once(
+    engine: Engine,
+    event: dict[str, Any],
+    settings: AlertSettings,
+    url: str,
+    samples: int,
+    owed: set[str],
+) -> dict[str, str]:
+    posts = negative_posts(
+        engine,
+        brand=event["brand"],
+        start=event["started_at"],
+        end=event["ended_at"],
+        limit=samples,
+    )
+    alert = alert_from_event(event, url, posts.to_dict("records"))
+    outcomes = dispatch(settings, alert, only=owed)
+    with session_scope(engine) as session:
+        for name, outcome in outcomes.items():
+            if outcome == "sent":
+                queries.record_alert_delivery(session, event["id"], name)
+                queries.record_source_success(session, f"alert:{name}", 0)
+            else:
+                queries.record_source_failure(session, f"alert:{name}", outcome)
+    return outcomes
 
 
 @dataclass(frozen=True)

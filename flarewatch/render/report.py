@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from flarewatch.analysis.report import IncidentReport
+from flarewatch.render.text import escape_markdown
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -86,10 +87,10 @@ def _outreach_line(report: IncidentReport) -> str:
 
 
 def _md_table(frame: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    head = "| " + " | ".join(escape_markdown(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     rows = [
-        "| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
+        "| " + " | ".join(escape_markdown(_fmt(v)) for v in row) + " |"
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
@@ -97,16 +98,17 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def render_markdown(report: IncidentReport, chart_path: str | None = None) -> str:
     """Render the report as Markdown; `chart_path` links a chart image written beside it."""
-    lines = [f"# Post-incident report: {report.incident['title']}", ""]
-    lines += [f"- **{k}:** {v}" for k, v in _facts(report)]
+    esc = escape_markdown
+    lines = [f"# Post-incident report: {esc(report.incident['title'])}", ""]
+    lines += [f"- **{k}:** {esc(v)}" for k, v in _facts(report)]
     lines += ["", "## Negative volume", "", f"`{sparkline(report.timeline['negative'])}`", ""]
     if chart_path:
         lines += [f"![Negative posts per bucket]({chart_path})", ""]
     lines += [_md_table(report.phases.reset_index()), "", "## Themes", ""]
     for theme in report.themes:
-        lines.append(f"- **{theme.label}** — {theme.size} posts ({theme.share:.0%})")
-        lines += [f"  - “{example}”" for example in theme.examples[:2]]
-    lines += ["", "## Outreach", "", _outreach_line(report), ""]
+        lines.append(f"- **{esc(theme.label)}** — {theme.size} posts ({theme.share:.0%})")
+        lines += [f"  - “{esc(example)}”" for example in theme.examples[:2]]
+    lines += ["", "## Outreach", "", esc(_outreach_line(report)), ""]
     if len(report.unanswered):
         cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
         lines += ["Still waiting for an answer:", "", _md_table(report.unanswered[cols])]

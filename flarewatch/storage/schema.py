@@ -240,6 +240,18 @@ class SpikeEvent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SpikeAlertDelivery(Base):
+    """One alert destination that received a spike's alert; the others are tried again."""
+
+    __tablename__ = "spike_alert_deliveries"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("spike_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    destination: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IncidentLink(Base):
     """An incident's id in an outside tool (Statuspage, PagerDuty), so its events find it again."""
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from flarewatch.dashboard import data, state
 from flarewatch.domain import SEVERITIES
+from flarewatch.render.text import escape_markdown as md
 
 
 def _open_incident() -> None:
@@ -35,7 +36,7 @@ def open_form() -> None:
 def manage(incident: pd.Series) -> None:
     """Severity and closing for the incident chosen in the sidebar."""
     incident_id = int(incident.name)
-    st.subheader(f"#{incident_id} {incident['title']}")
+    st.subheader(f"#{incident_id} {md(incident['title'])}")
     cols = st.columns([2, 1, 3], vertical_alignment="bottom")
     severity = cols[0].selectbox(
         "Severity",
@@ -59,7 +60,7 @@ def posture(incident_id: int) -> None:
     found = data.marketing_posture(incident_id)
     say = st.error if found.hold else st.success
     verdict = "Hold marketing" if found.hold else "Marketing may resume"
-    say(f"**{verdict}.** {found.reason}", icon=":material/campaign:")
+    say(f"**{verdict}.** {md(found.reason)}", icon=":material/campaign:")
 
 
 def report(incident: pd.Series) -> None:

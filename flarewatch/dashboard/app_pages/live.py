@@ -12,6 +12,8 @@ from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
 from flarewatch.domain import LABELS
+from flarewatch.render.text import escape_markdown as md
+from flarewatch.render.text import safe_link
 
 SELECTED_POST = "live_post_id"
 RECENT = pd.Timedelta(hours=1)
@@ -65,10 +67,12 @@ def newest_negative(posts: pd.DataFrame) -> None:
     chosen = posts[posts["id"] == st.session_state.get(SELECTED_POST)]
     if not chosen.empty:
         post = chosen.iloc[0]
-        st.markdown(f"**@{post['handle']}** on {post['platform']}, {post['created_at']:%H:%M} UTC")
+        st.markdown(
+            f"**@{md(post['handle'])}** on {md(post['platform'])}, {post['created_at']:%H:%M} UTC"
+        )
         st.text(post["text"])
-        if post["url"]:
-            st.link_button("Open the post", post["url"])
+        if link := safe_link(post["url"]):
+            st.link_button("Open the post", link)
         relabel(int(post["id"]))
 
 
@@ -139,7 +143,7 @@ def early_warnings() -> None:
     for event in data.early_warnings().head(3).to_dict("records"):
         with st.container(border=True):
             st.warning(
-                f"**Possible incident** for {event['brand'] or 'all brands'}: "
+                f"**Possible incident** for {md(event['brand'] or 'all brands')}: "
                 f"{event['observed']} negative posts against a baseline of "
                 f"{event['baseline']:.0f} ({event['ratio']:.1f}×) since "
                 f"{event['started_at']:%Y-%m-%d %H:%M} UTC.",
@@ -197,9 +201,9 @@ def render() -> None:
         st.title("Flarewatch")
         st.info("No incident selected.")
         return
-    st.title(f"{incident['title']}")
+    st.title(md(incident["title"]))
     st.caption(
-        f"{incident['severity']} · {incident['status']} · brand {incident['brand']} · "
+        f"{incident['severity']} · {incident['status']} · brand {md(incident['brand'])} · "
         f"opened {incident['opened_at']:%Y-%m-%d %H:%M} UTC"
     )
     state.live(body)

@@ -71,9 +71,11 @@ from flarewatch.storage.queries.silence import (
 )
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
+    alert_deliveries,
     early_warnings,
     mark_spike_alerted,
     open_alert_event,
+    record_alert_delivery,
     set_spike_status,
     set_spike_themes,
     spike_event,
@@ -95,6 +97,7 @@ __all__ = [
     "SPIKE_EVENT_FIELDS",
     "PurgeResult",
     "SaveResult",
+    "alert_deliveries",
     "alerted_silences",
     "apply_incident_event",
     "arrival_times",
@@ -135,6 +138,7 @@ __all__ = [
     "post_languages",
     "posts_with_scores",
     "purge_before",
+    "record_alert_delivery",
     "record_source_failure",
     "record_source_success",
     "refresh_planner_statistics",
