@@ -31,7 +31,15 @@ from flarewatch.api.collect import (
     scan_brands,
     score_pending,
 )
-from flarewatch.api.health import platform_activity, source_health
+from flarewatch.api.health import (
+    SILENCE_COLUMNS,
+    STRETCH_COLUMNS,
+    check_silence,
+    platform_activity,
+    silent_stretches,
+    source_health,
+    source_silence,
+)
 from flarewatch.api.incidents import (
     apply_incident_event,
     close_incident,
@@ -115,7 +123,9 @@ __all__ = [
     "OUTREACH_TABLE_COLUMNS",
     "OWN_POST_COLUMNS",
     "POST_COLUMNS",
+    "SILENCE_COLUMNS",
     "SPIKE_EVENT_COLUMNS",
+    "STRETCH_COLUMNS",
     "THEME_COLUMNS",
     "TIMELINE_COLUMNS",
     "DemoSummary",
@@ -138,6 +148,7 @@ __all__ = [
     "breakdown",
     "build_demo",
     "check_going_dark",
+    "check_silence",
     "clear_label",
     "close_incident",
     "collect_once",
@@ -192,7 +203,9 @@ __all__ = [
     "set_outreach",
     "set_severity",
     "set_warning_status",
+    "silent_stretches",
     "source_health",
+    "source_silence",
     "spike_events",
     "spikes",
     "themes",

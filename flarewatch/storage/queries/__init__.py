@@ -78,7 +78,13 @@ from flarewatch.storage.queries.scores import (
     save_scores,
     unscored_posts,
 )
-from flarewatch.storage.queries.silence import arrival_times, last_successes
+from flarewatch.storage.queries.silence import (
+    Feed,
+    alerted_silences,
+    arrival_times,
+    last_successes,
+    save_alerted_silences,
+)
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     alert_deliveries,
@@ -106,9 +112,11 @@ __all__ = [
     "OUTBOUND_FIELDS",
     "POST_UPDATE_COLUMNS",
     "SPIKE_EVENT_FIELDS",
+    "Feed",
     "PurgeResult",
     "SaveResult",
     "alert_deliveries",
+    "alerted_silences",
     "apply_incident_event",
     "approve_outbound",
     "arrival_times",
@@ -161,6 +169,7 @@ __all__ = [
     "record_source_success",
     "refresh_planner_statistics",
     "release_claims",
+    "save_alerted_silences",
     "save_authors",
     "save_claimed_scores",
     "save_outbound",
