@@ -41,7 +41,15 @@ from flarewatch.api.handoff import (
     send_handoffs,
     zendesk_for,
 )
-from flarewatch.api.health import platform_activity, source_health
+from flarewatch.api.health import (
+    SILENCE_COLUMNS,
+    STRETCH_COLUMNS,
+    check_silence,
+    platform_activity,
+    silent_stretches,
+    source_health,
+    source_silence,
+)
 from flarewatch.api.incidents import (
     apply_incident_event,
     close_incident,
@@ -145,7 +153,9 @@ __all__ = [
     "POST_COLUMNS",
     "REPLY_TEMPLATES",
     "SEND_COLUMNS",
+    "SILENCE_COLUMNS",
     "SPIKE_EVENT_COLUMNS",
+    "STRETCH_COLUMNS",
     "THEME_COLUMNS",
     "TICKET_COLUMNS",
     "TIMELINE_COLUMNS",
@@ -171,6 +181,7 @@ __all__ = [
     "breakdown",
     "build_demo",
     "check_going_dark",
+    "check_silence",
     "clear_label",
     "close_incident",
     "collect_once",
@@ -238,7 +249,9 @@ __all__ = [
     "set_outreach",
     "set_severity",
     "set_warning_status",
+    "silent_stretches",
     "source_health",
+    "source_silence",
     "spike_events",
     "spikes",
     "themes",

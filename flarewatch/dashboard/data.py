@@ -119,9 +119,27 @@ def brands() -> list[str]:
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
+def baseline_hours_left(brand: str | None) -> float:
+    """Hours until the spike detector has learned `brand`'s baseline (0: it can alert)."""
+    return api.baseline_hours_left(engine(), brand)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
 def source_health() -> pd.DataFrame:
     """Each collector source's health with its verdict (failing, stale or ok)."""
     return api.source_health(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def source_silence() -> pd.DataFrame:
+    """Each feed (source and brand): ok, silent (far longer than its usual gap) or learning."""
+    return api.source_silence(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def silent_stretches(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Stretches in the window when a feed of `brand` was silent although its source ran."""
+    return api.silent_stretches(engine(), brand=brand, start=start, end=end)
 
 
 @st.cache_data(ttl=SLOW_TTL_S)

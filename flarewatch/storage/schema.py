@@ -389,3 +389,16 @@ class OutboundItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SilenceAlert(Base):
+    """A silent stretch of one feed (source and brand) already alerted; `brand` "" is no brand."""
+
+    __tablename__ = "silence_alerts"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stretch_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    silent_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    usual_p95_seconds: Mapped[float] = mapped_column(Float)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -303,3 +303,47 @@ def test_outreach__resolved_incident_prompts_the_follow_up(seeded_url):
     at = _run("outreach.py")
     assert not at.exception
     assert any("1 answered author(s) await a follow-up" in i.value for i in at.info)
+
+
+def test_live__says_the_detector_is_learning_a_new_brands_baseline(seeded_url):
+    hours = api.baseline_hours_left(make_engine(seeded_url), "acme")
+    assert 0 < hours < 1  # the seeded posts span just under two days
+    at = _run()
+    assert not at.exception
+    [note] = [c.value for c in at.caption if "learning the baseline" in c.value]
+    assert "acme" in note and "1 h left" in note
+
+
+def test_live__no_learning_note_once_the_baseline_is_known(seeded_url):
+    from tests.conftest import make_post
+
+    with _session(seeded_url) as s:
+        queries.save_posts(s, [make_post(9000, "first post", minutes=-4 * 24 * 60)])
+    at = _run()
+    assert not at.exception
+    assert not [c.value for c in at.caption if "learning the baseline" in c.value]
+
+
+def test_sources__marks_a_feed_silent_while_its_source_runs(seeded_url):
+    from datetime import timedelta
+
+    from tests.conftest import make_post
+    from tests.dashboard.conftest import SHIFT
+
+    # globex on x: a post every 5 minutes for 4 hours, then nothing for 6 hours while x runs.
+    posts = [
+        make_post(7000 + i, "globex status", brand="globex", minutes=SHIFT - 6 * 60 - 5 * i)
+        for i in range(48)
+    ]
+    with _session(seeded_url) as s:
+        queries.save_posts(s, posts)
+    at = _run("sources.py")
+    assert not at.exception
+    health = at.dataframe[0].value.set_index("source")
+    assert health.loc["x", "state"] == "silent (globex)"
+    assert {m.label: m.value for m in at.metric}["Silent feeds"] == "1"
+    feeds = at.dataframe[2].value.set_index("brand")
+    assert feeds.loc["globex", "state"] == "silent"
+    assert feeds.loc["globex", "usual_gap_minutes"] == 5.0
+    assert "x for globex" in at.warning[0].value
+    assert timedelta(0) < feeds.loc["globex", "silent_since"] - feeds.loc["globex", "last_post_at"]

@@ -23,15 +23,24 @@ def _engine() -> Engine:
 def run_migrations_online() -> None:
     """Run migrations in a transaction; SQLite uses batch mode for ALTERs."""
     engine = _engine()
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
+        if sqlite:
+            # Batch mode recreates a table: with foreign keys on, dropping the old `posts` would
+            # cascade into scores, labels and outreach. The pragma only acts outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=engine.dialect.name == "sqlite",
+            render_as_batch=sqlite,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 run_migrations_online()

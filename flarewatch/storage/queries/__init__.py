@@ -92,7 +92,13 @@ from flarewatch.storage.queries.scores import (
     save_scores,
     unscored_posts,
 )
-from flarewatch.storage.queries.silence import arrival_times, last_successes
+from flarewatch.storage.queries.silence import (
+    Feed,
+    alerted_silences,
+    arrival_times,
+    last_successes,
+    save_alerted_silences,
+)
 from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     alert_deliveries,
@@ -121,9 +127,11 @@ __all__ = [
     "POST_UPDATE_COLUMNS",
     "REPLY_COLUMNS",
     "SPIKE_EVENT_FIELDS",
+    "Feed",
     "PurgeResult",
     "SaveResult",
     "alert_deliveries",
+    "alerted_silences",
     "apply_incident_event",
     "approve_outbound",
     "arrival_times",
@@ -184,6 +192,7 @@ __all__ = [
     "refresh_planner_statistics",
     "release_claims",
     "reply_targets",
+    "save_alerted_silences",
     "save_authors",
     "save_claimed_scores",
     "save_outbound",
