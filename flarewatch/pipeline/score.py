@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from flarewatch.domain import OTHER_LANGUAGE
 from flarewatch.models.base import SentimentPrediction, SentimentScorer
@@ -102,18 +103,35 @@ def score_pending(
     """
     if worker is not None:
         return _score_as_worker(engine, scorer, worker, batch_size, chunk, progress)
-    done = 0
-    while True:
+
+    def fetch() -> list[tuple[int, str]]:
         with session_scope(engine) as session:
-            pending = queries.unscored_posts(session, scorer.version, limit=chunk)
-        if not pending:
-            return done
+            return list(queries.unscored_posts(session, scorer.version, limit=chunk))
+
+    def save(session: Session, rows: list[dict[str, Any]]) -> None:
+        queries.save_scores(session, scorer.version, rows)
+
+    return _score_loop(engine, scorer, batch_size, progress, fetch, save)
+
+
+def _score_loop(
+    engine: Engine,
+    scorer: SentimentScorer,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    fetch: Callable[[], list[tuple[int, str]]],
+    save: Callable[[Session, list[dict[str, Any]]], None],
+) -> int:
+    """Fetch, score and save chunk by chunk until `fetch` returns nothing; returns the count."""
+    done = 0
+    while pending := fetch():
         rows = _rows(engine, pending, scorer, batch_size)
         with session_scope(engine) as session:
-            queries.save_scores(session, scorer.version, rows)
+            save(session, rows)
         done += len(pending)
         if progress:
             progress(len(pending))
+    return done
 
 
 def _claim(engine: Engine, version: str, worker: WorkerOptions, chunk: int) -> Any:
@@ -144,20 +162,18 @@ def _score_as_worker(
     chunk: int,
     progress: Callable[[int], None] | None,
 ) -> int:
-    done = 0
+
+    def fetch() -> list[tuple[int, str]]:
+        while not (pending := _claim(engine, scorer.version, worker, chunk)):
+            if not _wait_for_others(engine, scorer.version, worker):
+                return []
+        return list(pending)
+
+    def save(session: Session, rows: list[dict[str, Any]]) -> None:
+        queries.save_claimed_scores(session, scorer.version, rows)
+
     try:
-        while True:
-            pending = _claim(engine, scorer.version, worker, chunk)
-            if not pending:
-                if _wait_for_others(engine, scorer.version, worker):
-                    continue
-                return done
-            rows = _rows(engine, pending, scorer, batch_size)
-            with session_scope(engine) as session:
-                queries.save_claimed_scores(session, scorer.version, rows)
-            done += len(pending)
-            if progress:
-                progress(len(pending))
+        return _score_loop(engine, scorer, batch_size, progress, fetch, save)
     finally:
         # A clean exit (Ctrl-C included) hands unfinished claims back at once, not at expiry.
         with session_scope(engine) as session:

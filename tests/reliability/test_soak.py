@@ -6,7 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT, Database
+
+# Each test runs worker or collector processes.
+pytestmark = pytest.mark.slow
 
 
 def test_soak__short_run__counts_at_stop_no_lock_errors_loses_nothing(database: Database):

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.queries._sql import LOOKUP_CHUNK
+from flarewatch.storage.queries._sql import chunks
 from flarewatch.storage.schema import (
     Author,
     Outreach,
@@ -46,8 +46,8 @@ def purge_before(session: Session, before: datetime, now: datetime | None = None
     recent = exists().where(Post.author_id == Author.id, Post.created_at >= before)
     stale = select(Author.id).where(Author.purged_at.is_(None), ~recent)
     stale_ids = list(session.scalars(stale))
-    for start in range(0, len(stale_ids), LOOKUP_CHUNK):
-        _purge_authors(session, stale_ids[start : start + LOOKUP_CHUNK], now)
+    for chunk in chunks(stale_ids):
+        _purge_authors(session, chunk, now)
     return PurgeResult(int(posts.rowcount or 0), len(stale_ids))  # type: ignore[attr-defined]
 
 
