@@ -45,7 +45,7 @@ def unscored_posts(
 
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
-    stmt = select(func.count(Post.id)).where(_unscored(model_version))
+    stmt = select(func.count()).select_from(Post).where(_unscored(model_version))
     return int(session.scalar(stmt) or 0)
 
 
@@ -203,8 +203,10 @@ def next_claim_expiry(
 
 def count_scores(session: Session, model_version: str) -> int:
     """Count stored scores of `model_version` (at most one per post)."""
-    stmt = select(func.count(SentimentScore.id)).where(
-        SentimentScore.model_version == model_version
+    stmt = (
+        select(func.count())
+        .select_from(SentimentScore)
+        .where(SentimentScore.model_version == model_version)
     )
     return int(session.scalar(stmt) or 0)
 
