@@ -52,7 +52,11 @@ def count_unscored(session: Session, model_version: str) -> int:
 def _unscored(model_version: str) -> ColumnElement[bool]:
     # NOT EXISTS, never NOT IN (subquery): PostgreSQL cannot turn NOT IN into an anti-join (NULL
     # semantics), and once the scored ids outgrow work_mem it rescans them for every post.
-    return and_(Post.purged_at.is_(None), ~exists().where(scored_by(model_version)))
+    return and_(
+        Post.purged_at.is_(None),
+        Post.is_own.is_(False),
+        ~exists().where(scored_by(model_version)),
+    )
 
 
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
