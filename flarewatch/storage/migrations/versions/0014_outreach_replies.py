@@ -1,7 +1,7 @@
 """outreach replies and helpdesk tickets: what we answered, where, and the tickets handed off
 
 Revision ID: 0014
-Revises: 0017
+Revises: 0013
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
