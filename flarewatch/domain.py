@@ -7,8 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-INCIDENT_STATUSES = ("open", "resolved")
-OUTREACH_STATUSES = ("new", "contacted", "resolved", "ignored")
+INCIDENT_STATUSES = ("open", "resolved", "closed")
+OUTREACH_STATUSES = ("new", "contacted", "followed_up", "handed_off", "resolved", "ignored")
+# What an answer to an unhappy author is: the first reply, or the "it's fixed" follow-up.
+REPLY_KINDS = ("reply", "followup")
+# Where each reply stands; `sending` is claimed before the platform call, so a crash never resends.
+REPLY_STATES = ("sending", "sent", "failed")
+# How an answered author sounds afterwards (analysis.recovery).
+RECOVERY_STATES = ("recovered", "still_unhappy", "silent")
 LABELS = ("negative", "neutral", "positive")
 # Stored instead of a sentiment when the post's language is one the model is not trusted on.
 OTHER_LANGUAGE = "other_language"
@@ -18,6 +24,11 @@ INCIDENT_KINDS = ("service", "security")
 # Longest post-mortem text field; follow-up actions and timeline entries are shorter.
 MAX_POSTMORTEM_CHARS = 20_000
 MAX_ENTRY_CHARS = 2_000
+# What an outbound item is: a public incident update, an answer to a customer, or a follow-up.
+OUTBOUND_KINDS = ("update", "reply", "followup")
+# draft -> approved -> sending -> sent | failed; an unknown outcome stays "sending" until checked.
+OUTBOUND_STATUSES = ("draft", "approved", "sending", "sent", "failed")
+DESTINATIONS = ("x", "mastodon", "bluesky", "statuspage")
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
 
@@ -187,6 +198,8 @@ class RawPost:
     quote_of: str | None = None
     # Taken down by moderators, the platform or the author; `text` keeps only what is left.
     removed: bool = False
+    # Posted by one of the brand's own accounts: shown as our voice, never counted as sentiment.
+    is_own: bool = False
 
     def __post_init__(self) -> None:
         check_lengths(

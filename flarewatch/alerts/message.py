@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 @dataclass(frozen=True)
 class Alert:
-    """One spike worth telling people about."""
+    """One spike, or a source gone silent (`kind` "silence"), worth telling people about."""
 
     brand: str | None
     title: str
@@ -30,6 +30,10 @@ class Alert:
     matches: list[dict[str, Any]] = field(default_factory=list)
     # Links that mark this alert useful or noise on the dashboard (for alert precision).
     feedback_urls: dict[str, str] = field(default_factory=dict)
+    # "spike", or "silence" when the brand has gone quiet during an incident.
+    kind: str = "spike"
+    # Replaces the counts line when the alert is not about a spike's counts.
+    summary: str | None = None
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
@@ -87,7 +91,9 @@ def match_lines(alert: Alert) -> list[str]:
 
 
 def summary_line(alert: Alert) -> str:
-    """One line: counts against baseline and severity."""
+    """One line: counts against baseline and severity (or the alert's own summary)."""
+    if alert.summary:
+        return alert.summary
     return (
         f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
         f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
@@ -116,7 +122,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     links = [f"<{alert.dashboard_url}|Open dashboard>"]
     links += [f"<{url}|Mark {verdict}>" for verdict, url in alert.feedback_urls.items()]
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": " · ".join(links)}})
-    return {"text": f"{alert.title}: {summary_line(alert)}", "blocks": blocks}
+    # The fallback is mrkdwn too: an unescaped `<!channel>` in a brand would ping everyone.
+    fallback = _mrkdwn_escape(f"{alert.title}: {summary_line(alert)}")
+    return {"text": fallback, "blocks": blocks}
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
@@ -124,13 +132,14 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     body = asdict(alert)
     body["started_at"] = alert.started_at.isoformat()
     body["detected_at"] = alert.detected_at.isoformat()
-    return {"type": "flarewatch.spike", "alert": body}
+    return {"type": f"flarewatch.{alert.kind}", "alert": body}
 
 
 def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:
     """Plain-text email of the alert."""
     message = EmailMessage()
-    message["Subject"] = f"[Flarewatch] {alert.title}"
+    # One line: a CR or LF in a brand would otherwise be refused as header injection.
+    message["Subject"] = " ".join(f"[Flarewatch] {alert.title}".split())
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     body = [summary_line(alert), ""]

@@ -12,7 +12,7 @@ from flarewatch.analysis.compare import RecoveryParams, bucket_size, summarise_i
 from flarewatch.analysis.themes import Theme
 from flarewatch.domain import PostMortem, TimelineEntry
 
-HANDLED = ("contacted", "resolved", "ignored")
+HANDLED = ("contacted", "followed_up", "handed_off", "resolved", "ignored")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ class IncidentReport:
     postmortem: PostMortem | None = None
     events: list[TimelineEntry] = field(default_factory=list)
     lead_minutes: float | None = None
+    # Answered share of priority authors, time to first answer, who was won back (recovery).
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Our public updates (`analysis.updates.update_metrics`); empty when none were looked up.
+    updates: dict[str, Any] = field(default_factory=dict)
 
 
 def _ts(value: datetime) -> pd.Timestamp:
@@ -126,6 +130,8 @@ def build_report(
     *,
     hold_after: timedelta = timedelta(hours=12),
     unanswered: int = 10,
+    answers: dict[str, Any] | None = None,
+    updates: dict[str, Any] | None = None,
 ) -> IncidentReport:
     """Assemble the report of one incident from its timeline, themes and outreach table."""
     opened, resolved = incident["opened_at"], incident["resolved_at"]
@@ -139,4 +145,6 @@ def build_report(
         unanswered=waiting.head(unanswered),
         posture=marketing_posture(frame, opened, resolved, hold_after=hold_after),
         timeline=frame,
+        answers=answers or {},
+        updates=updates or {},
     )

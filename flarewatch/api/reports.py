@@ -17,6 +17,7 @@ from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.themes import Theme
 from flarewatch.api.memory import incident_timeline, lead_time, postmortem
 from flarewatch.api.outreach import outreach
+from flarewatch.api.replies import answers
 from flarewatch.api.views import themes
 from flarewatch.domain import IncidentRecord
 from flarewatch.pipeline.frames import (
@@ -27,6 +28,7 @@ from flarewatch.pipeline.frames import (
     incident_window,
     timeline,
 )
+from flarewatch.pipeline.voice import incident_update_metrics
 from flarewatch.render.report import render_html, render_markdown
 
 
@@ -75,6 +77,8 @@ def incident_report(
         theme_list,
         outreach(engine, incident_id),
         hold_after=hold_after,
+        answers=answers(engine, incident_id),
+        updates=incident_update_metrics(engine, incident_id),
     )
     lead = lead_time(engine, incident_id)["lead_minutes"]
     return dataclasses.replace(

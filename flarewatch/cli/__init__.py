@@ -1,6 +1,6 @@
 """Command-line interface: one module per command group, each command a thin call into flarewatch.api."""
 
-from flarewatch.cli import admin, collect, incident, label, memory, model, outreach, spikes
+from flarewatch.cli import admin, collect, incident, label, memory, model, outreach, spikes, update
 from flarewatch.cli.base import cli
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "model",
     "outreach",
     "spikes",
+    "update",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -119,9 +120,27 @@ def brands() -> list[str]:
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
+def baseline_hours_left(brand: str | None) -> float:
+    """Hours until the spike detector has learned `brand`'s baseline (0: it can alert)."""
+    return api.baseline_hours_left(engine(), brand)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
 def source_health() -> pd.DataFrame:
     """Each collector source's health with its verdict (failing, stale or ok)."""
     return api.source_health(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def source_silence() -> pd.DataFrame:
+    """Each feed (source and brand): ok, silent (far longer than its usual gap) or learning."""
+    return api.source_silence(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def silent_stretches(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Stretches in the window when a feed of `brand` was silent although its source ran."""
+    return api.silent_stretches(engine(), brand=brand, start=start, end=end)
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
@@ -151,6 +170,62 @@ def save_outreach(
         note=_text_or_none(note),
     )
     outreach.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def answers(incident_id: int) -> dict[str, Any]:
+    """Answered share of priority authors, time to first answer, followed up, recovered share."""
+    return api.answers(engine(), incident_id)
+
+
+def draft_answers(
+    incident_id: int,
+    author_ids: list[int],
+    kind: str,
+    template: str,
+    status_url: str | None,
+    next_update: str | None,
+) -> list[api.ReplyDraft]:
+    """Replies (or follow-ups) to preview; raises ValueError for a bad template or open incident."""
+    if kind == "followup":
+        return api.draft_followups(
+            engine(),
+            incident_id,
+            author_ids,
+            include_uncontacted=True,
+            template=template,
+            status_url=status_url,
+            next_update=next_update,
+        )
+    return api.draft_replies(
+        engine(),
+        incident_id,
+        author_ids,
+        template=template,
+        status_url=status_url,
+        next_update=next_update,
+    )
+
+
+def send_answers(
+    incident_id: int, drafts: list[api.ReplyDraft], sender: str, approved_by: str | None
+) -> pd.DataFrame:
+    """Send previewed drafts with the configured credentials; drops the cached tables."""
+    config = settings()
+    result = api.send_replies(
+        engine(),
+        incident_id,
+        drafts,
+        api.repliers_for(config, {d.platform for d in drafts}),
+        sender=sender,
+        approved_by=approved_by or None,
+        require_approval=config.require_approval,
+        per_minute=config.outreach_per_minute,
+        spacing=config.reply_spacing,
+    )
+    outreach.clear()
+    answers.clear()
+    return result
 
 
 def _text_or_none(value: object) -> str | None:
@@ -342,3 +417,82 @@ def set_alert_feedback(event_id: int, verdict: str) -> None:
     alert_precision.clear()
     early_warnings.clear()
     incident_spikes.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def own_posts(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """The brand's own public posts in the window: markers on the timeline."""
+    return api.own_posts(engine(), brand=brand, start=start, end=end)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def voice_status(incident_id: int) -> dict[str, object]:
+    """Our last public update, minutes since, and whether we are silent for too long."""
+    limits = api.parse_silence_limits(settings().silence_limits)
+    return api.voice_status(engine(), incident_id, limits=limits)
+
+
+def own_accounts(brand: str | None) -> dict[str, str]:
+    """The brand's own accounts from the watch file (none when it names none)."""
+    try:
+        return api.own_accounts(settings().watch_file, brand)
+    except ValueError:
+        return {}
+
+
+def compose_update(incident_id: int, fields: dict[str, str]) -> str:
+    """The default update text filled with the incident's fields."""
+    return api.compose_update(engine(), incident_id, fields)
+
+
+def preview_update(text: str, accounts: dict[str, str]) -> list[api.Preview]:
+    """Each destination's posts for `text`, with its limit."""
+    return api.preview_update(text, accounts, mastodon_limit=settings().mastodon_max_characters)
+
+
+def outbound(incident_id: int) -> pd.DataFrame:
+    """The incident's stored updates (drafts, sent, failed)."""
+    return api.outbound(engine(), incident_id=incident_id, kind="update")
+
+
+def draft_update(incident_id: int, text: str, accounts: dict[str, str], user: str) -> api.Draft:
+    """Store the update as drafts, one per destination."""
+    return api.draft_update(
+        engine(),
+        incident_id,
+        text,
+        accounts,
+        drafted_by=user,
+        mastodon_limit=settings().mastodon_max_characters,
+    )
+
+
+def approve_update(item_id: int, user: str) -> None:
+    """Approve another user's draft."""
+    api.approve_update(engine(), item_id, user)
+
+
+def publish_update(incident_id: int, page_status: str | None) -> list[dict[str, object]]:
+    """Send the incident's unsent drafts now (the caller asked for explicit confirmation)."""
+    rows = api.publish_update(
+        engine(),
+        incident_id,
+        send=True,
+        require_approval=settings().require_approval,
+        statuspage_status=page_status,
+    )
+    voice_status.clear()
+    own_posts.clear()
+    return rows
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def unanswered_authors(incident_id: int) -> pd.DataFrame:
+    """High-priority unhappy authors nobody has answered yet."""
+    return api.unanswered_authors(engine(), incident_id)
+
+
+def finish_incident(incident_id: int) -> None:
+    """Close the incident (the page asked for confirmation when authors wait)."""
+    api.finish_incident(engine(), incident_id, confirm=True)
+    _clear_incident_caches()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.alerts.channels import AlertSettings, destinations_for, dispatch
+from flarewatch.alerts.channels import AlertSettings, destinations, destinations_for, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import OnlineParams
+from flarewatch.analysis.updates import parse_silence_limits
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
@@ -20,11 +21,14 @@ from flarewatch.pipeline.frames import Embedder, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.memory import describe_spike
 from flarewatch.pipeline.score import score_pending
+from flarewatch.pipeline.silence import check_silence, describe_silence
 from flarewatch.pipeline.upkeep import keep_statistics_fresh
+from flarewatch.pipeline.voice import check_going_dark
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
-SECURITY_PREFIX = "FLAREWATCH_SECURITY_"
+# Silence is judged from weeks of post times: often enough to matter, rarely enough to be cheap.
+SILENCE_CHECK_EVERY = timedelta(minutes=5)
 
 
 def scan_spikes(
@@ -62,7 +66,11 @@ def send_spike_alerts(
     samples: int = 3,
     security: AlertSettings | None = None,
 ) -> list[dict[str, Any]]:
-    """Alert every configured destination about each stored spike not yet alerted, once each.
+    """Alert every configured destination about each stored spike, once per destination.
+
+    A destination that fails is tried again at the next scan (its failure shows as the health
+    of source `alert:<destination>`); the others are not sent the same alert twice. A spike is
+    marked alerted once every destination has it.
 
     A spike during a security incident goes to `security`'s destinations when it has any.
 
@@ -74,20 +82,17 @@ def send_spike_alerts(
         pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
-        posts = negative_posts(
-            engine,
-            brand=event["brand"],
-            start=event["started_at"],
-            end=event["ended_at"],
-            limit=samples,
-        )
-        alert = alert_from_event(event, url, posts.to_dict("records"))
         kind = _incident_kind(engine, event["incident_id"])
-        outcomes = dispatch(destinations_for(kind, settings, security), alert)
-        if any(v == "sent" for v in outcomes.values()):
-            with session_scope(engine) as session:
+        target = destinations_for(kind, settings, security)
+        wanted = set(destinations(target))
+        with session_scope(engine) as session:
+            owed = wanted - queries.alert_deliveries(session, event["id"])
+        if owed:
+            outcomes = _alert_once(engine, event, target, url, samples, owed)
+            sent.append({"event_id": event["id"], **outcomes})
+        with session_scope(engine) as session:
+            if wanted <= queries.alert_deliveries(session, event["id"]):
                 queries.mark_spike_alerted(session, event["id"])
-        sent.append({"event_id": event["id"], **outcomes})
     return sent
 
 
@@ -96,6 +101,33 @@ def _incident_kind(engine: Engine, incident_id: int | None) -> str:
         return "service"
     with session_scope(engine) as session:
         return queries.find_incident(session, incident_id).kind
+
+
+def _alert_once(
+    engine: Engine,
+    event: dict[str, Any],
+    settings: AlertSettings,
+    url: str,
+    samples: int,
+    owed: set[str],
+) -> dict[str, str]:
+    posts = negative_posts(
+        engine,
+        brand=event["brand"],
+        start=event["started_at"],
+        end=event["ended_at"],
+        limit=samples,
+    )
+    alert = alert_from_event(event, url, posts.to_dict("records"))
+    outcomes = dispatch(settings, alert, only=owed)
+    with session_scope(engine) as session:
+        for name, outcome in outcomes.items():
+            if outcome == "sent":
+                queries.record_alert_delivery(session, event["id"], name)
+                queries.record_source_success(session, f"alert:{name}", 0)
+            else:
+                queries.record_source_failure(session, f"alert:{name}", outcome)
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -131,10 +163,22 @@ def scan_brands(
         for row in new.itertuples():
             echo(describe_event(brand, row))
     settings = AlertSettings.from_env()
-    security = AlertSettings.from_env(SECURITY_PREFIX)
+    security = AlertSettings.for_security(load_settings())
     if not (options.alert and (settings.any or security.any)):
         return []
-    return send_spike_alerts(engine, settings, base_url=options.base_url, security=security)
+    sent = send_spike_alerts(engine, settings, base_url=options.base_url, security=security)
+    config = load_settings()
+    for silence in check_going_dark(
+        engine,
+        settings,
+        base_url=options.base_url or config.public_url,
+        now=options.now,
+        limits=parse_silence_limits(config.silence_limits),
+    ):
+        echo(
+            f"incident {silence['incident_id']}: no public update since {silence['since']:%H:%M} UTC"
+        )
+    return sent
 
 
 def describe_event(brand: str, row: Any) -> str:
@@ -144,6 +188,28 @@ def describe_event(brand: str, row: Any) -> str:
         f"{brand}: {label} since {row.started_at:%Y-%m-%d %H:%M} UTC, "
         f"{row.observed} vs {row.baseline:.1f}, severity {row.severity:.0f}"
     )
+
+
+@dataclass
+class SilenceCheck:
+    """Silent-source checks from the monitor loop, at most once per `every`."""
+
+    engine: Engine
+    alert: bool = True
+    base_url: str | None = None
+    every: timedelta = SILENCE_CHECK_EVERY
+    last: datetime | None = None
+
+    def run_due(self, now: datetime | None = None) -> list[str]:
+        """Check now if due; one line per feed that went silent or came back."""
+        now = now or datetime.now(UTC)
+        if self.last is not None and now - self.last < self.every:
+            return []
+        self.last = now
+        settings = AlertSettings.from_env() if self.alert else AlertSettings()
+        url = self.base_url or load_settings().public_url
+        found = check_silence(self.engine, settings, now=now, base_url=url)
+        return [f"{describe_silence(event)} {outcome or ''}".rstrip() for event, outcome in found]
 
 
 def run(
@@ -156,10 +222,18 @@ def run(
     cycles: int | None = None,
     echo: Callable[[str], Any] = print,
 ) -> None:
-    """The main loop: collect every source on its interval, score new posts, scan, alert."""
+    """The main loop: collect every source on its interval, score new posts, scan, alert.
+
+    After each collection it also checks for silent sources (at most every few minutes): a
+    feed gone quiet for far longer than usual, although its source runs fine, alerts once.
+    """
+    options = scan or ScanOptions()
+    silence = SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
 
     def after_save(_result: RunResult) -> None:
         keep_statistics_fresh(engine)
+        for line in silence.run_due():
+            echo(line)
         if scorer is None:
             return
         score_pending(engine, scorer, batch_size=batch_size)

@@ -135,3 +135,21 @@ def test_raw_post__too_long_field_names_it():
 def test_raw_post__count_out_of_range_names_it():
     with pytest.raises(ValueError, match=r"like_count 9223372036854775296 is out of range"):
         make_post(1, likes=9223372036854775296)
+
+
+def test_upgrade__rebuilding_posts_on_sqlite_keeps_scores(sqlite_engine):
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from flarewatch.storage.engine import alembic_config
+    from flarewatch.storage.schema import SentimentScore
+    from tests.conftest import score_down_as_negative
+
+    with session_scope(sqlite_engine) as session:
+        queries.save_posts(session, [make_post(1, "site is down"), make_post(2, "down again")])
+        score_down_as_negative(session, "m1")
+    # 0010 rebuilds `posts` in batch mode; with foreign keys on, that cascaded into scores.
+    command.downgrade(alembic_config(sqlite_engine), "0009")
+    upgrade(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(SentimentScore)) == 2

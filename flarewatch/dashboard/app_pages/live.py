@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,8 @@ from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
 from flarewatch.domain import LABELS
-from flarewatch.render.postmortem import md_escape as escape_markdown
+from flarewatch.render.text import escape_markdown, safe_link
+from flarewatch.render.text import escape_markdown as md
 
 SELECTED_POST = "live_post_id"
 RECENT = pd.Timedelta(hours=1)
@@ -66,10 +68,12 @@ def newest_negative(posts: pd.DataFrame) -> None:
     chosen = posts[posts["id"] == st.session_state.get(SELECTED_POST)]
     if not chosen.empty:
         post = chosen.iloc[0]
-        st.markdown(f"**@{post['handle']}** on {post['platform']}, {post['created_at']:%H:%M} UTC")
+        st.markdown(
+            f"**@{md(post['handle'])}** on {md(post['platform'])}, {post['created_at']:%H:%M} UTC"
+        )
         st.text(post["text"])
-        if post["url"]:
-            st.link_button("Open the post", post["url"])
+        if link := safe_link(post["url"]):
+            st.link_button("Open the post", link)
         relabel(int(post["id"]))
 
 
@@ -123,12 +127,24 @@ def _open_from_warning(event: dict[str, object]) -> None:
     state.request_app_rerun()
 
 
+def learning() -> None:
+    """Brands whose baseline the detector is still learning: no early warning can come yet."""
+    for brand in data.brands():
+        hours = data.baseline_hours_left(brand)
+        if hours > 0:
+            st.caption(
+                f":material/hourglass_top: Early warnings for {brand}: learning the baseline, "
+                f"{math.ceil(hours)} h left."
+            )
+
+
 def early_warnings() -> None:
     """Spikes seen while no incident was open: open an incident from one, or dismiss it."""
+    learning()
     for event in data.early_warnings().head(3).to_dict("records"):
         with st.container(border=True):
             st.warning(
-                f"**Possible incident** for {event['brand'] or 'all brands'}: "
+                f"**Possible incident** for {md(event['brand'] or 'all brands')}: "
                 f"{event['observed']} negative posts against a baseline of "
                 f"{event['baseline']:.0f} ({event['ratio']:.1f}×) since "
                 f"{event['started_at']:%Y-%m-%d %H:%M} UTC.",
@@ -188,6 +204,22 @@ def incident_matches(incident_id: int) -> None:
             seen_before(event["matches"])
 
 
+def voice(incident_id: int) -> None:
+    """How long since the brand last said something in public; a warning once that is too long."""
+    status = data.voice_status(incident_id)
+    if status["last_update"] is None:
+        line = f"No public update yet: {status['minutes_since']} min since the incident opened"
+    else:
+        line = f"Last public update: {status['minutes_since']} min ago"
+    if status["silent"]:
+        st.warning(
+            f"**We are silent.** {line} (limit {status['limit_minutes']} min).",
+            icon=":material/campaign:",
+        )
+    else:
+        st.caption(line)
+
+
 def body() -> None:
     """The refreshing part of the page: numbers, chart and posts."""
     incident = state.selected_incident()
@@ -201,8 +233,15 @@ def body() -> None:
         return
     spikes = data.spikes(incident["brand"], start, end, bucket)
     kpis(frame, spikes, incident["opened_at"], min(end, datetime.now(UTC)))
+    voice(int(incident.name))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
+    own = data.own_posts(incident["brand"], start, end)
+    silences = data.silent_stretches(incident["brand"], start, end)
+    chart = charts.timeline_chart(frame, spikes, bucket, events, own, silences)
+    st.altair_chart(chart, width="stretch")
+    if not silences.empty:
+        sources = ", ".join(sorted(set(silences["source"])))
+        st.caption(f"Grey: {sources} delivered nothing although running; missing, not calm.")
     left, right = st.columns([3, 2])
     with left:
         newest_negative(data.negative_posts(incident["brand"], start, end))
@@ -220,9 +259,9 @@ def render() -> None:
         st.title("Flarewatch")
         st.info("No incident selected.")
         return
-    st.title(f"{incident['title']}")
+    st.title(md(incident["title"]))
     st.caption(
-        f"{incident['severity']} · {incident['status']} · brand {incident['brand']} · "
+        f"{incident['severity']} · {incident['status']} · brand {md(incident['brand'])} · "
         f"opened {incident['opened_at']:%Y-%m-%d %H:%M} UTC"
     )
     state.live(body)

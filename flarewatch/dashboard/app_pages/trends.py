@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch.dashboard import charts, data, state
+from flarewatch.render.text import escape_markdown as md
 
 BREAKDOWNS = {"platform": "By platform", "language": "By language"}
 
@@ -111,6 +112,33 @@ def compare(bucket: int) -> None:
         hide_index=True,
         column_config={"negative share": st.column_config.NumberColumn(format="percent")},
     )
+    compare_answers(list(chosen), titles)
+
+
+ANSWER_FIELDS = {
+    "answered_share": "priority authors answered",
+    "median_minutes_to_first_answer": "median minutes to first answer",
+    "followed_up_share": "answered who were followed up",
+    "recovered_share": "answered who were won back",
+}
+
+
+def compare_answers(chosen: list[int], titles: dict[int, str]) -> None:
+    """How well each chosen incident's unhappy authors were answered, and who was won back."""
+    rows = [
+        {
+            "incident": titles[i],
+            **{label: data.answers(int(i))[k] for k, label in ANSWER_FIELDS.items()},
+        }
+        for i in chosen
+    ]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="trends_answers",
+        column_config={label: percent for k, label in ANSWER_FIELDS.items() if k.endswith("share")},
+    )
 
 
 def lead_and_precision() -> None:
@@ -136,7 +164,7 @@ def body() -> None:
     incident = state.selected_incident()
     bucket = int(st.session_state.get("bucket_minutes", 60))
     if incident is not None:
-        st.caption(f"Brand {incident['brand']}, over the window of «{incident['title']}».")
+        st.caption(f"Brand {md(incident['brand'])}, over the window of «{md(incident['title'])}».")
         window = data.incident_window(int(incident.name))
         cols = st.columns(2)
         for col, column in zip(cols, BREAKDOWNS, strict=True):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from flarewatch.storage.queries._sql import (
     chunks,
     effective_label,
     in_window,
+    others_in_window,
     overridden,
     score_window,
     scored_by,
@@ -53,11 +55,30 @@ def timeline(
     # Unscored posts are the rest of each bucket: counting them directly would probe the
     # scores once per post, which is what the scores' window columns are there to avoid.
     bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
-    totals = in_window(select(bucket, func.count(Post.id)), brand, start, end)
+    totals = in_window(select(bucket, func.count()), brand, start, end)
+    # Our own posts are few and have a partial index: subtracting them keeps the totals an
+    # index-only count, which a filter on `is_own` would not be.
+    own = _own_buckets(session, seconds, brand, start, end)
     for b, n in session.execute(totals.group_by(bucket)):
-        if int(n) > labelled[int(b)]:
-            counts[int(b), "unscored"] = int(n) - labelled[int(b)]
+        n = int(n) - own[int(b)]
+        if n > labelled[int(b)]:
+            counts[int(b), "unscored"] = n - labelled[int(b)]
     return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
+
+
+def _own_buckets(
+    session: Session,
+    seconds: int,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[int]:
+    """The brand's own posts per bucket (read through the partial index `ix_posts_own`)."""
+    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
+    stmt = in_window(
+        select(bucket, func.count(Post.id)).where(Post.is_own == true()), brand, start, end
+    )
+    return Counter({int(b): int(n) for b, n in session.execute(stmt.group_by(bucket))})
 
 
 def _labelled_buckets(
@@ -72,9 +93,7 @@ def _labelled_buckets(
     counts: Counter[tuple[int, str]] = Counter()
     bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
     label = effective_label().label("label")
-    scored = score_window(model_version, brand, start, end).add_columns(
-        bucket, label, func.count(SentimentScore.id)
-    )
+    scored = score_window(model_version, brand, start, end).add_columns(bucket, label, func.count())
     for b, lbl, n in session.execute(scored.group_by(bucket, label)):
         counts[int(b), str(lbl)] += int(n)
     for at, lbl in _reviewed_unscored(session, model_version, brand, start, end):
@@ -183,7 +202,7 @@ def posts_with_scores(
     )
     if platform is not None:
         stmt = stmt.where(Post.platform == platform)
-    stmt = in_window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
+    stmt = others_in_window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
@@ -204,11 +223,11 @@ def sentiment_by(
     group = getattr(Post, column).label("group")
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (
-        select(group, label, func.count(Post.id))
+        select(group, label, func.count())
         .outerjoin(SentimentScore, scored_by(model_version))
         .outerjoin(LabelOverride, overridden(Post.id))
     )
-    stmt = in_window(stmt, brand, start, end).group_by(group, label)
+    stmt = others_in_window(stmt, brand, start, end).group_by(group, label)
     return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
 
 
@@ -220,7 +239,7 @@ def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]
     stmt = (
         select(
             platform,
-            func.count(Post.id).label("posts"),
+            func.count().label("posts"),
             func.max(Post.collected_at).label("last_collected_at"),
             func.max(Post.created_at).label("last_post_at"),
         )

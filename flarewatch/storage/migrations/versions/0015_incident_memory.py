@@ -1,7 +1,7 @@
 """incident memory: post-mortems, follow-ups, roles and kind, fingerprints, search index, alert feedback
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
