@@ -115,8 +115,8 @@ def test_cli__postmortem_set_note_action_done_show_search_and_delete_refused(sql
     refused = run("incident", "delete", "1", "--yes")
     assert refused.exit_code == 1
     assert "incident 1 has a post-mortem: archive it instead of deleting it" in refused.output
-    assert "close it before archiving" in run("incident", "archive", "1").output
-    assert run("incident", "close", "1").exit_code == 0
+    assert "resolve it before archiving" in run("incident", "archive", "1").output
+    assert run("incident", "resolve", "1").exit_code == 0
     assert run("incident", "archive", "1").output == "archived incident 1\n"
     roles = run("incident", "roles", "1", "--kind", "security", "--commander", "ic")
     assert roles.output == "incident 1: security, commander ic, comms lead —\n"

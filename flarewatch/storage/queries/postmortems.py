@@ -169,8 +169,8 @@ def set_incident_roles(
 def archive_incident(session: Session, incident_id: int, at: datetime | None = None) -> Incident:
     """Archive a resolved incident: kept with its post-mortem, out of the working lists."""
     incident = get_incident(session, incident_id)
-    if incident.status != "resolved":
-        raise ValueError(f"incident {incident_id} is still open: close it before archiving")
+    if incident.status == "open":
+        raise ValueError(f"incident {incident_id} is still open: resolve it before archiving")
     incident.archived_at = incident.archived_at or at or utcnow()
     return incident
 
