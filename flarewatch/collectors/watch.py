@@ -13,8 +13,17 @@ from typing import Any
 from flarewatch.config import ConfigError
 from flarewatch.matching import Matcher
 
-SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews")
-DEFAULT_INTERVALS = {"x": 900, "reddit": 300, "mastodon": 300, "bluesky": 300, "hackernews": 600}
+SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream")
+# Sources that listen to a live stream instead of polling on an interval.
+STREAM_SOURCES = ("bluesky_stream",)
+DEFAULT_INTERVALS = {
+    "x": 900,
+    "reddit": 300,
+    "mastodon": 300,
+    "bluesky": 300,
+    "hackernews": 600,
+    "bluesky_stream": 0,
+}
 CREDENTIAL_VARS = (
     "X_BEARER_TOKEN",
     "REDDIT_CLIENT_ID",
@@ -121,12 +130,18 @@ def bluesky_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     return [_quote(t) for t in brand.terms] + [f"#{t}" for t in brand.hashtags]
 
 
+def stream_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """A stream is filtered on our side: one matcher per brand."""
+    return [brand.matcher().spec()] if brand.terms or brand.handles or brand.hashtags else []
+
+
 QUERY_BUILDERS: dict[str, Callable[[Brand, Mapping[str, Any]], list[str]]] = {
     "x": x_queries,
     "reddit": reddit_queries,
     "mastodon": mastodon_queries,
     "bluesky": bluesky_queries,
     "hackernews": term_queries,
+    "bluesky_stream": stream_queries,
 }
 
 

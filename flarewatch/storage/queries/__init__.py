@@ -4,6 +4,7 @@ from flarewatch.storage.queries.authors import latest_negative_post, outreach_au
 from flarewatch.storage.queries.health import (
     record_source_failure,
     record_source_success,
+    record_stream_state,
     refresh_planner_statistics,
     source_health,
 )
@@ -36,6 +37,7 @@ from flarewatch.storage.queries.posts import (
     brands,
     count_posts,
     get_cursor,
+    mark_removed,
     post_languages,
     save_authors,
     save_posts,
@@ -97,6 +99,7 @@ __all__ = [
     "early_warnings",
     "find_incident",
     "get_cursor",
+    "mark_removed",
     "get_incident",
     "incident_record",
     "incident_records",
@@ -121,6 +124,7 @@ __all__ = [
     "purge_before",
     "record_source_failure",
     "record_source_success",
+    "record_stream_state",
     "refresh_planner_statistics",
     "release_claims",
     "save_authors",
