@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -313,7 +314,5 @@ class Jetstream:
     async def _wait(self, stop: asyncio.Event, failures: int) -> None:
         delay = min(self.options.max_backoff_s, self.options.backoff_s * 2 ** (failures - 1))
         delay *= random.uniform(0.5, 1.0)  # jitter: many monitors must not reconnect in step
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)
-        except TimeoutError:
-            pass

@@ -146,7 +146,17 @@ def run(
     cycles: int | None = None,
     echo: Callable[[str], Any] = print,
 ) -> None:
-    """The main loop: collect every source on its interval, score new posts, scan, alert."""
+    """The main loop: collect every source on its interval, score new posts, scan, alert.
+
+    Without `cycles` it is the supervisor (`pipeline.supervisor`): streams and polling side by
+    side, scoring continuously, until SIGTERM/SIGINT. `cycles` runs the polling sources that
+    many passes in this thread, scoring after each save (streams need the supervisor).
+    """
+    if cycles is None:
+        from flarewatch.pipeline.supervisor import supervise
+
+        supervise(engine, watch_file, scorer=scorer, scan=scan, batch_size=batch_size, echo=echo)
+        return
 
     def after_save(_result: RunResult) -> None:
         if scorer is None:

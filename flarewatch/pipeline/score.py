@@ -87,6 +87,7 @@ def score_pending(
     chunk: int = SCORE_CHUNK,
     progress: Callable[[int], None] | None = None,
     worker: WorkerOptions | None = None,
+    max_chunks: int | None = None,
 ) -> int:
     """Score every post `scorer` has not scored yet, committing chunk by chunk; returns the count.
 
@@ -99,9 +100,11 @@ def score_pending(
         worker: Share the work with other workers through leased claims; the worker returns
             once every post is scored, by it or by others (a dead worker's claims are taken
             over when their lease runs out).
+        max_chunks: Return after this many chunks even if posts are left (a worker that must
+            also do other work while posts keep arriving).
     """
     if worker is not None:
-        return _score_as_worker(engine, scorer, worker, batch_size, chunk, progress)
+        return _score_as_worker(engine, scorer, worker, (batch_size, chunk, max_chunks), progress)
     done = 0
     while True:
         with session_scope(engine) as session:
@@ -140,24 +143,26 @@ def _score_as_worker(
     engine: Engine,
     scorer: SentimentScorer,
     worker: WorkerOptions,
-    batch_size: int,
-    chunk: int,
+    sizes: tuple[int, int, int | None],
     progress: Callable[[int], None] | None,
 ) -> int:
-    done = 0
+    batch_size, chunk, max_chunks = sizes
+    done = chunks = 0
     try:
-        while True:
+        while max_chunks is None or chunks < max_chunks:
             pending = _claim(engine, scorer.version, worker, chunk)
             if not pending:
                 if _wait_for_others(engine, scorer.version, worker):
+                    chunks += 1  # a wait counts: others' claims must not keep us here
                     continue
                 return done
             rows = _rows(engine, pending, scorer, batch_size)
             with session_scope(engine) as session:
                 queries.save_claimed_scores(session, scorer.version, rows)
-            done += len(pending)
+            done, chunks = done + len(pending), chunks + 1
             if progress:
                 progress(len(pending))
+        return done
     finally:
         # A clean exit (Ctrl-C included) hands unfinished claims back at once, not at expiry.
         with session_scope(engine) as session:

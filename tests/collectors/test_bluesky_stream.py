@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -37,7 +38,12 @@ def test_parse_frame__create_delete_identity():
     assert created.uri == "at://did:plc:a/app.bsky.feed.post/3k"
     deleted = parse_frame(json.dumps(delete_event("did:plc:a", "3k", T + 1)))
     assert isinstance(deleted, PostDeleted) and deleted.time_us == T + 1
-    identity = {"did": "did:plc:a", "time_us": T, "kind": "identity", "identity": {"handle": "a.bsky.social"}}
+    identity = {
+        "did": "did:plc:a",
+        "time_us": T,
+        "kind": "identity",
+        "identity": {"handle": "a.bsky.social"},
+    }
     assert parse_frame(json.dumps(identity)) == HandleChanged(T, "did:plc:a", "a.bsky.social")
 
 
@@ -49,7 +55,10 @@ def test_parse_frame__create_delete_identity():
         ('{"kind": "commit"}', "unreadable frame"),
         ('{"time_us": 5, "kind": "gossip"}', "unknown event kind 'gossip'"),
         ('{"time_us": 5, "kind": "commit", "did": "d"}', "malformed commit event"),
-        ('{"time_us": 5, "kind": "commit", "did": "d", "commit": {"collection": "app.bsky.feed.post", "operation": "create", "rkey": "k", "record": {}}}', "without text"),
+        (
+            '{"time_us": 5, "kind": "commit", "did": "d", "commit": {"collection": "app.bsky.feed.post", "operation": "create", "rkey": "k", "record": {}}}',
+            "without text",
+        ),
     ],
 )
 def test_parse_frame__bad_frames__skipped_with_reason(frame, reason):
@@ -162,7 +171,7 @@ def test_jetstream__stalled_server__triggers_reconnect(fake):
 
 
 class _Profiles(BaseHTTPRequestHandler):
-    calls: list[list[str]] = []
+    calls: ClassVar[list[list[str]]] = []
 
     def do_GET(self):
         actors = parse_qs(urlparse(self.path).query).get("actors", [])

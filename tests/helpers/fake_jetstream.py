@@ -40,7 +40,12 @@ def delete_event(did: str, rkey: str, time_us: int) -> dict[str, Any]:
         "did": did,
         "time_us": time_us,
         "kind": "commit",
-        "commit": {"rev": f"r{time_us}", "operation": "delete", "collection": COLLECTION, "rkey": rkey},
+        "commit": {
+            "rev": f"r{time_us}",
+            "operation": "delete",
+            "collection": COLLECTION,
+            "rkey": rkey,
+        },
     }
 
 

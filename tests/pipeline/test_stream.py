@@ -145,7 +145,7 @@ def test_stream_ingest__bad_frames_and_excludes__skipped_stream_goes_on(engine, 
         queries.set_cursor(session, SOURCE, CURSOR_KEY, str(start))
     fake.publish(b"\xff\xfe not utf-8", start)
     fake.publish("{broken json", start + 1)
-    fake.publish('{"time_us": %d, "kind": "gossip"}' % (start + 2), start + 2)
+    fake.publish(f'{{"time_us": {start + 2}, "kind": "gossip"}}', start + 2)
     fake.publish(post_event("did:plc:a", "big", "acme " + "x" * 20_000, start + 3))
     fake.publish(post_event("did:plc:a", "pie", "I baked acme pie", start + 4))
     fake.publish(post_event("did:plc:a", "ok", "acme is down", start + 5))
