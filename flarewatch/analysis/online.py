@@ -63,6 +63,16 @@ class OnlineParams:
     min_excess_per_hour: float = 8.0
 
 
+# Fast confirmation of strong surges (`flarewatch run`): 1-minute buckets, each judged alone
+# and with its trailing 5 minutes, so a rolling 5-minute window is stepped every minute. It
+# alerts only on what adds at least a post a minute above expectation, three minutes running
+# (or one extreme minute); weaker and slower surges are left to the standard buckets.
+FAST_BUCKET_MINUTES = 1
+FAST_PARAMS = OnlineParams(
+    window_minutes=5, persistence=3, alpha=1e-4, min_excess_per_hour=60.0, cooldown_minutes=30
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """How one completed bucket was judged."""

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from flarewatch.alerts.channels import AlertSettings, dispatch
 from flarewatch.alerts.message import alert_from_event
-from flarewatch.analysis.online import OnlineParams
+from flarewatch.analysis.online import FAST_BUCKET_MINUTES, FAST_PARAMS, OnlineParams
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
@@ -99,6 +99,8 @@ class ScanOptions:
     alert: bool = True
     base_url: str | None = None
     now: datetime | None = None
+    # Also judge 1-minute buckets with rolling 5-minute windows (`FAST_PARAMS`), for minutes.
+    fast: bool = False
 
 
 def scan_brands(
@@ -111,16 +113,17 @@ def scan_brands(
     """
     with session_scope(engine) as session:
         names = list(options.brands) or queries.brands(session)
+    widths: list[tuple[int, OnlineParams | None]] = [(options.bucket_minutes, None)]
+    if options.fast:
+        widths.insert(0, (FAST_BUCKET_MINUTES, FAST_PARAMS))
     for brand in names:
-        new = scan_spikes(
-            engine,
-            brand=brand,
-            now=options.now,
-            embedder=options.embedder,
-            bucket_minutes=options.bucket_minutes,
-        )
-        for row in new.itertuples():
-            echo(describe_event(brand, row))
+        for minutes, params in widths:
+            new = scan_spikes(
+                engine, brand=brand, now=options.now, embedder=options.embedder,
+                bucket_minutes=minutes, params=params,
+            )  # fmt: skip
+            for row in new.itertuples():
+                echo(describe_event(brand, row))
     settings = AlertSettings.from_env()
     if not (options.alert and settings.any):
         return []

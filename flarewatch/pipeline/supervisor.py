@@ -24,8 +24,9 @@ from flarewatch.pipeline.stream import StreamIngest, make_stream
 
 log = logging.getLogger(__name__)
 
-# However quiet the sources, buckets complete on the clock: scan at least this often.
-SCAN_SECONDS = 15.0
+# Buckets are judged once, when complete: scan once a minute, this long after the minute
+# turns, so the bucket's posts (stored within seconds, then scored) are in.
+SCAN_DELAY_SECONDS = 10.0
 # Chunks a scoring pass takes before the loop scans: new posts never starve the scan.
 CHUNKS_PER_PASS = 4
 
@@ -134,7 +135,7 @@ class Supervisor:
     def _score_loop(self) -> None:
         assert self.scorer is not None
         worker = WorkerOptions(default_worker_name(), poll_seconds=0.5)
-        last_scan = 0.0
+        last_scan = -1
         while not self.stop.is_set():
             self.wake.wait(1.0)
             self.wake.clear()
@@ -143,10 +144,9 @@ class Supervisor:
                     self.engine, self.scorer, batch_size=self.batch_size, worker=worker,
                     max_chunks=CHUNKS_PER_PASS,
                 )  # fmt: skip
-                if self.scan is not None and (
-                    scored or time.monotonic() - last_scan > SCAN_SECONDS
-                ):
-                    last_scan = time.monotonic()
+                minute = int((time.time() - SCAN_DELAY_SECONDS) // 60)
+                if self.scan is not None and minute != last_scan:
+                    last_scan = minute
                     for outcome in scan_brands(self.engine, self.scan, self.echo):
                         self.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
                 if scored:
