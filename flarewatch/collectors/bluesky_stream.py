@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,6 +200,11 @@ class HandleResolver:
     client: Client
     cache: dict[str, str | None] = field(default_factory=dict)
     max_cache: int = 100_000
+    # After a failed lookup, posts go out under their DIDs for this long: a down AppView must
+    # not cost every batch a timeout.
+    retry_after_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _paused_until: float = 0.0
 
     def learn(self, did: str, handle: str) -> None:
         """Take a handle from an identity event."""
@@ -208,6 +214,8 @@ class HandleResolver:
         """Handles of `dids` (None where unknown)."""
         missing = sorted({d for d in dids if d not in self.cache})
         for start in range(0, len(missing), PROFILES_PER_CALL):
+            if self.clock() < self._paused_until:
+                break
             self._fetch(missing[start : start + PROFILES_PER_CALL])
         if len(self.cache) > self.max_cache:
             self.cache.clear()
@@ -217,7 +225,12 @@ class HandleResolver:
         try:
             response = self.client.app.bsky.actor.get_profiles(params={"actors": chunk})
         except (atx.AtProtocolError, ValueError) as exc:
-            log.warning("bluesky stream: handle lookup failed (%s)", type(exc).__name__)
+            log.warning(
+                "bluesky stream: handle lookup failed (%s); storing DIDs for %.0f s",
+                type(exc).__name__,
+                self.retry_after_s,
+            )
+            self._paused_until = self.clock() + self.retry_after_s
             return
         for profile in response.profiles:
             self.cache[profile.did] = profile.handle

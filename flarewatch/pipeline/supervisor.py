@@ -68,6 +68,8 @@ class Supervisor:
             raise ConfigError("no source in the watch file could start")
         if self.scorer is not None:
             threads.append(threading.Thread(target=self._score_loop, name="score"))
+            if self.scan is not None:
+                threads.append(threading.Thread(target=self._scan_loop, name="scan"))
         with stop_on_signals(self.stop):
             for thread in threads:
                 thread.start()
@@ -135,7 +137,6 @@ class Supervisor:
     def _score_loop(self) -> None:
         assert self.scorer is not None
         worker = WorkerOptions(default_worker_name(), poll_seconds=0.5)
-        last_scan = -1
         while not self.stop.is_set():
             self.wake.wait(1.0)
             self.wake.clear()
@@ -144,16 +145,27 @@ class Supervisor:
                     self.engine, self.scorer, batch_size=self.batch_size, worker=worker,
                     max_chunks=CHUNKS_PER_PASS,
                 )  # fmt: skip
-                minute = int((time.time() - SCAN_DELAY_SECONDS) // 60)
-                if self.scan is not None and minute != last_scan:
-                    last_scan = minute
-                    for outcome in scan_brands(self.engine, self.scan, self.echo):
-                        self.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
                 if scored:
                     self.wake.set()  # more may be waiting
             except Exception:
-                log.exception("scoring or scanning failed; retrying")
+                log.exception("scoring failed; retrying")
                 self.stop.wait(5.0)
+
+    def _scan_loop(self) -> None:
+        """Scan once a minute in its own thread: themes and alerts never hold up scoring."""
+        assert self.scan is not None
+        last_scan = -1
+        while not self.stop.is_set():
+            minute = int((time.time() - SCAN_DELAY_SECONDS) // 60)
+            if minute == last_scan:
+                self.stop.wait(1.0)
+                continue
+            last_scan = minute
+            try:
+                for outcome in scan_brands(self.engine, self.scan, self.echo):
+                    self.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
+            except Exception:
+                log.exception("scanning failed; retrying next minute")
 
 
 def supervise(

@@ -210,7 +210,14 @@ def test_handle_resolver__batches_of_25_and_cache():
         server.shutdown()
 
 
-def test_handle_resolver__lookup_fails__handles_unknown_not_raised():
-    resolver = HandleResolver(public_client("http://127.0.0.1:9/xrpc"))
+def test_handle_resolver__lookup_fails__handles_unknown_then_retried_after_pause():
+    now = [0.0]
+    resolver = HandleResolver(
+        public_client("http://127.0.0.1:9/xrpc"), retry_after_s=60, clock=lambda: now[0]
+    )
     assert resolver.resolve(["did:plc:a"]) == {"did:plc:a": None}
-    assert "did:plc:a" not in resolver.cache  # retried with the next batch
+    assert "did:plc:a" not in resolver.cache
+    assert resolver._paused_until == 60
+    now[0] = 61.0
+    resolver.resolve(["did:plc:a"])
+    assert resolver._paused_until == 121  # tried again after the pause, failed again
