@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -173,3 +173,22 @@ def count_pending(engine: Engine, scorer: SentimentScorer) -> int:
     """Count posts `scorer` has not scored yet."""
     with session_scope(engine) as session:
         return queries.count_unscored(session, scorer.version)
+
+
+def wait_for_scores(
+    engine: Engine, scorer: SentimentScorer, end: datetime, *, within: timedelta, timeout: float
+) -> bool:
+    """Wait (at most `timeout` s) until every post created in the `within` before `end` is scored.
+
+    Returns:
+        Whether they all were scored in time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(engine) as session:
+            left = queries.count_unscored_between(session, scorer.version, end - within, end)
+        if not left:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)

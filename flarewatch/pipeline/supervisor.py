@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -19,14 +20,21 @@ from flarewatch.config import ConfigError
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline.ingest import Scheduler, _collectors
 from flarewatch.pipeline.monitor import ScanOptions, scan_brands
-from flarewatch.pipeline.score import WorkerOptions, default_worker_name, score_pending
+from flarewatch.pipeline.score import (
+    WorkerOptions,
+    default_worker_name,
+    score_pending,
+    wait_for_scores,
+)
 from flarewatch.pipeline.stream import StreamIngest, make_stream
 
 log = logging.getLogger(__name__)
 
 # Buckets are judged once, when complete: scan once a minute, this long after the minute
-# turns, so the bucket's posts (stored within seconds, then scored) are in.
-SCAN_DELAY_SECONDS = 10.0
+# turns (streams store within seconds), and once the minute's stored posts are scored, or
+# SCORE_WAIT_SECONDS have passed (a backlog must not stop the scan).
+SCAN_DELAY_SECONDS = 5.0
+SCORE_WAIT_SECONDS = 30.0
 # Chunks a scoring pass takes before the loop scans: new posts never starve the scan.
 CHUNKS_PER_PASS = 4
 
@@ -162,6 +170,12 @@ class Supervisor:
                 continue
             last_scan = minute
             try:
+                end = datetime.fromtimestamp(minute * 60, UTC)  # the minute just completed
+                if self.scorer is not None:
+                    wait_for_scores(
+                        self.engine, self.scorer, end, within=timedelta(minutes=15),
+                        timeout=SCORE_WAIT_SECONDS,
+                    )  # fmt: skip
                 for outcome in scan_brands(self.engine, self.scan, self.echo):
                     self.echo(f"alert for spike {outcome.pop('event_id')}: {outcome}")
             except Exception:

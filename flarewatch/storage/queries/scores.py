@@ -53,6 +53,21 @@ def count_unscored(session: Session, model_version: str) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def count_unscored_between(
+    session: Session, model_version: str, start: datetime, end: datetime
+) -> int:
+    """Count posts created in [start, end) that `model_version` has not scored yet."""
+    scored = (
+        select(SentimentScore.id)
+        .where(SentimentScore.post_id == Post.id, SentimentScore.model_version == model_version)
+        .exists()
+    )
+    stmt = select(func.count(Post.id)).where(
+        Post.created_at >= start, Post.created_at < end, ~scored, Post.purged_at.is_(None)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
     """Upsert scores given as dicts with post_id, label, p_negative, p_neutral, p_positive."""
     now = utcnow()
