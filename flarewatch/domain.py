@@ -47,6 +47,12 @@ class IncidentRecord:
     resolved_at: datetime | None
 
 
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """Raise ValueError naming `name` when `value` is not one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"{name} {value!r}: expected one of {', '.join(choices)}")
+
+
 # Longest value each short text field may hold (the storage schema's column sizes).
 MAX_LENGTHS = {
     "platform": 32,

@@ -123,3 +123,14 @@ def score_down_as_negative(session, model_version: str) -> None:
         for pid, text in queries.unscored_posts(session, model_version, limit=10_000)
     ]
     queries.save_scores(session, model_version, scores)
+
+
+# Fixtures that load the real model: every test using one is slow (`make test-fast` skips them).
+REAL_MODEL_FIXTURES = frozenset({"demo_db_url", "default_model"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that load the real model through a fixture as slow."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

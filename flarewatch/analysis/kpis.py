@@ -46,3 +46,12 @@ def label_counts(long: pd.DataFrame, index: str) -> pd.DataFrame:
     )
     wide.columns.name = None
     return wide
+
+
+def complete_buckets(frame: pd.DataFrame, bucket_minutes: int, now: datetime) -> pd.DataFrame:
+    """The rows of a bucketed frame whose bucket has ended by `now`.
+
+    A bucket still filling up would read as a dip (calm, recovery); only complete ones count.
+    """
+    ends = frame.index + pd.Timedelta(minutes=bucket_minutes)
+    return frame.loc[ends <= pd.Timestamp(now)]

@@ -11,6 +11,7 @@ from flarewatch.api.admin import (
     build_demo,
     connect,
     demo_posts,
+    keep_statistics_fresh,
     purge,
     refresh_planner_statistics,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "incident_report",
     "incident_window",
     "incidents",
+    "keep_statistics_fresh",
     "labels",
     "latest_complaints",
     "marketing_posture",

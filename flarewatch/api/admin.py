@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from flarewatch.config import load_settings
 from flarewatch.pipeline.demo import DemoSummary, build_demo, demo_posts
 from flarewatch.pipeline.retention import purge
+from flarewatch.pipeline.upkeep import keep_statistics_fresh, refresh_planner_statistics
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 
@@ -17,6 +18,7 @@ __all__ = [
     "build_demo",
     "connect",
     "demo_posts",
+    "keep_statistics_fresh",
     "purge",
     "refresh_planner_statistics",
 ]
@@ -27,12 +29,6 @@ def connect(database_url: str | None = None) -> Engine:
     engine = make_engine(load_settings(database_url=database_url).database_url)
     upgrade(engine)
     return engine
-
-
-def refresh_planner_statistics(engine: Engine) -> None:
-    """Let the database planner see current index selectivity (cheap; after large imports)."""
-    with session_scope(engine) as session:
-        queries.refresh_planner_statistics(session)
 
 
 def brands(engine: Engine) -> list[str]:

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
-from flarewatch.pipeline.frames import incident_scope
+from flarewatch.pipeline.frames import IncidentScope, incident_scope
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -32,10 +32,9 @@ def outreach(
     model_version: str | None = None,
 ) -> pd.DataFrame:
     """Unhappy authors of an incident ranked by priority, with reason, latest complaint and status."""
-    ranked = outreach_authors(engine, incident_id, now=now, model_version=model_version)
-    complaints = latest_complaints(
-        engine, incident_id, ranked["author_id"].tolist(), model_version=model_version
-    )
+    scope = incident_scope(engine, incident_id, model_version)
+    ranked = outreach_authors(engine, incident_id, now=now, scope=scope)
+    complaints = latest_complaints(engine, incident_id, ranked["author_id"].tolist(), scope=scope)
     return with_complaints(ranked, complaints)
 
 
@@ -45,13 +44,14 @@ def outreach_authors(
     *,
     now: datetime | None = None,
     model_version: str | None = None,
+    scope: IncidentScope | None = None,
 ) -> pd.DataFrame:
     """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
-    window = incident_scope(engine, incident_id, model_version)
+    scope = scope or incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        rows = queries.outreach_authors(session, **window)
+        rows = queries.outreach_authors(session, **scope.window())
         states = queries.outreach_states(session, incident_id)
-    ranked = rank_authors(rows, now or min(window["end"], datetime.now(UTC)))
+    ranked = rank_authors(rows, now or min(scope.end, datetime.now(UTC)))
     ids = ranked["author_id"]
     ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
     for column in ("assignee", "note"):
@@ -70,11 +70,12 @@ def latest_complaints(
     author_ids: Sequence[int],
     *,
     model_version: str | None = None,
+    scope: IncidentScope | None = None,
 ) -> pd.DataFrame:
     """Each author's newest negative post in an incident's window: `latest_post`, `latest_url`."""
-    window = incident_scope(engine, incident_id, model_version)
+    scope = scope or incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        latest = queries.latest_negative_post(session, author_ids, **window)
+        latest = queries.latest_negative_post(session, author_ids, **scope.window())
     frame = pd.DataFrame(
         [(a, p["text"], p["url"]) for a, p in latest.items()],
         columns=["author_id", "latest_post", "latest_url"],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 from sqlalchemy import Engine
 
+from flarewatch.analysis.kpis import complete_buckets
 from flarewatch.analysis.report import (
     IncidentReport,
     Posture,
@@ -45,7 +45,7 @@ def marketing_posture(
         end=end,
         bucket_minutes=bucket_minutes,
     )
-    complete = frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= pd.Timestamp(end)]
+    complete = complete_buckets(frame, bucket_minutes, end)
     return report_posture(complete, incident.opened_at, incident.resolved_at, hold_after=hold_after)
 
 
@@ -63,9 +63,7 @@ def incident_report(
     frame = timeline(
         engine, brand=incident.brand, start=start, end=end, bucket_minutes=bucket_minutes
     )
-    # Buckets still in the future would read as calm and clear the marketing hold too early.
-    now = pd.Timestamp(datetime.now(UTC))
-    frame = frame.loc[frame.index + pd.Timedelta(minutes=bucket_minutes) <= now]
+    frame = complete_buckets(frame, bucket_minutes, datetime.now(UTC))
     found = themes(engine, incident_id=incident_id, embedder=embedder)
     theme_list = [Theme(**row) for row in found.to_dict("records")]
     return build_report(

@@ -17,8 +17,8 @@ from flarewatch.pipeline.frames import (
     THEME_COLUMNS,
     Embedder,
     _themes,
-    get_incident,
     incident_row,
+    incident_scope,
     incident_window,
     resolve_model_version,
     timeline,
@@ -79,10 +79,9 @@ def posts(
         scored nor reviewed have no label; unscored posts have NaN probabilities.
     """
     if incident_id is not None:
-        incident = get_incident(engine, incident_id)
-        window_start, window_end = incident_window(engine, incident)
-        brand = brand if brand is not None else incident.brand
-        start, end = start or window_start, end or window_end
+        scope = incident_scope(engine, incident_id, model_version)
+        brand = brand if brand is not None else scope.brand
+        start, end = start or scope.start, end or scope.end
     version = resolve_model_version(engine, model_version)
     with session_scope(engine) as session:
         rows = queries.posts_with_scores(
@@ -169,10 +168,9 @@ def themes(
     """
     stop: list[str] = []
     if incident_id is not None:
-        incident = get_incident(engine, incident_id)
-        window = incident_window(engine, incident)
-        brand, start, end = brand or incident.brand, start or window[0], end or window[1]
-        stop = [w for term in incident.brand_terms or [] for w in term.lower().split()]
+        scope = incident_scope(engine, incident_id, model_version)
+        brand, start, end = brand or scope.brand, start or scope.start, end or scope.end
+        stop = [w for term in scope.incident.brand_terms or [] for w in term.lower().split()]
     found = _themes(engine, brand, start, end, embedder, limit, max_k, model_version, stop)
     return pd.DataFrame([dataclasses.asdict(t) for t in found], columns=THEME_COLUMNS)
 

@@ -42,7 +42,11 @@ def incident_open(
     severity: str,
     opened_at: str | None,
 ) -> None:
-    """Open an incident."""
+    """Open an incident.
+
+    Its posts, timeline, themes and outreach are judged on a window widened by 24 hours on each
+    side: from a day before it opened to a day after it is resolved (until then, to now).
+    """
     row = api.open_incident(
         ctx.engine,
         title,

@@ -13,6 +13,7 @@ from flarewatch.render.export import labels_csv
 if TYPE_CHECKING:
     pass
 from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.domain import LABELS
 
 
 @cli.group()
@@ -22,7 +23,7 @@ def label() -> None:
 
 @label.command("set")
 @click.argument("post_id", type=int)
-@click.argument("value", metavar="LABEL", type=click.Choice(["negative", "neutral", "positive"]))
+@click.argument("value", metavar="LABEL", type=click.Choice(LABELS))
 @click.option("--by", "labelled_by", default=None, help="Who labelled it.")
 @click.option("--note", default=None, help="Why (free text).")
 @pass_ctx

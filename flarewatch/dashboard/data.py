@@ -30,14 +30,14 @@ def settings() -> Settings:
 
 @st.cache_resource
 def _engine(database_url: str) -> api.Engine:
-    engine = api.connect(database_url)
-    api.refresh_planner_statistics(engine)
-    return engine
+    return api.connect(database_url)
 
 
 def engine() -> api.Engine:
-    """One migrated engine per database URL for the life of the server."""
-    return _engine(settings().database_url)
+    """One migrated engine per database URL for the life of the server, statistics kept fresh."""
+    found = _engine(settings().database_url)
+    api.keep_statistics_fresh(found)
+    return found
 
 
 @st.cache_data(ttl=LIVE_TTL_S)

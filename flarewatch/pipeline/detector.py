@@ -132,7 +132,7 @@ def _store(
                 # One surge, one alert: another width that already alerted it keeps the event.
                 event_id = detector.open_event_elsewhere(session, brand, bucket_minutes)
                 if event_id is None:
-                    event_id = detector.open_alert_event(session, brand, event_fields(event))
+                    event_id = queries.open_alert_event(session, brand, event_fields(event))
                     opened.append(event_id)
             elif event_id is not None:
                 detector.update_alert_event(session, event_id, _update_fields(event))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -178,12 +179,37 @@ def incident_window(
     return start, max(now, last) + timedelta(seconds=1) if last else now
 
 
-def incident_scope(engine: Engine, incident_id: int, model_version: str | None) -> dict[str, Any]:
-    """The model version, brand and window an incident's queries run on."""
+@dataclass(frozen=True)
+class IncidentScope:
+    """An incident with the window and model version its queries run on, resolved once."""
+
+    incident: IncidentRecord
+    start: datetime
+    end: datetime
+    model_version: str
+
+    @property
+    def brand(self) -> str | None:
+        """The brand the incident is judged on."""
+        return self.incident.brand
+
+    def window(self) -> dict[str, Any]:
+        """Keyword arguments of the storage queries over this scope."""
+        return {
+            "model_version": self.model_version,
+            "brand": self.brand,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+def incident_scope(
+    engine: Engine, incident_id: int, model_version: str | None = None
+) -> IncidentScope:
+    """Resolve an incident's brand, window (`incident_window`) and model version once."""
     incident = get_incident(engine, incident_id)
     start, end = incident_window(engine, incident)
-    version = resolve_model_version(engine, model_version)
-    return {"model_version": version, "brand": incident.brand, "start": start, "end": end}
+    return IncidentScope(incident, start, end, resolve_model_version(engine, model_version))
 
 
 # The seasonal baseline compares each bucket with the same time on up to a week of earlier days.

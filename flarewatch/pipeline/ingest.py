@@ -25,6 +25,7 @@ from flarewatch.collectors.watch import (
 )
 from flarewatch.config import ConfigError
 from flarewatch.domain import RawPost
+from flarewatch.pipeline.upkeep import refresh_planner_statistics
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.queries import SaveResult
@@ -276,6 +277,5 @@ def import_posts(engine: Engine, posts: Sequence[RawPost]) -> SaveResult:
     with session_scope(engine) as session:
         result = queries.save_posts(session, posts)
     if result.inserted >= LARGE_IMPORT:
-        with session_scope(engine) as session:
-            queries.refresh_planner_statistics(session)
+        refresh_planner_statistics(engine)
     return result

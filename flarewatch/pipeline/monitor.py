@@ -20,6 +20,7 @@ from flarewatch.pipeline import detector
 from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
+from flarewatch.pipeline.upkeep import keep_statistics_fresh
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -52,7 +53,7 @@ def scan_spikes(
 
 def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> None:
     with session_scope(engine) as session:
-        event = next(e for e in queries.spike_events(session) if e["id"] == event_id)
+        event = queries.spike_event(session, event_id)
     found = _themes(
         engine, event["brand"], event["started_at"], event["ended_at"], embedder, 500, 5, None, []
     )
@@ -70,7 +71,7 @@ def send_spike_alerts(
     """
     url = base_url or load_settings().public_url
     with session_scope(engine) as session:
-        pending = [e for e in queries.spike_events(session) if e["alerted_at"] is None]
+        pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
         posts = negative_posts(
@@ -162,6 +163,7 @@ def run(
         return
 
     def after_save(_result: RunResult) -> None:
+        keep_statistics_fresh(engine)
         if scorer is None:
             return
         score_pending(engine, scorer, batch_size=batch_size)

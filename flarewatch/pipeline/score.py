@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from flarewatch.domain import OTHER_LANGUAGE
 from flarewatch.models.base import SentimentPrediction, SentimentScorer
@@ -105,18 +106,35 @@ def score_pending(
     """
     if worker is not None:
         return _score_as_worker(engine, scorer, worker, (batch_size, chunk, max_chunks), progress)
-    done = 0
-    while True:
+
+    def fetch() -> list[tuple[int, str]]:
         with session_scope(engine) as session:
-            pending = queries.unscored_posts(session, scorer.version, limit=chunk)
-        if not pending:
-            return done
+            return list(queries.unscored_posts(session, scorer.version, limit=chunk))
+
+    def save(session: Session, rows: list[dict[str, Any]]) -> None:
+        queries.save_scores(session, scorer.version, rows)
+
+    return _score_loop(engine, scorer, batch_size, progress, fetch, save)
+
+
+def _score_loop(
+    engine: Engine,
+    scorer: SentimentScorer,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    fetch: Callable[[], list[tuple[int, str]]],
+    save: Callable[[Session, list[dict[str, Any]]], None],
+) -> int:
+    """Fetch, score and save chunk by chunk until `fetch` returns nothing; returns the count."""
+    done = 0
+    while pending := fetch():
         rows = _rows(engine, pending, scorer, batch_size)
         with session_scope(engine) as session:
-            queries.save_scores(session, scorer.version, rows)
+            save(session, rows)
         done += len(pending)
         if progress:
             progress(len(pending))
+    return done
 
 
 def _claim(engine: Engine, version: str, worker: WorkerOptions, chunk: int) -> Any:
@@ -147,22 +165,23 @@ def _score_as_worker(
     progress: Callable[[int], None] | None,
 ) -> int:
     batch_size, chunk, max_chunks = sizes
-    done = chunks = 0
+    chunks = [0]
+
+    def fetch() -> list[tuple[int, str]]:
+        if max_chunks is not None and chunks[0] >= max_chunks:
+            return []
+        chunks[0] += 1
+        while not (pending := _claim(engine, scorer.version, worker, chunk)):
+            # A bounded pass does not wait on others' claims: its caller comes back soon.
+            if max_chunks is not None or not _wait_for_others(engine, scorer.version, worker):
+                return []
+        return list(pending)
+
+    def save(session: Session, rows: list[dict[str, Any]]) -> None:
+        queries.save_claimed_scores(session, scorer.version, rows)
+
     try:
-        while max_chunks is None or chunks < max_chunks:
-            pending = _claim(engine, scorer.version, worker, chunk)
-            if not pending:
-                if _wait_for_others(engine, scorer.version, worker):
-                    chunks += 1  # a wait counts: others' claims must not keep us here
-                    continue
-                return done
-            rows = _rows(engine, pending, scorer, batch_size)
-            with session_scope(engine) as session:
-                queries.save_claimed_scores(session, scorer.version, rows)
-            done, chunks = done + len(pending), chunks + 1
-            if progress:
-                progress(len(pending))
-        return done
+        return _score_loop(engine, scorer, batch_size, progress, fetch, save)
     finally:
         # A clean exit (Ctrl-C included) hands unfinished claims back at once, not at expiry.
         with session_scope(engine) as session:

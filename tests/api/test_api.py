@@ -91,6 +91,7 @@ def test_public_names__pinned():
         "incident_report",
         "incident_window",
         "incidents",
+        "keep_statistics_fresh",
         "labels",
         "latest_complaints",
         "marketing_posture",

@@ -212,6 +212,7 @@ def _run_killable(url: str, pages: list, kill_at: int) -> int:
     return subprocess.run([sys.executable, "-c", script, url], timeout=120).returncode
 
 
+@pytest.mark.slow  # runs and kills a collector process
 def test_runner__killed_between_fetch_and_save__rerun_stores_every_post_once(sqlite_engine):
     url = sqlite_engine.url.render_as_string(hide_password=False)
     first, second, third = hn_page([HN_A, HN_B], 2), hn_page([HN_B, HN_C], 2), hn_page([HN_C], 2)

@@ -75,7 +75,7 @@ def add_early_warning(url: str, brand: str) -> None:
         "severity": 80.0,
     }
     with session_scope(make_engine(url)) as s:
-        queries.save_spike_event(s, brand, fields, merge_gap=timedelta(hours=1))
+        queries.open_alert_event(s, brand, fields)
 
 
 class KeywordEmbedder:

@@ -109,6 +109,7 @@ def test_default_model__order_kept_despite_length_sorting(default_model):
         assert a.p_negative == pytest.approx(b.p_negative, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_default_model__precisions_agree():
     texts = ["my flight was cancelled again", "thanks, sorted!", "is the app down?", "ok"]
     fp32 = SentimentModel.from_pretrained("default", num_threads=2, precision="fp32")
@@ -120,6 +121,7 @@ def test_default_model__precisions_agree():
         assert a.p_negative == pytest.approx(b.p_negative, abs=0.03)
 
 
+@pytest.mark.slow
 def test_default_model__auto_precision_follows_the_cpu():
     model = SentimentModel.from_pretrained("default", num_threads=2)
     assert model.precision == ("bf16" if native_bf16() else "fp32")
@@ -168,6 +170,7 @@ def _tiny_classifier(path: Path, tokenizer_dir: Path, id2label: dict[int, str]) 
     return path
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 @pytest.mark.parametrize(
     "id2label",
     [
@@ -186,12 +189,14 @@ def test_from_pretrained__hf_label_variants(tmp_path, tiny_tokenizer, id2label):
     assert model.embed("hello").shape == (1, 32)
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 def test_from_pretrained__unmappable_labels(tmp_path, tiny_tokenizer):
     path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, {0: "foo", 1: "bar", 2: "baz"})
     with pytest.raises(LabelMappingError, match=r"\['bar', 'baz', 'foo'\]"):
         SentimentModel.from_pretrained(str(path))
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
 def test_from_pretrained__quantized_hf(tmp_path, tiny_tokenizer):
     path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, {0: "NEG", 1: "NEU", 2: "POS"})
     model = SentimentModel.from_pretrained(str(path), quantize=True)

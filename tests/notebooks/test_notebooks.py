@@ -9,6 +9,7 @@ import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+TWEETEVAL = NOTEBOOK_DIR.parents[1] / "shared" / "data" / "tweeteval-sentiment"
 CELL_TIMEOUT_S = 600
 
 
@@ -47,6 +48,8 @@ def test_notebook__runs_on_demo_database(path, demo_db_url, tmp_path, monkeypatc
     # The kernel inherits this process's environment.
     monkeypatch.setenv("FLAREWATCH_DATABASE_URL", demo_db_url)
     monkeypatch.setenv("FLAREWATCH_EXPORT_DIR", str(tmp_path))
+    if TWEETEVAL.is_dir():  # this checkout's shared data; users put theirs in data/
+        monkeypatch.setenv("FLAREWATCH_TWEETEVAL_DIR", str(TWEETEVAL))
     run_notebook(path)
     if path.stem == "03_outreach_review":
         (export,) = tmp_path.glob("*.csv")

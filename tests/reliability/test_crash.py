@@ -15,6 +15,9 @@ from ..conftest import T0, make_post
 from ..helpers.keyword_scorer import KeywordScorer
 from .conftest import finish, start, wait_until
 
+# Each test runs worker or collector processes.
+pytestmark = pytest.mark.slow
+
 
 def _seed(engine, n: int) -> None:
     with session_scope(engine) as s:

@@ -6,7 +6,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
+
+# Each test runs worker or collector processes.
+pytestmark = pytest.mark.slow
 
 
 def test_soak__short_run_has_no_lock_errors_and_loses_nothing(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from flarewatch.pipeline.score import WorkerOptions, score_pending
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
@@ -12,6 +14,9 @@ from flarewatch.storage.schema import utcnow
 from ..conftest import make_post
 from ..helpers.keyword_scorer import KeywordScorer
 from .conftest import finish, start, wait_until
+
+# Each test runs worker or collector processes.
+pytestmark = pytest.mark.slow
 
 TEXTS = ("flight delayed again", "thanks, great crew", "where is my bag", "worst app ever")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +15,8 @@ from hypothesis import strategies as st
 from flarewatch.cli import cli
 from flarewatch.collectors.replay import FIELDS, ReplayError, read_posts
 from flarewatch.storage import queries
-from flarewatch.storage.engine import session_scope
+from flarewatch.storage.engine import make_engine, session_scope
+from flarewatch.storage.schema import Post
 from tests.conftest import make_post
 
 FIXTURE_OK = settings(
@@ -114,23 +117,43 @@ def test_read_posts__malformed_csv_rows_raise_replay_error_only(tmp_path, rows):
 GOOD = '{"external_id": "g1", "text": "kept", "created_at": "2026-03-02T12:00:00Z"}'
 
 
-@settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+def _stored_ids(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            return {p.external_id for p in session.query(Post)}
+    finally:
+        engine.dispose()
+
+
+def _is_valid(path) -> bool:
+    try:
+        read_posts(path)
+    except ReplayError:
+        return False
+    return True
+
+
+@settings(max_examples=8, deadline=None)
 @given(bad=RECORDS)
-def test_cli_collect_replay__malformed_row_is_reported_and_nothing_stored_is_lost(tmp_path, bad):
-    url = f"sqlite:///{tmp_path / 'fw.db'}"
-    runner = CliRunner()
-    good, mixed = tmp_path / "good.jsonl", tmp_path / "mixed.jsonl"
-    good.write_text(GOOD, encoding="utf-8")
-    _jsonl(mixed, [{"external_id": "g2", "text": "new", "created_at": "2026-03-02"}, bad], [])
-    assert (
-        runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good)]).exit_code == 0
-    )
-    result = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(mixed)])
-    assert result.exit_code in (0, 1), result.output
-    if result.exit_code == 1:
-        assert "row 2" in result.output and "Traceback" not in result.output
-    runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good)])
-    out = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good)]).output
-    assert "0 new" in out  # "kept" is still stored
+@example(bad={"text": "no time"})
+def test_cli_collect_replay__malformed_row_is_reported_and_nothing_stored_is_lost(bad):
+    # A fresh database per example: one shared across examples would hide what a run lost.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'fw.db'}"
+        good, mixed = folder / "good.jsonl", folder / "mixed.jsonl"
+        good.write_text(GOOD, encoding="utf-8")
+        _jsonl(mixed, [{"external_id": "g2", "text": "new", "created_at": "2026-03-02"}, bad], [])
+        runner = CliRunner()
+        first = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(good)])
+        assert first.exit_code == 0, first.output
+        result = runner.invoke(cli, ["--database-url", url, "collect", "replay", str(mixed)])
+        if _is_valid(mixed):
+            assert result.exit_code == 0, result.output
+            assert {"g1", "g2"} <= _stored_ids(url)
+        else:
+            assert result.exit_code == 1 and "row 2" in result.output, result.output
+            assert "Traceback" not in result.output
+            # Validated whole before storing: nothing of the bad file, nothing lost before it.
+            assert _stored_ids(url) == {"g1"}

@@ -1,6 +1,12 @@
 """Every database read and write of Flarewatch, one named function each, grouped by what it acts on."""
 
 from flarewatch.storage.queries.authors import latest_negative_post, outreach_authors
+from flarewatch.storage.queries.detector import (
+    data_start,
+    load_state,
+    save_state,
+    update_alert_event,
+)
 from flarewatch.storage.queries.health import (
     record_source_failure,
     record_source_success,
@@ -65,9 +71,10 @@ from flarewatch.storage.queries.spikes import (
     SPIKE_EVENT_FIELDS,
     early_warnings,
     mark_spike_alerted,
-    save_spike_event,
+    open_alert_event,
     set_spike_status,
     set_spike_themes,
+    spike_event,
     spike_events,
 )
 from flarewatch.storage.queries.views import (
@@ -98,6 +105,7 @@ __all__ = [
     "count_scores",
     "count_unscored",
     "count_unscored_between",
+    "data_start",
     "early_warnings",
     "find_incident",
     "get_cursor",
@@ -111,11 +119,13 @@ __all__ = [
     "link_incident",
     "linked_incident",
     "list_incidents",
+    "load_state",
     "mark_removed",
     "mark_spike_alerted",
     "model_versions",
     "negative_posts",
     "next_claim_expiry",
+    "open_alert_event",
     "open_incident",
     "open_incident_at",
     "outreach_authors",
@@ -133,7 +143,7 @@ __all__ = [
     "save_claimed_scores",
     "save_posts",
     "save_scores",
-    "save_spike_event",
+    "save_state",
     "sentiment_by",
     "set_cursor",
     "set_label_override",
@@ -142,9 +152,11 @@ __all__ = [
     "set_spike_status",
     "set_spike_themes",
     "source_health",
+    "spike_event",
     "spike_events",
     "time_range",
     "timeline",
     "unscored_posts",
+    "update_alert_event",
     "update_incident",
 ]

@@ -35,6 +35,7 @@ FEW_AUTHORS = 5 * LOOKUP_CHUNK
 
 
 _S = TypeVar("_S", bound=Select)
+_T = TypeVar("_T")
 
 
 _UTC_DATETIME = UTCDateTime()
@@ -66,8 +67,8 @@ def upsert(
     if not executemany_positional(session, stmt, table, rows):
         # One cached statement run executemany-style: compiling a multi-VALUES statement per
         # chunk cost ten times more than the inserts themselves.
-        for start in range(0, len(rows), UPSERT_CHUNK):
-            session.execute(stmt, rows[start : start + UPSERT_CHUNK])
+        for chunk in chunks(rows, UPSERT_CHUNK):
+            session.execute(stmt, chunk)
 
 
 def executemany_positional(
@@ -120,13 +121,18 @@ def unfit(value: Any, limit: int) -> bool:
     return isinstance(value, str) and (len(value) > limit or "\x00" in value)
 
 
+def chunks(values: Sequence[_T], size: int = LOOKUP_CHUNK) -> Iterator[list[_T]]:
+    """`values` in lists of at most `size`, so an IN list never exceeds a driver's limits."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
 def key_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, ColumnElement[bool]]]:
     """(platform, condition) per chunk of (platform, external id) keys, for bounded IN lists."""
     keys = list(keys)
     for platform in {p for p, _ in keys}:
         ext_ids = [e for p, e in keys if p == platform]
-        for start in range(0, len(ext_ids), LOOKUP_CHUNK):
-            chunk = ext_ids[start : start + LOOKUP_CHUNK]
+        for chunk in chunks(ext_ids):
             yield platform, and_(Post.platform == platform, Post.external_id.in_(chunk))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from flarewatch.domain import OTHER_LANGUAGE
 from flarewatch.storage.queries._sql import (
     FEW_AUTHORS,
-    LOOKUP_CHUNK,
+    chunks,
     driver_rows,
     effective_label,
     score_window,
@@ -100,12 +100,12 @@ def latest_negative_post(
     if len(wanted) > FEW_AUTHORS:
         # Binding tens of thousands of ids would exceed PostgreSQL's parameter limit, and one
         # pass over the window is cheaper than many lists: filter here instead.
-        chunks: list[list[int] | None] = [None]
+        batches: list[list[int] | None] = [None]
     else:
-        chunks = [wanted[i : i + LOOKUP_CHUNK] for i in range(0, len(wanted), LOOKUP_CHUNK)]
+        batches = list(chunks(wanted))
     keep = set(wanted)
     found = {}
-    for chunk in chunks:
+    for chunk in batches:
         stmt = _latest_negative(model_version, brand, start, end, chunk)
         for author, text_, url in driver_rows(session, stmt)[1]:
             if author in keep:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.queries.incidents import open_incident_at
 from flarewatch.storage.schema import DetectorState, Post, SpikeEvent, UTCDateTime, utcnow
 
 _UTC = UTCDateTime()
@@ -49,23 +48,6 @@ def data_start(session: Session, brand: str | None) -> datetime | None:
         stmt = stmt.where(Post.brand == brand)
     first = session.scalar(stmt)
     return _UTC.process_result_value(first, session.get_bind().dialect)
-
-
-def open_alert_event(session: Session, brand: str | None, fields: dict[str, Any]) -> int:
-    """Store a newly opened alert as a spike event; an early warning when no incident is open."""
-    incident = open_incident_at(session, brand, fields["detected_at"])
-    event = SpikeEvent(
-        brand=brand,
-        **fields,
-        early_warning=incident is None,
-        incident_id=incident.id if incident else None,
-        status="open",
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    return event.id
 
 
 def update_alert_event(session: Session, event_id: int, fields: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from flarewatch.domain import (
     IncidentEvent,
     IncidentRecord,
     NotFoundError,
+    check_choice,
 )
 from flarewatch.storage.queries._sql import upsert
 from flarewatch.storage.schema import (
@@ -38,8 +39,7 @@ def open_incident(
     opened_at: datetime | None = None,
 ) -> Incident:
     """Open an incident and return it."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+    check_choice("severity", severity, SEVERITIES)
     incident = Incident(
         title=title,
         brand=brand,
@@ -103,10 +103,7 @@ def set_outreach(
     note: str | None = None,
 ) -> None:
     """Record support's status, assignee and note for one author in one incident."""
-    if status not in OUTREACH_STATUSES:
-        raise ValueError(
-            f"outreach status {status!r}: expected one of {', '.join(OUTREACH_STATUSES)}"
-        )
+    check_choice("outreach status", status, OUTREACH_STATUSES)
     get_incident(session, incident_id)
     if session.get(Author, author_id) is None:
         raise NotFoundError(f"no author with id {author_id}")
@@ -172,8 +169,7 @@ def update_incident(
     """Change an incident's title or severity."""
     incident = get_incident(session, incident_id)
     if severity is not None:
-        if severity not in SEVERITIES:
-            raise ValueError(f"severity {severity!r}: expected one of {', '.join(SEVERITIES)}")
+        check_choice("severity", severity, SEVERITIES)
         incident.severity = severity
     if title is not None:
         incident.title = title

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from flarewatch.domain import (
     LABELS,
     NotFoundError,
+    check_choice,
 )
 from flarewatch.storage.queries._sql import upsert
 from flarewatch.storage.schema import (
@@ -38,8 +39,7 @@ def set_label_override(
         NotFoundError: No post has that id.
     """
 
-    if label not in LABELS:
-        raise ValueError(f"label {label!r} is not one of {', '.join(LABELS)}")
+    check_choice("label", label, LABELS)
     if session.get(Post, post_id) is None:
         raise NotFoundError(f"no post with id {post_id}")
     row = {

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage.queries._sql import (
     ENGAGEMENT,
-    LOOKUP_CHUNK,
     UPSERT_CHUNK,
     as_utc,
     check_fits,
+    chunks,
     clean_text,
     in_window,
     key_chunks,
@@ -85,8 +85,7 @@ def author_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str,
     found: dict[tuple[str, str], int] = {}
     for platform in {p for p, _ in keys}:
         ext_ids = [e for p, e in keys if p == platform]
-        for start in range(0, len(ext_ids), LOOKUP_CHUNK):
-            chunk = ext_ids[start : start + LOOKUP_CHUNK]
+        for chunk in chunks(ext_ids):
             stmt = select(Author.external_id, Author.id).where(
                 Author.platform == platform, Author.external_id.in_(chunk)
             )
@@ -189,14 +188,14 @@ def set_cursor(session: Session, source: str, query: str, cursor: str | None) ->
 def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Brand, time, author and engagement of each post, copied onto its scores."""
     found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
+    for chunk in chunks(ids):
         stmt = select(
             Post.id,
             Post.brand,
             Post.created_at,
             Post.author_id,
             ENGAGEMENT.label("engagement"),
-        ).where(Post.id.in_(ids[start : start + LOOKUP_CHUNK]))
+        ).where(Post.id.in_(chunk))
         for row in session.execute(stmt):
             found[row.id] = {k: v for k, v in row._mapping.items() if k != "id"}
     return found
@@ -235,8 +234,7 @@ def brands(session: Session) -> list[str]:
 def post_languages(session: Session, post_ids: Sequence[int]) -> dict[int, str | None]:
     """Return the stored language tag of each post."""
     found: dict[int, str | None] = {}
-    for start in range(0, len(post_ids), UPSERT_CHUNK):
-        chunk = list(post_ids[start : start + UPSERT_CHUNK])
+    for chunk in chunks(post_ids, UPSERT_CHUNK):
         stmt = select(Post.id, Post.language).where(Post.id.in_(chunk))
         found.update({int(pid): lang for pid, lang in session.execute(stmt)})
     return found

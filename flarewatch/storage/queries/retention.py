@@ -11,7 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.queries._sql import LOOKUP_CHUNK
+from flarewatch.storage.queries._sql import chunks
 from flarewatch.storage.schema import (
     Author,
     Outreach,
@@ -44,8 +44,8 @@ def purge_before(session: Session, before: datetime, now: datetime | None = None
     recent = select(Post.author_id).where(Post.created_at >= before, Post.author_id.is_not(None))
     stale = select(Author.id).where(Author.purged_at.is_(None), Author.id.not_in(recent))
     stale_ids = list(session.scalars(stale))
-    for start in range(0, len(stale_ids), LOOKUP_CHUNK):
-        _purge_authors(session, stale_ids[start : start + LOOKUP_CHUNK], now)
+    for chunk in chunks(stale_ids):
+        _purge_authors(session, chunk, now)
     return PurgeResult(int(posts.rowcount or 0), len(stale_ids))  # type: ignore[attr-defined]
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from flarewatch.storage.queries._sql import (
-    LOOKUP_CHUNK,
     NO_WINDOW,
     as_utc,
+    chunks,
     insert,
     scored_by,
     upsert,
@@ -178,11 +178,11 @@ def save_claimed_scores(
 
     saved = save_scores(session, model_version, scores)
     ids = [s["post_id"] for s in scores]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
+    for chunk in chunks(ids):
         session.execute(
             delete(ScoreClaim).where(
                 ScoreClaim.model_version == model_version,
-                ScoreClaim.post_id.in_(ids[start : start + LOOKUP_CHUNK]),
+                ScoreClaim.post_id.in_(chunk),
             )
         )
     return saved

@@ -13,73 +13,13 @@ from sqlalchemy.orm import Session
 from flarewatch.domain import (
     SPIKE_STATUSES,
     NotFoundError,
+    check_choice,
 )
 from flarewatch.storage.queries.incidents import get_incident, open_incident_at
 from flarewatch.storage.schema import (
     SpikeEvent,
     utcnow,
 )
-
-
-def _overlapping_event(session: Session, brand: str | None, start: datetime, end: datetime) -> Any:
-
-    stmt = (
-        select(SpikeEvent)
-        .where(SpikeEvent.brand.is_(None) if brand is None else SpikeEvent.brand == brand)
-        .where(SpikeEvent.started_at <= end, SpikeEvent.ended_at >= start)
-        .order_by(SpikeEvent.started_at)
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def save_spike_event(
-    session: Session, brand: str | None, fields: dict[str, Any], *, merge_gap: Any
-) -> tuple[Any, bool]:
-    """Insert a spike event, or extend the one it continues (within `merge_gap`), once per spike.
-
-    Args:
-        session: The session.
-        brand: The brand the spike is about.
-        fields: `kind`, `started_at`, `peak_at`, `detected_at`, `ended_at`, `observed`,
-            `baseline`, `ratio`, `severity` and optionally `themes`.
-        merge_gap: A timedelta: an event ending this close before the new spike is the same spike.
-
-    Returns:
-        The stored `SpikeEvent` and whether it is new. A new event is an early warning when no
-        incident for the brand was open at detection; otherwise it belongs to that incident.
-    """
-
-    found = _overlapping_event(
-        session, brand, fields["started_at"] - merge_gap, fields["ended_at"] + merge_gap
-    )
-    if found is not None:
-        _extend_event(found, fields)
-        return found, False
-    incident = open_incident_at(session, brand, fields["detected_at"])
-    event = SpikeEvent(
-        brand=brand,
-        **fields,
-        early_warning=incident is None,
-        incident_id=incident.id if incident else None,
-        status="open",
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.add(event)
-    session.flush()
-    return event, True
-
-
-def _extend_event(event: Any, fields: dict[str, Any]) -> None:
-    event.started_at = min(event.started_at, fields["started_at"])
-    event.ended_at = max(event.ended_at, fields["ended_at"])
-    if fields["severity"] > event.severity:
-        for key in ("peak_at", "observed", "baseline", "ratio", "severity", "kind"):
-            setattr(event, key, fields[key])
-    if fields.get("themes"):
-        event.themes = fields["themes"]
-    event.updated_at = utcnow()
 
 
 def spike_events(
@@ -90,9 +30,9 @@ def spike_events(
     end: datetime | None = None,
     early_only: bool = False,
     status: str | None = None,
+    unalerted: bool = False,
 ) -> list[dict[str, Any]]:
-    """Return stored spike events, newest first, optionally only early warnings or one status."""
-
+    """Return stored spike events, newest first: early warnings only, one status, or not yet alerted."""
     stmt = select(SpikeEvent).order_by(SpikeEvent.started_at.desc())
     if brand is not None:
         stmt = stmt.where(SpikeEvent.brand == brand)
@@ -104,7 +44,17 @@ def spike_events(
         stmt = stmt.where(SpikeEvent.early_warning.is_(True))
     if status is not None:
         stmt = stmt.where(SpikeEvent.status == status)
+    if unalerted:
+        stmt = stmt.where(SpikeEvent.alerted_at.is_(None))
     return [_event_row(e) for e in session.scalars(stmt)]
+
+
+def spike_event(session: Session, event_id: int) -> dict[str, Any]:
+    """One stored spike event, or NotFoundError naming the id."""
+    event = session.get(SpikeEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"no spike event with id {event_id}")
+    return _event_row(event)
 
 
 SPIKE_EVENT_FIELDS = (
@@ -153,8 +103,7 @@ def set_spike_status(
 ) -> None:
     """Dismiss an early warning or promote it to (attach it to) an incident."""
 
-    if status not in SPIKE_STATUSES:
-        raise ValueError(f"spike status {status!r}: expected one of {', '.join(SPIKE_STATUSES)}")
+    check_choice("spike status", status, SPIKE_STATUSES)
     event = session.get(SpikeEvent, event_id)
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
@@ -170,3 +119,20 @@ def set_spike_themes(session: Session, event_id: int, themes: list[dict[str, Any
     if event is None:
         raise NotFoundError(f"no spike event with id {event_id}")
     event.themes, event.updated_at = themes, utcnow()
+
+
+def open_alert_event(session: Session, brand: str | None, fields: dict[str, Any]) -> int:
+    """Store a newly opened alert as a spike event; an early warning when no incident is open."""
+    incident = open_incident_at(session, brand, fields["detected_at"])
+    event = SpikeEvent(
+        brand=brand,
+        **fields,
+        early_warning=incident is None,
+        incident_id=incident.id if incident else None,
+        status="open",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event.id

@@ -12,10 +12,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from flarewatch.domain import check_choice
 from flarewatch.storage.queries._sql import (
-    LOOKUP_CHUNK,
     as_utc,
     bucket_epoch,
+    chunks,
     effective_label,
     in_window,
     overridden,
@@ -94,9 +95,9 @@ def _reviewed_unscored(
     reviewed = dict(session.execute(select(LabelOverride.post_id, LabelOverride.label)).all())
     found = []
     ids = list(reviewed)
-    for chunk in range(0, len(ids), LOOKUP_CHUNK):
+    for chunk in chunks(ids):
         stmt = select(Post.id, Post.created_at, Post.brand).where(
-            Post.id.in_(ids[chunk : chunk + LOOKUP_CHUNK]), ~_scored_exists(model_version)
+            Post.id.in_(chunk), ~_scored_exists(model_version)
         )
         found += [
             (at, reviewed[post_id])
@@ -199,8 +200,7 @@ def sentiment_by(
     end: datetime | None = None,
 ) -> list[tuple[str | None, str, int]]:
     """Count posts per (platform or language, label) in a window; unscored count as `unscored`."""
-    if column not in BREAKDOWN_COLUMNS:
-        raise ValueError(f"breakdown {column!r}: expected one of {', '.join(BREAKDOWN_COLUMNS)}")
+    check_choice("breakdown", column, BREAKDOWN_COLUMNS)
     group = getattr(Post, column).label("group")
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (

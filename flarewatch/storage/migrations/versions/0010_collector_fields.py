@@ -15,14 +15,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("quote_of", sa.String(length=128), nullable=True))
-        batch_op.add_column(
-            sa.Column("removed", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN, never batch mode: rebuilding `posts` on SQLite drops the old table,
+    # which cascades to every stored score.
+    op.add_column("posts", sa.Column("quote_of", sa.String(length=128), nullable=True))
+    op.add_column(
+        "posts", sa.Column("removed", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.drop_column("removed")
-        batch_op.drop_column("quote_of")
+    # Batch mode would rebuild `posts` on SQLite, and dropping the old table cascades to every
+    # score; SQLite 3.35+ drops a plain column in place.
+    for column in ("removed", "quote_of"):
+        op.execute(sa.text(f"ALTER TABLE posts DROP COLUMN {column}"))
