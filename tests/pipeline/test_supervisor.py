@@ -120,3 +120,18 @@ def test_cli_run__sigterm__stops_with_cursor_saved(tmp_path, fake):
     assert "stopped: cursors saved" in output
     with session_scope(engine) as session:
         assert queries.get_cursor(session, SOURCE, CURSOR_KEY) == str(start + 19)
+
+
+def test_score_pending__bounded_worker_pass__stops_after_max_chunks(engine):
+    from flarewatch.pipeline.score import WorkerOptions, score_pending
+    from tests.conftest import make_post
+
+    with session_scope(engine) as session:
+        queries.save_posts(session, [make_post(i, "down") for i in range(5)])
+    scorer = KeywordScorer()
+    worker = WorkerOptions("w1")
+    assert score_pending(engine, scorer, worker=worker, chunk=2, max_chunks=1) == 2
+    assert score_pending(engine, scorer, worker=worker, chunk=2, max_chunks=5) == 3
+    started = time.monotonic()
+    assert score_pending(engine, scorer, worker=worker, chunk=2, max_chunks=1) == 0
+    assert time.monotonic() - started < 1.0  # nothing to claim: back at once, no waiting
