@@ -1,8 +1,13 @@
 """Compare sentiment models on a labelled set: the default model, VADER and any `--model`.
 
 Usage:
+    python benchmarks/accuracy.py --suite ROOT [--model NAME_OR_PATH ...] [--quantize] [--json]
     python benchmarks/accuracy.py --data DIR [--split val] [--model NAME_OR_PATH ...] [--json]
     python benchmarks/accuracy.py --csv FILE --text-col text --label-col label [--json]
+
+`--suite` runs `flarewatch model evaluate --suite`'s evaluation: every visible set and split
+under the corpus root (TweetEval val, GoEmotions dev/test, Sanders and complaints held-out
+slices), with per-class recall and the neutral→negative rate.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from flarewatch.models.base import SentimentPrediction
 from flarewatch.models.data import LabelledTexts, read_labelled_csv, read_tweeteval
 from flarewatch.models.evaluate import evaluate
+from flarewatch.models.suite import format_table, run_suite
 from flarewatch.models.transformer import load_scorer
 
 VADER_NEUTRAL_BAND = 0.05  # VADER's own recommended compound-score threshold
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="TweetEval-layout directory")
     source.add_argument("--csv", help="CSV with negative/neutral/positive label words")
+    source.add_argument("--suite", help="corpus root: every visible set and split")
     parser.add_argument("--split", default="val")
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="label")
@@ -68,10 +75,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quantize", action="store_true", help="also run the int8 default")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    data = load_data(args)
     scorers = [load_scorer("default"), VaderScorer()]
     scorers += [load_scorer("default", quantize=True)] if args.quantize else []
     scorers += [load_scorer(name) for name in args.model]
+    if args.suite:
+        rows = run_suite(args.suite, scorers)
+        print(json.dumps({"data": args.suite, "rows": rows}) if args.json else format_table(rows))
+        return
+    data = load_data(args)
     results = [evaluate(scorer, data) for scorer in scorers]
     keep = ("model", "n", "macro_recall", "accuracy", "macro_f1", "ece", "posts_per_s")
     rows = [{k: r[k] for k in keep} for r in results]

@@ -62,6 +62,10 @@ def naive_pipeline() -> Any:
 
     with minilm.quiet_transformers():
         source = minilm.load_classifier(minilm.DEFAULT_ARTIFACT)
+        bias = minilm.read_config(minilm.DEFAULT_ARTIFACT).get("logit_bias")
+        if bias is not None:  # the artifact's tuned decision rule, folded into the head
+            with torch.no_grad():
+                source.head.bias += torch.tensor(bias, dtype=source.head.bias.dtype)
         model = _mean_pool_hf_class()(source).eval()
         hf_logging.set_verbosity(hf_logging.CRITICAL)  # "not supported" notice: it works anyway
         return pipeline(

@@ -7,12 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-INCIDENT_STATUSES = ("open", "resolved")
+INCIDENT_STATUSES = ("open", "resolved", "closed")
 OUTREACH_STATUSES = ("new", "contacted", "resolved", "ignored")
 LABELS = ("negative", "neutral", "positive")
 # Stored instead of a sentiment when the post's language is one the model is not trusted on.
 OTHER_LANGUAGE = "other_language"
 SPIKE_STATUSES = ("open", "dismissed", "promoted")
+# What an outbound item is: a public incident update, an answer to a customer, or a follow-up.
+OUTBOUND_KINDS = ("update", "reply", "followup")
+# draft -> approved -> sending -> sent | failed; an unknown outcome stays "sending" until checked.
+OUTBOUND_STATUSES = ("draft", "approved", "sending", "sent", "failed")
+DESTINATIONS = ("x", "mastodon", "bluesky", "statuspage")
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")
 
@@ -128,6 +133,8 @@ class RawPost:
     quote_of: str | None = None
     # Taken down by moderators, the platform or the author; `text` keeps only what is left.
     removed: bool = False
+    # Posted by one of the brand's own accounts: shown as our voice, never counted as sentiment.
+    is_own: bool = False
 
     def __post_init__(self) -> None:
         check_lengths(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import smtplib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import httpx
 
 from flarewatch.alerts.message import Alert, email_message, slack_payload, webhook_payload
+from flarewatch.config import Settings, load_settings
 
 TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,8 @@ class AlertSettings:
         email_to: Recipient addresses.
     """
 
-    slack_webhook_url: str | None = None
-    webhook_url: str | None = None
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -40,22 +43,24 @@ class AlertSettings:
     email_to: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, prefix: str = "FLAREWATCH_") -> AlertSettings:
-        """Read settings from `FLAREWATCH_SLACK_WEBHOOK_URL`, `FLAREWATCH_SMTP_HOST` and so on."""
-        env = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+    def from_settings(cls, settings: Settings) -> AlertSettings:
+        """The destinations of resolved settings (`FLAREWATCH_SLACK_WEBHOOK_URL` and so on)."""
         return cls(
-            slack_webhook_url=env.get("slack_webhook_url") or None,
-            webhook_url=env.get("alert_webhook_url") or None,
-            smtp_host=env.get("smtp_host") or None,
-            smtp_port=int(env.get("smtp_port") or 25),
-            smtp_user=env.get("smtp_user") or None,
-            smtp_password=env.get("smtp_password") or None,
-            smtp_starttls=env.get("smtp_starttls", "").lower() in ("1", "true", "yes"),
-            email_from=env.get("alert_email_from") or "flarewatch@localhost",
-            email_to=tuple(
-                a.strip() for a in env.get("alert_email_to", "").split(",") if a.strip()
-            ),
+            slack_webhook_url=settings.secret("slack_webhook_url"),
+            webhook_url=settings.secret("alert_webhook_url"),
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_user=settings.smtp_user,
+            smtp_password=settings.secret("smtp_password"),
+            smtp_starttls=settings.smtp_starttls,
+            email_from=settings.alert_email_from,
+            email_to=settings.email_recipients,
         )
+
+    @classmethod
+    def from_env(cls) -> AlertSettings:
+        """The destinations as configured now (arguments > env > .env > file > defaults)."""
+        return cls.from_settings(load_settings())
 
     @property
     def any(self) -> bool:
@@ -96,24 +101,48 @@ def send_email(settings: AlertSettings, alert: Alert) -> None:
         smtp.send_message(message)
 
 
-def dispatch(settings: AlertSettings, alert: Alert) -> dict[str, str]:
-    """Send to every configured destination; return each one's outcome ("sent" or the error)."""
+def dispatch(
+    settings: AlertSettings, alert: Alert, only: Collection[str] | None = None
+) -> dict[str, str]:
+    """Send to every configured destination (or those in `only`), each on its own.
+
+    Returns:
+        Each destination's outcome: "sent", or "failed: <kind of error>". One destination's
+        failure (a bad URL, a refused message, a server down) never stops the others.
+    """
     outcomes: dict[str, str] = {}
-    targets = {
-        "slack": (settings.slack_webhook_url, lambda u: send_slack(u, alert)),
-        "webhook": (settings.webhook_url, lambda u: send_webhook(u, alert)),
-        "email": (
-            settings.smtp_host if settings.email_to else None,
-            lambda _: send_email(settings, alert),
-        ),
-    }
-    for name, (where, send) in targets.items():
-        if not where:
+    for name, send in _senders(settings, alert).items():
+        if only is not None and name not in only:
             continue
         try:
-            send(where)
+            send()
             outcomes[name] = "sent"
-        except (httpx.HTTPError, smtplib.SMTPException, OSError) as exc:
+        except Exception as exc:  # any failure is this destination's alone
             # The URL may carry a token: report the failure's kind, never the URL itself.
+            log.warning("alert to %s failed: %s", name, type(exc).__name__)
             outcomes[name] = f"failed: {type(exc).__name__}"
     return outcomes
+
+
+def destinations(settings: AlertSettings) -> list[str]:
+    """The names of the configured destinations (slack, webhook, email)."""
+    return list(_senders(settings, None))
+
+
+def _senders(settings: AlertSettings, alert: Alert | None) -> dict[str, Callable[[], None]]:
+    senders: dict[str, Callable[[], None]] = {}
+    if settings.slack_webhook_url:
+        url = settings.slack_webhook_url
+        senders["slack"] = lambda: send_slack(url, _must(alert))
+    if settings.webhook_url:
+        hook = settings.webhook_url
+        senders["webhook"] = lambda: send_webhook(hook, _must(alert))
+    if settings.smtp_host and settings.email_to:
+        senders["email"] = lambda: send_email(settings, _must(alert))
+    return senders
+
+
+def _must(alert: Alert | None) -> Alert:
+    if alert is None:
+        raise ValueError("no alert to send")
+    return alert

@@ -26,6 +26,10 @@ class Alert:
     themes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     event_id: int | None = None
+    # "spike", or "silence" when the brand has gone quiet during an incident.
+    kind: str = "spike"
+    # Replaces the counts line when the alert is not about a spike's counts.
+    summary: str | None = None
 
 
 def dashboard_link(base_url: str, brand: str | None, at: datetime) -> str:
@@ -55,7 +59,9 @@ def alert_from_event(event: dict[str, Any], base_url: str, samples: list[dict[st
 
 
 def summary_line(alert: Alert) -> str:
-    """One line: counts against baseline and severity."""
+    """One line: counts against baseline and severity (or the alert's own summary)."""
+    if alert.summary:
+        return alert.summary
     return (
         f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
         f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
@@ -84,7 +90,9 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
             "text": {"type": "mrkdwn", "text": f"<{alert.dashboard_url}|Open dashboard>"},
         }
     )
-    return {"text": f"{alert.title}: {summary_line(alert)}", "blocks": blocks}
+    # The fallback is mrkdwn too: an unescaped `<!channel>` in a brand would ping everyone.
+    fallback = _mrkdwn_escape(f"{alert.title}: {summary_line(alert)}")
+    return {"text": fallback, "blocks": blocks}
 
 
 def webhook_payload(alert: Alert) -> dict[str, Any]:
@@ -92,13 +100,14 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     body = asdict(alert)
     body["started_at"] = alert.started_at.isoformat()
     body["detected_at"] = alert.detected_at.isoformat()
-    return {"type": "flarewatch.spike", "alert": body}
+    return {"type": f"flarewatch.{alert.kind}", "alert": body}
 
 
 def email_message(alert: Alert, sender: str, recipients: list[str]) -> EmailMessage:
     """Plain-text email of the alert."""
     message = EmailMessage()
-    message["Subject"] = f"[Flarewatch] {alert.title}"
+    # One line: a CR or LF in a brand would otherwise be refused as header injection.
+    message["Subject"] = " ".join(f"[Flarewatch] {alert.title}".split())
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     body = [summary_line(alert), ""]

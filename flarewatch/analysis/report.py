@@ -35,6 +35,8 @@ class IncidentReport:
     unanswered: pd.DataFrame
     posture: Posture
     timeline: pd.DataFrame = field(repr=False)
+    # Our public updates (`analysis.updates.update_metrics`); empty when none were looked up.
+    updates: dict[str, Any] = field(default_factory=dict)
 
 
 def _ts(value: datetime) -> pd.Timestamp:
@@ -122,6 +124,7 @@ def build_report(
     *,
     hold_after: timedelta = timedelta(hours=12),
     unanswered: int = 10,
+    updates: dict[str, Any] | None = None,
 ) -> IncidentReport:
     """Assemble the report of one incident from its timeline, themes and outreach table."""
     opened, resolved = incident["opened_at"], incident["resolved_at"]
@@ -135,4 +138,5 @@ def build_report(
         unanswered=waiting.head(unanswered),
         posture=marketing_posture(frame, opened, resolved, hold_after=hold_after),
         timeline=frame,
+        updates=updates or {},
     )

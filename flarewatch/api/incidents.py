@@ -31,7 +31,9 @@ def open_incident(
     severity: str = "SEV3",
     opened_at: datetime | None = None,
 ) -> IncidentRecord:
-    """Open an incident (now, unless `opened_at`) and return it."""
+    """Open an incident (now, unless `opened_at`) and return it; an empty title is refused."""
+    if not title.strip():
+        raise ValueError("incident title is empty: give the incident a title")
     with session_scope(engine) as session:
         row = queries.open_incident(
             session, title, brand=brand, brand_terms=terms, severity=severity, opened_at=opened_at
@@ -42,8 +44,18 @@ def open_incident(
 def close_incident(
     engine: Engine, incident_id: int, resolved_at: datetime | None = None
 ) -> IncidentRecord:
-    """Mark an incident resolved (now, unless `resolved_at`) and return it."""
+    """Mark an incident resolved (now, unless `resolved_at`) and return it.
+
+    Raises:
+        ValueError: `resolved_at` is before the incident opened (nothing is changed).
+    """
     with session_scope(engine) as session:
+        opened = queries.incident_record(queries.get_incident(session, incident_id)).opened_at
+        if resolved_at is not None and resolved_at < opened:
+            raise ValueError(
+                f"resolved at {resolved_at:%Y-%m-%d %H:%M} UTC is before incident {incident_id} "
+                f"opened ({opened:%Y-%m-%d %H:%M} UTC)"
+            )
         return queries.incident_record(queries.close_incident(session, incident_id, resolved_at))
 
 

@@ -24,6 +24,7 @@ from flarewatch.pipeline.frames import (
     incident_window,
     timeline,
 )
+from flarewatch.pipeline.voice import incident_update_metrics
 from flarewatch.render.report import render_html, render_markdown
 
 
@@ -72,6 +73,7 @@ def incident_report(
         theme_list,
         outreach(engine, incident_id),
         hold_after=hold_after,
+        updates=incident_update_metrics(engine, incident_id),
     )
 
 

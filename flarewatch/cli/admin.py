@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flarewatch import api
-from flarewatch.config import Settings
+from flarewatch.config import ConfigError, Settings, is_loopback, streamlit_secret
 from flarewatch.domain import parse_time
 
 if TYPE_CHECKING:
     pass
 from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 @cli.command("config")
@@ -68,42 +73,72 @@ def demo(ctx: Context, serve: bool) -> None:
         _serve(ctx.settings)
 
 
-def _serve(settings: Settings) -> None:
-    import subprocess
-    import sys
-
-    app = Path(__file__).parent / "dashboard" / "app.py"
-    env = {**os.environ, "FLAREWATCH_DATABASE_URL": settings.database_url}
-    click.echo(f"dashboard on http://{settings.dashboard_address}:{settings.dashboard_port}")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(app),
-            "--server.address",
-            settings.dashboard_address,
-            "--server.port",
-            str(settings.dashboard_port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # The war room is for watching, not for Streamlit's deploy and developer menu.
-            "--client.toolbarMode",
-            "viewer",
-        ],
-        env=env,
-        check=False,
+def _check_exposure(settings: Settings, insecure: bool) -> None:
+    """Refuse to serve beyond loopback without a password, unless the user insists."""
+    if is_loopback(settings.dashboard_address):
+        return
+    if settings.secret("dashboard_password") or streamlit_secret("dashboard_password"):
+        return
+    if not insecure:
+        raise ConfigError(
+            f"dashboard address {settings.dashboard_address} is reachable by others: set "
+            "FLAREWATCH_DASHBOARD_PASSWORD first (or pass --insecure to serve it open)"
+        )
+    click.echo(
+        f"WARNING: serving on {settings.dashboard_address} with no password: "
+        "anyone who can reach it sees every post and author",
+        err=True,
     )
 
 
+def _serve(settings: Settings, insecure: bool = False) -> None:
+    _check_exposure(settings, insecure)
+    app = Path(__file__).parent.parent / "dashboard" / "app.py"
+    env = {**os.environ, "FLAREWATCH_DATABASE_URL": settings.database_url}
+    click.echo(f"dashboard on http://{settings.dashboard_address}:{settings.dashboard_port}")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        settings.dashboard_address,
+        "--server.port",
+        str(settings.dashboard_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # The war room is for watching, not for Streamlit's deploy and developer menu.
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    run_forwarding_signals(command, env)
+
+
+def run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
+    """Run `command`, passing SIGTERM/SIGINT/SIGHUP on to it, so it never outlives us."""
+    child = subprocess.Popen(command, env=env)
+    forward = lambda signum, _frame: child.send_signal(signum)  # noqa: E731
+    previous = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:
+            child.terminate()
+            child.wait(timeout=10)
+
+
 @cli.command()
+@click.option("--insecure", is_flag=True, help="Serve beyond loopback without a password.")
 @pass_ctx
-def dashboard(ctx: Context) -> None:
+@friendly_errors
+def dashboard(ctx: Context, insecure: bool) -> None:
     """Serve the Streamlit dashboard (127.0.0.1 unless configured otherwise)."""
-    _serve(ctx.settings)
+    _serve(ctx.settings, insecure)
 
 
 @cli.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -34,6 +36,31 @@ def friendly_errors(func: F) -> F:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+FORCE = click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+
+
+def write_private(out: str, data: bytes, *, force: bool = False) -> None:
+    """Write an export readable by its owner only (0600), never through a symbolic link.
+
+    An existing file (or link) is replaced only with `force`; the new content lands whole or not
+    at all (written beside it, then renamed over it).
+    """
+    path = Path(out)
+    if (path.exists() or path.is_symlink()) and not force:
+        raise ValueError(f"{out} exists: pass --force to overwrite it")
+    if path.is_dir():
+        raise ValueError(f"{out} is a folder: give a file name")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class Context:

@@ -13,6 +13,8 @@ from flarewatch import api
 from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
 from flarewatch.collectors.replay import ReplayOptions, parse_mapping
 
+MAX_SHIFT_HOURS = 24 * 366 * 100
+
 
 @cli.group()
 def collect() -> None:
@@ -29,7 +31,12 @@ def collect() -> None:
 )
 @click.option("--platform", default="replay", show_default=True, help="Platform of the posts.")
 @click.option("--brand", default=None, help="Brand the posts are about (unless a column says).")
-@click.option("--shift-hours", type=float, default=0.0, help="Shift every timestamp by this much.")
+@click.option(
+    "--shift-hours",
+    type=click.FloatRange(-MAX_SHIFT_HOURS, MAX_SHIFT_HOURS),
+    default=0.0,
+    help="Shift every timestamp by this much (at most 100 years either way).",
+)
 @click.option("--unescape-html", is_flag=True, help="Decode &amp; and friends in texts.")
 @pass_ctx
 @friendly_errors
@@ -52,7 +59,12 @@ def collect_replay(
         unescape_html=unescape_html,
     )
     result = api.import_file(ctx.engine, path, opts)
-    click.echo(f"{path}: {result.received} posts read, {result.inserted} new")
+    notes = [f"{result.inserted} new"]
+    if result.text_changed:
+        notes.append(f"{result.text_changed} with changed text (scored again)")
+    if result.duplicates:
+        notes.append(f"{result.duplicates} duplicate ids in the file (the last copy kept)")
+    click.echo(f"{path}: {result.received} posts read, {', '.join(notes)}")
 
 
 @cli.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flarewatch import api
-from flarewatch.config import ConfigError
+from flarewatch.config import ConfigError, is_loopback
 from flarewatch.domain import SEVERITIES, parse_time
 
 if TYPE_CHECKING:
     pass
-from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
 from flarewatch.webhooks.events import parse_event
 from flarewatch.webhooks.listener import make_server
 
@@ -58,19 +57,37 @@ def incident_open(
     click.echo(f"opened incident {row.id}: {row.title} ({row.severity})")
 
 
-@incident.command("close")
+@incident.command("resolve")
 @click.argument("incident_id", type=int)
 @click.option(
     "--at", "resolved_at", default=None, help="When it was resolved (ISO 8601; default now)."
 )
 @pass_ctx
 @friendly_errors
-def incident_close(ctx: Context, incident_id: int, resolved_at: str | None) -> None:
-    """Mark an incident resolved."""
+def incident_resolve(ctx: Context, incident_id: int, resolved_at: str | None) -> None:
+    """Mark an incident resolved: the service is restored (customers may still wait)."""
     row = api.close_incident(
         ctx.engine, incident_id, parse_time(resolved_at) if resolved_at else None
     )
     click.echo(f"resolved incident {row.id} at {row.resolved_at:%Y-%m-%d %H:%M} UTC")
+
+
+@incident.command("close")
+@click.argument("incident_id", type=int)
+@click.option("--yes", is_flag=True, help="Close even with high-priority authors unanswered.")
+@pass_ctx
+@friendly_errors
+def incident_close(ctx: Context, incident_id: int, yes: bool) -> None:
+    """Close an incident: customers answered (asks first when high-priority ones are not)."""
+    waiting = api.unanswered_authors(ctx.engine, incident_id)
+    if len(waiting) and not yes:
+        click.echo(f"{len(waiting)} high-priority unhappy author(s) still unanswered:")
+        for row in waiting.head(20).itertuples():
+            click.echo(f"  {row.platform} @{row.handle} (priority {row.priority:.0f})")
+        if not click.confirm("Close anyway?"):
+            raise click.ClickException("not closed: answer them first (flarewatch outreach set)")
+    row = api.finish_incident(ctx.engine, incident_id, confirm=True)
+    click.echo(f"closed incident {row.id}")
 
 
 @incident.command("list")
@@ -108,11 +125,8 @@ def incident_import(ctx: Context, path: str, brand: str | None) -> None:
 WEBHOOK_SECRET_ENV = "FLAREWATCH_WEBHOOK_SECRET"
 
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
 @incident.command("listen")
-@click.option("--port", type=int, default=8502, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8502, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--brand", default=None, help="Brand of incidents the webhooks open.")
 @pass_ctx
@@ -124,8 +138,8 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
     secret are accepted; binding beyond loopback requires it.
     """
 
-    secret = os.environ.get(WEBHOOK_SECRET_ENV) or None
-    if secret is None and host not in LOOPBACK_HOSTS:
+    secret = ctx.settings.secret("webhook_secret")
+    if secret is None and not is_loopback(host):
         raise ConfigError(f"--host {host} is reachable by others: set {WEBHOOK_SECRET_ENV} first")
     apply = lambda e: api.apply_incident_event(ctx.engine, e, brand)  # noqa: E731
     server = make_server(apply, port, host, secret=secret)
@@ -143,14 +157,15 @@ def incident_listen(ctx: Context, port: int, host: str, brand: str | None) -> No
 @click.argument("incident_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="File (default stdout).")
-@click.option("--bucket-minutes", type=int, default=60, show_default=True)
+@click.option("--bucket-minutes", type=click.IntRange(1, 24 * 60), default=60, show_default=True)
 @click.option(
     "--hold-hours",
-    type=float,
+    type=click.FloatRange(0, 24 * 366),
     default=12.0,
     show_default=True,
     help="Calm hours after resolution before marketing may resume.",
 )
+@FORCE
 @pass_ctx
 @friendly_errors
 def incident_report(
@@ -160,6 +175,7 @@ def incident_report(
     out: str | None,
     bucket_minutes: int,
     hold_hours: float,
+    force: bool,
 ) -> None:
     """Write the post-incident report: volume, peak, recovery, themes, outreach, posture."""
     text = api.report(
@@ -172,13 +188,13 @@ def incident_report(
     if out is None:
         click.echo(text, nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
+    write_private(out, text.encode("utf-8"), force=force)
     click.echo(f"wrote {out}")
 
 
 @incident.command("posture")
 @click.argument("incident_id", type=int)
-@click.option("--hold-hours", type=float, default=12.0, show_default=True)
+@click.option("--hold-hours", type=click.FloatRange(0, 24 * 366), default=12.0, show_default=True)
 @pass_ctx
 @friendly_errors
 def incident_posture(ctx: Context, incident_id: int, hold_hours: float) -> None:

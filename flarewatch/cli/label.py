@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -12,7 +11,7 @@ from flarewatch.render.export import labels_csv
 
 if TYPE_CHECKING:
     pass
-from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
 from flarewatch.domain import LABELS
 
 
@@ -54,14 +53,15 @@ def label_clear(ctx: Context, post_id: int) -> None:
     show_default=True,
     help="CSV file (text,label,...), readable by `model evaluate --csv`.",
 )
+@FORCE
 @pass_ctx
 @friendly_errors
-def label_export(ctx: Context, out: str) -> None:
+def label_export(ctx: Context, out: str, force: bool) -> None:
     """Export human labels with post texts as training/evaluation data."""
     frame = api.labels(ctx.engine)
-    text = labels_csv(frame).decode("utf-8")
+    data = labels_csv(frame)
     if out == "-":
-        click.echo(text, nl=False)
+        click.echo(data.decode("utf-8"), nl=False)
         return
-    Path(out).write_text(text, encoding="utf-8")
+    write_private(out, data, force=force)
     click.echo(f"{len(frame)} labelled posts written to {out}")

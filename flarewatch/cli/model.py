@@ -22,7 +22,7 @@ def model() -> None:
     "--data",
     required=True,
     type=click.Path(file_okay=False, exists=True),
-    help="TweetEval sentiment directory (train_*/val_* text and label files).",
+    help="Corpus root (tweeteval-sentiment/, goemotions/, ...: multi-domain) or a TweetEval folder.",
 )
 @click.option(
     "--out",
@@ -111,6 +111,10 @@ def model_train(
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
 @click.option(
+    "--suite", type=click.Path(file_okay=False, exists=True), help="Corpus root: every set."
+)
+@click.option("--compare", multiple=True, help="With --suite: more models beside it (and VADER).")
+@click.option(
     "--model", "model_name", default=None, help="Model to evaluate (default: the configured model)."
 )
 @click.option("--quantize", is_flag=True, help="Apply int8 dynamic quantisation.")
@@ -125,6 +129,8 @@ def model_evaluate(
     csv_file: str | None,
     text_col: str,
     label_col: str,
+    suite: str | None,
+    compare: tuple[str, ...],
     model_name: str | None,
     quantize: bool,
     batch_size: int | None,
@@ -133,7 +139,13 @@ def model_evaluate(
     """Measure accuracy, macro recall/F1, calibration (ECE) and speed on labelled posts."""
     from flarewatch.models.data import read_labelled_csv, read_tweeteval
     from flarewatch.models.evaluate import evaluate
+    from flarewatch.models.suite import suite_report
     from flarewatch.models.transformer import load_scorer
+
+    if suite:
+        names = [model_name or ctx.settings.model, *compare]
+        click.echo(suite_report(suite, names, quantize, ctx.settings.model_precision, as_json))
+        return
 
     if (data_dir is None) == (csv_file is None):
         raise click.UsageError("give exactly one of --data DIR or --csv FILE")

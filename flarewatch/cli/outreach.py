@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +12,7 @@ from flarewatch.render.export import outreach_csv
 
 if TYPE_CHECKING:
     pass
-from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
 
 
 @cli.group()
@@ -26,12 +25,13 @@ def outreach() -> None:
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False), required=True, help="CSV file to write."
 )
+@FORCE
 @pass_ctx
 @friendly_errors
-def outreach_export(ctx: Context, incident_id: int, out: str) -> None:
-    """Export the ranked outreach list as a spreadsheet-safe CSV."""
+def outreach_export(ctx: Context, incident_id: int, out: str, force: bool) -> None:
+    """Export the ranked outreach list as a spreadsheet-safe CSV (a new file, 0600)."""
     table = api.outreach(ctx.engine, incident_id)
-    Path(out).write_bytes(outreach_csv(table))
+    write_private(out, outreach_csv(table), force=force)
     click.echo(f"wrote {len(table)} authors to {out}")
 
 
@@ -61,7 +61,7 @@ def outreach_set(
 @outreach.command("list")
 @click.option("--incident", "incident_id", type=int, required=True, help="Incident id.")
 @click.option("--status", type=click.Choice(OUTREACH_STATUSES), default=None, help="Only this.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @pass_ctx
 @friendly_errors

@@ -19,7 +19,12 @@ def spikes_group() -> None:
 
 @spikes_group.command("scan")
 @click.option("--brand", "brands", multiple=True, help="Brand to scan (repeatable; default all).")
-@click.option("--bucket-minutes", type=int, default=None, help="Bucket size (default config).")
+@click.option(
+    "--bucket-minutes",
+    type=click.IntRange(1, 24 * 60),
+    default=None,
+    help="Bucket size (default config).",
+)
 @click.option(
     "--themes/--no-themes",
     "with_themes",
@@ -78,7 +83,12 @@ def spikes_warnings(ctx: Context, brand: str | None, as_json: bool) -> None:
 @click.option("--brand", "brands", multiple=True, help="Brand to replay (repeatable; default all).")
 @click.option("--from", "start", required=True, help="First bucket to judge (ISO time, UTC).")
 @click.option("--to", "end", required=True, help="End of the replay (ISO time, UTC).")
-@click.option("--bucket-minutes", type=int, default=None, help="Bucket size (default config).")
+@click.option(
+    "--bucket-minutes",
+    type=click.IntRange(1, 24 * 60),
+    default=None,
+    help="Bucket size (default config).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with `alerts`.")
 @pass_ctx
 @friendly_errors

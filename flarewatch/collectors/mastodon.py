@@ -148,7 +148,7 @@ def _reply_parent(status: Mapping[str, Any]) -> str | None:
 
 
 def parse_query(query: str) -> tuple[str, str]:
-    """Split `#tag@instance` or `term@instance` into (what, instance)."""
+    """Split `#tag@instance`, `term@instance` or `from:user@instance` into (what, instance)."""
     what, sep, instance = query.rpartition("@")
     if not sep or not what or not instance:
         raise ConfigError(f"mastodon query {query!r}: expected '#tag@instance' or 'term@instance'")
@@ -169,7 +169,7 @@ class MastodonCollector:
         """Yield pages oldest first after `since` (a status id); the first run takes the newest page."""
         what, instance = parse_query(query)
         client = self._clients.setdefault(instance, self.client_for(instance))
-        if not what.startswith("#"):
+        if not what.startswith(("#", "from:")):
             self._check_version(client, instance)
         cursor, uris = since, _Uris(client, self.retry)
         while True:
@@ -193,6 +193,12 @@ class MastodonCollector:
             self._checked.add(instance)
 
     def _request(self, client: Mastodon, what: str, min_id: str | None) -> list[Any]:
+        if what.startswith("from:"):
+            account = client.account_lookup(what.removeprefix("from:"))
+            statuses = client.account_statuses(
+                account["id"], min_id=min_id, limit=PAGE_SIZE, exclude_reblogs=True
+            )
+            return list(statuses)
         if what.startswith("#"):
             return list(client.timeline_hashtag(what[1:], min_id=min_id, limit=PAGE_SIZE))
         result = client.search_v2(

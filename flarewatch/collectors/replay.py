@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
 import html
-import io
+import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from flarewatch.collectors.base import Page
 from flarewatch.domain import RawAuthor, RawPost, parse_time
@@ -146,13 +147,21 @@ def record_to_post(record: Mapping[str, Any], opts: ReplayOptions) -> RawPost:
     )
 
 
-def _open_text(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return path.open(encoding="utf-8", newline="")
+def _lines(path: Path) -> Generator[str, None, None]:
+    """The file's lines (gunzipped), decoded one by one so a bad byte is reported at its line."""
+    with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as raw:
+        for number, data in enumerate(raw, start=1):
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ReplayError(
+                    f"{path}: line {number}: not UTF-8 (byte {exc.start + 1}: {exc.reason})"
+                ) from None
+            # A byte-order mark (as spreadsheets write) is not part of the first column's name.
+            yield line.removeprefix("\ufeff") if number == 1 else line
 
 
-def _records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(path: Path, handle: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     stem = path.name.removesuffix(".gz")
     if stem.endswith((".jsonl", ".ndjson", ".json")):
         for number, line in enumerate(handle, start=1):
@@ -166,23 +175,47 @@ def _records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]
                 raise ReplayError(f"{path}: row {number}: expected a JSON object")
             yield number, record
     else:
-        reader = csv.DictReader(handle)
-        for number, record in enumerate(reader, start=1):
-            if None in record:  # DictReader files surplus fields under the key None
-                raise ReplayError(f"{path}: row {number}: more fields than the header has")
-            yield number, record
+        yield from _csv_records(path, handle)
 
 
-def _check_header(path: Path, handle: TextIO, opts: ReplayOptions) -> None:
+def _csv_records(path: Path, handle: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    # strict: an unterminated quote is an error at its row, not a field swallowing the file.
+    reader = csv.DictReader(handle, strict=True)
+    number = 0
+    while True:
+        number += 1
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, UnicodeDecodeError) else exc
+            raise ReplayError(
+                f"{path}: row {number} (line {line}): unreadable ({reason})"
+            ) from None
+        if None in record:  # DictReader files surplus fields under the key None
+            raise ReplayError(f"{path}: row {number}: more fields than the header has")
+        yield number, record
+
+
+def _check_header(path: Path, first_line: str, opts: ReplayOptions) -> None:
     if path.name.removesuffix(".gz").endswith((".jsonl", ".ndjson", ".json")):
         return
-    header = next(csv.reader([handle.readline()]), [])
-    handle.seek(0)
+    header = next(csv.reader([first_line]), [])
     missing = [opts.mapping[n] for n in REQUIRED if opts.mapping[n] not in header]
+    found = ", ".join(header) or "nothing"
     if missing:
-        found = ", ".join(header) or "nothing"
         raise ReplayError(
             f"{path}: header: no column {' or '.join(map(repr, missing))} (found {found})"
+        )
+    # A column --map names that the file lacks would drop that field from every post silently.
+    absent = [
+        f"{opts.mapping[n]!r} (for {n})" for n in FIELDS if opts.mapping[n] not in (n, *header)
+    ]
+    if absent:
+        raise ReplayError(
+            f"{path}: header: --map names no column {', '.join(absent)} (found {found})"
         )
 
 
@@ -197,14 +230,15 @@ def read_posts(path: str | Path, opts: ReplayOptions | None = None) -> list[RawP
         raise ReplayError(f"{path}: file not found")
     posts: list[RawPost] = []
     try:
-        with _open_text(path) as handle:
-            _check_header(path, handle, opts)
-            for number, record in _records(path, handle):
+        with contextlib.closing(_lines(path)) as lines:
+            first = next(lines, "")
+            _check_header(path, first, opts)
+            for number, record in _records(path, itertools.chain([first], lines)):
                 try:
                     posts.append(record_to_post(record, opts))
                 except (ValueError, OverflowError) as exc:
                     raise ReplayError(f"{path}: row {number}: {exc}") from None
-    except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError) as exc:
+    except (csv.Error, gzip.BadGzipFile, EOFError) as exc:
         raise ReplayError(f"{path}: unreadable file ({exc})") from None
     return posts
 

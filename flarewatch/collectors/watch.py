@@ -16,6 +16,8 @@ from flarewatch.matching import Matcher
 SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream")
 # Sources that listen to a live stream instead of polling on an interval.
 STREAM_SOURCES = ("bluesky_stream",)
+# Where a brand speaks for itself: its own account on each platform, and its Statuspage page.
+OWN_ACCOUNT_KEYS = ("x", "mastodon", "bluesky", "statuspage")
 DEFAULT_INTERVALS = {
     "x": 900,
     "reddit": 300,
@@ -30,6 +32,13 @@ CREDENTIAL_VARS = (
     "REDDIT_CLIENT_SECRET",
     "BLUESKY_HANDLE",
     "BLUESKY_APP_PASSWORD",
+    # Publishing (flarewatch.actions): the brand's own accounts.
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "BLUESKY_PUBLISH_APP_PASSWORD",
+    "STATUSPAGE_API_KEY",
 )
 MASTODON_TOKEN_PREFIX = "MASTODON_TOKEN_"
 
@@ -43,10 +52,18 @@ class Brand:
     handles: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # Platform -> our own account: X username, Mastodon user@instance, Bluesky handle,
+    # Statuspage page id.
+    own: Mapping[str, str] = field(default_factory=dict)
 
     def matcher(self) -> Matcher:
         """The one brand matcher, for every filter applied on our side."""
         return Matcher(self.terms, self.handles, self.hashtags, self.exclude)
+
+    def own_handle(self, platform: str) -> str | None:
+        """Our account on `platform` as its posts' author handle reads, lower-cased."""
+        account = self.own.get(platform)
+        return account.lstrip("@").lower() if account else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,8 @@ class Query:
     key: str
     brand: str
     matcher: Matcher = field(default_factory=Matcher, compare=False)
+    # The brand's own account on this source: its posts are stored as ours, never as sentiment.
+    own_handle: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,7 @@ class Watch:
         config = self.sources[source]
         build = QUERY_BUILDERS[source]
         return [
-            Query(source, key, b.name, b.matcher())
+            Query(source, key, b.name, b.matcher(), b.own_handle(source))
             for b in self.brands
             for key in build(b, config.options)
         ]
@@ -96,7 +115,9 @@ def x_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     parts = [_quote(t) for t in brand.terms] + [f"@{h}" for h in brand.handles]
     parts += [f"#{t}" for t in brand.hashtags]
     suffix = " ".join([*(f'-"{e}"' for e in brand.exclude), options.get("filter", "-is:retweet")])
-    return [f"({' OR '.join(parts)}) {suffix}".strip()] if parts else []
+    keys = [f"({' OR '.join(parts)}) {suffix}".strip()] if parts else []
+    own = brand.own_handle("x")
+    return [*keys, f"from:{own} -is:retweet"] if own else keys
 
 
 def reddit_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
@@ -117,7 +138,9 @@ def mastodon_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
         keys += [f"#{tag}@{instance}" for tag in brand.hashtags]
         if options.get("search", False):
             keys += [f"{term}@{instance}" for term in brand.terms]
-    return keys
+    own = brand.own_handle("mastodon")
+    # Our own account's statuses, read from its home instance.
+    return [*keys, f"from:{own}"] if own else keys
 
 
 def term_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
@@ -126,8 +149,10 @@ def term_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
 
 
 def bluesky_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
-    """One search per term and hashtag."""
-    return [_quote(t) for t in brand.terms] + [f"#{t}" for t in brand.hashtags]
+    """One search per term and hashtag, and our own account's posts."""
+    keys = [_quote(t) for t in brand.terms] + [f"#{t}" for t in brand.hashtags]
+    own = brand.own_handle("bluesky")
+    return [*keys, f"from:{own}"] if own else keys
 
 
 def stream_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
@@ -162,7 +187,22 @@ def _brand(table: Mapping[str, Any], index: int) -> Brand:
         tuple(h.lstrip("@") for h in _strings(table, "handles", where)),
         tuple(t.lstrip("#") for t in _strings(table, "hashtags", where)),
         _strings(table, "exclude", where),
+        _own(table.get("own", {}), where),
     )
+
+
+def _own(table: Any, where: str) -> dict[str, str]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: own must be a table of platform = account")
+    for key, value in table.items():
+        if key not in OWN_ACCOUNT_KEYS or not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"{where}: own.{key}: expected an account name for one of "
+                f"{', '.join(OWN_ACCOUNT_KEYS)}"
+            )
+    if "mastodon" in table and "@" not in table["mastodon"].lstrip("@"):
+        raise ConfigError(f"{where}: own.mastodon: expected user@instance")
+    return {k: v.strip() for k, v in table.items()}
 
 
 def _source(name: str, table: Mapping[str, Any]) -> SourceConfig:

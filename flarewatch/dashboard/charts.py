@@ -54,13 +54,33 @@ def _event_layer(events: dict[str, datetime | None]) -> alt.Chart:
     return rule + text
 
 
+def _own_layer(own: pd.DataFrame | None) -> alt.Chart:
+    """Our own public posts as markers along the top, their text on hover."""
+    rows = own if own is not None else pd.DataFrame(columns=["created_at", "platform", "text"])
+    return (
+        alt.Chart(rows[["created_at", "platform", "text"]])
+        .mark_point(shape="triangle-down", size=140, filled=True, color="#2ca02c")
+        .encode(
+            x="created_at:T",
+            y=alt.value(18),
+            tooltip=[
+                alt.Tooltip("created_at:T", title="we posted"),
+                "platform:N",
+                alt.Tooltip("text:N", title="what we said"),
+            ],
+        )
+    )
+
+
 def timeline_chart(
     frame: pd.DataFrame,
     spikes: list[Spike],
     bucket_minutes: int,
     events: dict[str, datetime | None],
+    own: pd.DataFrame | None = None,
 ) -> alt.LayerChart | alt.FacetChart:
-    """Stacked posts per bucket by sentiment, spikes shaded, incident open/resolve as rules."""
+    """Stacked posts per bucket by sentiment, spikes shaded, incident open/resolve as rules,
+    our own posts as markers."""
     colors = alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values()))
     bars = (
         alt.Chart(_long(frame))
@@ -75,7 +95,7 @@ def timeline_chart(
         .transform_calculate(order=f"indexof({list(LABEL_COLORS)}, datum.sentiment)")
     )
     return (
-        alt.layer(_spike_layer(spikes, bucket_minutes), bars, _event_layer(events))
+        alt.layer(_spike_layer(spikes, bucket_minutes), bars, _event_layer(events), _own_layer(own))
         .properties(height=320)
         .interactive(bind_y=False)
     )

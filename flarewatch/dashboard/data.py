@@ -242,3 +242,82 @@ def set_label_override(post_id: int, label: str) -> None:
     views = (timeline, spikes, negative_posts, outreach, complaints, compare_incidents, breakdown)
     for view in views:
         view.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def own_posts(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """The brand's own public posts in the window: markers on the timeline."""
+    return api.own_posts(engine(), brand=brand, start=start, end=end)
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def voice_status(incident_id: int) -> dict[str, object]:
+    """Our last public update, minutes since, and whether we are silent for too long."""
+    limits = api.parse_silence_limits(settings().silence_limits)
+    return api.voice_status(engine(), incident_id, limits=limits)
+
+
+def own_accounts(brand: str | None) -> dict[str, str]:
+    """The brand's own accounts from the watch file (none when it names none)."""
+    try:
+        return api.own_accounts(settings().watch_file, brand)
+    except ValueError:
+        return {}
+
+
+def compose_update(incident_id: int, fields: dict[str, str]) -> str:
+    """The default update text filled with the incident's fields."""
+    return api.compose_update(engine(), incident_id, fields)
+
+
+def preview_update(text: str, accounts: dict[str, str]) -> list[api.Preview]:
+    """Each destination's posts for `text`, with its limit."""
+    return api.preview_update(text, accounts, mastodon_limit=settings().mastodon_max_characters)
+
+
+def outbound(incident_id: int) -> pd.DataFrame:
+    """The incident's stored updates (drafts, sent, failed)."""
+    return api.outbound(engine(), incident_id=incident_id, kind="update")
+
+
+def draft_update(incident_id: int, text: str, accounts: dict[str, str], user: str) -> api.Draft:
+    """Store the update as drafts, one per destination."""
+    return api.draft_update(
+        engine(),
+        incident_id,
+        text,
+        accounts,
+        drafted_by=user,
+        mastodon_limit=settings().mastodon_max_characters,
+    )
+
+
+def approve_update(item_id: int, user: str) -> None:
+    """Approve another user's draft."""
+    api.approve_update(engine(), item_id, user)
+
+
+def publish_update(incident_id: int, page_status: str | None) -> list[dict[str, object]]:
+    """Send the incident's unsent drafts now (the caller asked for explicit confirmation)."""
+    rows = api.publish_update(
+        engine(),
+        incident_id,
+        send=True,
+        require_approval=settings().require_approval,
+        statuspage_status=page_status,
+    )
+    voice_status.clear()
+    own_posts.clear()
+    return rows
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def unanswered_authors(incident_id: int) -> pd.DataFrame:
+    """High-priority unhappy authors nobody has answered yet."""
+    return api.unanswered_authors(engine(), incident_id)
+
+
+def finish_incident(incident_id: int) -> None:
+    """Close the incident (the page asked for confirmation when authors wait)."""
+    api.finish_incident(engine(), incident_id, confirm=True)
+    _clear_incident_caches()

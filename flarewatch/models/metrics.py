@@ -36,8 +36,29 @@ def classification_report(
         "macro_recall": round(float(recall.mean()), 4),
         "macro_f1": round(float(f1.mean()), 4),
         "recall_per_class": [round(float(r), 4) for r in recall],
+        "neutral_to_negative": round(float(confusion[1, 0] / max(confusion[1].sum(), 1)), 4),
         "ece": round(expected_calibration_error(gold, probs), 4),
         "confusion": confusion.tolist(),
+    }
+
+
+def complaint_report(labels: Sequence[int] | np.ndarray, probs: np.ndarray) -> dict[str, Any]:
+    """How a sentiment model reads complaints (label 3) and non-complaints (label 4).
+
+    Returns:
+        `n`, the share of complaints scored negative, the share of non-complaints scored
+        negative, and their balanced score (mean of the first and one minus the second).
+    """
+    gold = np.asarray(labels)
+    negative = probs.argmax(1) == 0
+    complaint = negative[gold == 3].mean() if (gold == 3).any() else float("nan")
+    other = negative[gold == 4].mean() if (gold == 4).any() else float("nan")
+    return {
+        "n": len(gold),
+        "complaints": int((gold == 3).sum()),
+        "complaint_negative": round(float(complaint), 4),
+        "not_complaint_negative": round(float(other), 4),
+        "balanced": round(float((complaint + 1 - other) / 2), 4),
     }
 
 

@@ -1,4 +1,4 @@
-"""Fine-tune MiniLM with LoRA and a 3-class head on TweetEval, then calibrate on val."""
+"""Fine-tune MiniLM with LoRA and a 3-class head across domains, then calibrate on dev."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,31 @@ from torch import nn
 
 from flarewatch.domain import LABELS
 from flarewatch.models import minilm
+from flarewatch.models.calibrate import Scored, calibrate, objective
+from flarewatch.models.checkpoint import (
+    BEST_FILE,
+    RunState,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    save_weights,
+)
+from flarewatch.models.corpora import (
+    COMPLAINT,
+    DOMAINS,
+    NOT_COMPLAINT,
+    Corpus,
+    corpora_sha256,
+    is_corpus_root,
+    read_domain,
+    subsample,
+    training_mix,
+)
 from flarewatch.models.data import LabelledTexts, read_tweeteval, sha256_files
-from flarewatch.models.metrics import classification_report, fit_temperature, softmax
 from flarewatch.models.text import preprocess_all
 
-CHECKPOINT_FILE = "checkpoint.pt"
 DEFAULT_TARGETS = ("query", "key", "value", "dense")
+MIX_TOTAL = 28_000  # rows drawn from a corpus root when max_examples is 0
 
 
 @dataclass
@@ -31,11 +50,13 @@ class TrainingArguments:
     """Everything that shapes a training run; recorded in the artifact's config.
 
     Args:
-        data: TweetEval sentiment directory (`train_*` and `val_*` files).
+        data: A corpus root holding `tweeteval-sentiment/`, `goemotions/`, `sanders-twitter/`
+            and `complaints-twitter/` (multi-domain), or one TweetEval sentiment directory.
         out: Where the artifact (and the resumable checkpoint) is written.
         seed: Seed for sampling, shuffling and initialisation.
         epochs: Passes over the training examples.
-        max_examples: Use at most this many training examples (a seeded sample); 0 means all.
+        max_examples: Training examples (a seeded sample); 0: all of TweetEval, or
+            `MIX_TOTAL` rows of the multi-domain mix.
         rank: LoRA rank.
         alpha: LoRA scaling numerator (scale = alpha / rank).
         targets: Encoder modules that get LoRA adapters (name suffixes).
@@ -44,7 +65,11 @@ class TrainingArguments:
         batch_size: Training examples per step.
         weight_decay: AdamW weight decay.
         dropout: Dropout before the head (LoRA dropout too).
-        balanced: Weight the loss by inverse class frequency (helps macro recall).
+        balanced: Weight the loss by inverse class frequency to the power `class_power`.
+        class_power: 1 = fully balanced (pushes neutral posts to negative), 0 = none.
+        domain_power: Domain sampling share ∝ size**domain_power (0 equal, 1 natural).
+        eval_every: Steps between dev evaluations for early stopping (0: never).
+        eval_limit: Dev texts per domain in those evaluations.
         threads: torch CPU threads.
         checkpoint_every: Steps between resumable checkpoints.
         max_length: Token truncation length.
@@ -66,6 +91,10 @@ class TrainingArguments:
     weight_decay: float = 0.01
     dropout: float = 0.1
     balanced: bool = True
+    class_power: float = 0.5
+    domain_power: float = 0.5
+    eval_every: int = 100
+    eval_limit: int = 250
     threads: int = 2
     checkpoint_every: int = 100
     max_length: int = minilm.MAX_LENGTH
@@ -104,8 +133,15 @@ def warm_start(model: minilm.MeanPoolClassifier, artifact: Path) -> None:
     model.head.load_state_dict(load_file(str(artifact / minilm.HEAD_FILE)))
 
 
-def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, LabelledTexts]:
-    """Read train (sampled down to `max_examples` if set) and val, preprocessed."""
+def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[Corpus]]:
+    """The (preprocessed) training rows and the dev corpora, for a corpus root or TweetEval.
+
+    A corpus root (`is_corpus_root`) gives a domain-balanced mix of `max_examples` rows
+    (`MIX_TOTAL` when 0) and the multi-domain dev set; a TweetEval folder gives its
+    train split (sampled down to `max_examples` if set) and its val split.
+    """
+    if is_corpus_root(args.data):
+        return _mixed_training_data(args)
     train, val = read_tweeteval(args.data, "train"), read_tweeteval(args.data, "val")
     order = list(range(len(train)))
     random.Random(args.seed).shuffle(order)
@@ -117,7 +153,21 @@ def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, Labelled
         [train.labels[i] for i in order],
         train.source,
     )
-    return train, LabelledTexts(preprocess_all(val.texts), val.labels, val.source)
+    return train, [_preprocessed(Corpus("tweeteval", "dev", val.texts, val.labels))]
+
+
+def _mixed_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[Corpus]]:
+    parts = [read_domain(args.data, d, "train") for d in DOMAINS]
+    rows = training_mix(parts, args.max_examples or MIX_TOTAL, args.seed, args.domain_power)
+    rows = rows[args.skip :]
+    train = LabelledTexts(
+        preprocess_all(r[0] for r in rows), [r[1] for r in rows], f"{args.data}:mix"
+    )
+    return train, [_preprocessed(read_domain(args.data, d, "dev")) for d in DOMAINS]
+
+
+def _preprocessed(corpus: Corpus) -> Corpus:
+    return replace(corpus, texts=preprocess_all(corpus.texts))
 
 
 def length_bucketed_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
@@ -145,11 +195,29 @@ def collate(token_ids: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": input_ids, "attention_mask": mask}
 
 
-def class_weights(labels: list[int]) -> torch.Tensor:
-    """Inverse-frequency weights, scaled so that the average example weighs 1."""
-    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
-    weights = len(labels) / (len(LABELS) * np.maximum(counts, 1))
+def class_weights(labels: list[int], power: float = 1.0) -> torch.Tensor:
+    """Inverse-frequency weights to `power` over the 3-class labels; the average weighs 1."""
+    counts = np.bincount([y for y in labels if y < len(LABELS)], minlength=len(LABELS))
+    weights = (counts.sum() / (len(LABELS) * np.maximum(counts, 1))) ** power
+    weights = weights / (weights * counts).sum() * counts.sum()
     return torch.tensor(weights, dtype=torch.float32)
+
+
+def mixed_loss(logits: torch.Tensor, gold: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on sentiment labels plus the complaint set's auxiliary signal.
+
+    A complaint (`COMPLAINT`) asks for a high negative probability: -log p(neg). A message
+    that is not a complaint (`NOT_COMPLAINT`) is not read as neutral; it only asks for a low
+    negative probability: -log(1 - p(neg)). Complaint rows weigh 1.
+    """
+    logp = torch.log_softmax(logits.float(), -1)
+    sentiment = gold < len(LABELS)
+    safe = torch.where(sentiment, gold, torch.zeros_like(gold))
+    per_row = -logp.gather(1, safe[:, None])[:, 0] * weights[safe]
+    per_row = torch.where(gold == COMPLAINT, -logp[:, 0], per_row)
+    per_row = torch.where(gold == NOT_COMPLAINT, -torch.logsumexp(logp[:, 1:], -1), per_row)
+    row_weight = torch.where(sentiment, weights[safe], torch.ones_like(per_row))
+    return per_row.sum() / row_weight.sum()
 
 
 def make_schedule(
@@ -162,43 +230,6 @@ def make_schedule(
         return step / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-@dataclass
-class RunState:
-    """What a checkpoint restores: the step reached and the optimiser's state."""
-
-    step: int = 0
-    seconds: float = 0.0
-
-
-def save_checkpoint(
-    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any, state: RunState
-) -> None:
-    """Write trainable weights and optimiser state atomically, so a killed run can resume."""
-    trainable = {
-        k: v for k, v in model.state_dict().items() if "lora_" in k or k.startswith("head")
-    }
-    payload = {
-        "model": trainable,
-        "optimizer": optimizer.state_dict(),
-        "schedule": schedule.state_dict(),
-        "state": asdict(state),
-    }
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-
-
-def load_checkpoint(
-    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Any
-) -> RunState:
-    """Restore a checkpoint written by `save_checkpoint`; returns where the run stood."""
-    payload = torch.load(path, weights_only=False)
-    model.load_state_dict(payload["model"], strict=False)
-    optimizer.load_state_dict(payload["optimizer"])
-    schedule.load_state_dict(payload["schedule"])
-    return RunState(**payload["state"])
 
 
 def planned_batches(lengths: list[int], args: TrainingArguments) -> Iterator[list[int]]:
@@ -214,7 +245,7 @@ def planned_batches(lengths: list[int], args: TrainingArguments) -> Iterator[lis
 
 
 def train(args: TrainingArguments, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run a full training: fit, checkpoint, calibrate on val and save the artifact.
+    """Run a full training: fit, checkpoint, keep the best dev step, calibrate, save.
 
     Args:
         args: The run's settings.
@@ -225,7 +256,7 @@ def train(args: TrainingArguments, log: Callable[[str], None] = print) -> dict[s
     """
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    train_set, val_set = load_training_data(args)
+    train_set, dev = load_training_data(args)
     tokenizer = minilm.load_tokenizer()
     token_ids = tokenizer(train_set.texts, truncation=True, max_length=args.max_length)["input_ids"]
     model = build_model(args)
@@ -234,8 +265,17 @@ def train(args: TrainingArguments, log: Callable[[str], None] = print) -> dict[s
         f"training on {len(train_set)} examples, {len(batches)} steps, "
         f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} trainable parameters"
     )
-    seconds = fit(model, batches, token_ids, train_set.labels, tokenizer.pad_token_id, args, log)
-    return finish(model, tokenizer, val_set, train_set, args, seconds, log)
+    quick = [subsample(c, args.eval_limit, args.seed) for c in dev]
+    probe = lambda: objective(score_dev(model, tokenizer, quick, args.max_length), np.zeros(3))  # noqa: E731
+    state = fit(
+        model, batches, token_ids, train_set.labels, tokenizer.pad_token_id, args, probe, log
+    )
+    if args.eval_every and (not state.history or state.history[-1][0] != state.step):
+        _track_best(model, state, probe(), Path(args.out), log)  # the last step counts too
+    if state.best_step and state.best_step != state.step:
+        load_weights(Path(args.out) / BEST_FILE, model)
+        log(f"kept the best dev step {state.best_step} (score {state.best_score:.4f})")
+    return finish(model, tokenizer, dev, train_set, args, state, log)
 
 
 def fit(
@@ -245,36 +285,55 @@ def fit(
     labels: list[int],
     pad_id: int,
     args: TrainingArguments,
+    probe: Callable[[], float],
     log: Callable[[str], None],
-) -> float:
-    """Optimise the LoRA and head weights over `batches`, resuming from a checkpoint if present."""
+) -> RunState:
+    """Optimise the LoRA and head weights over `batches`, resuming from a checkpoint if present.
+
+    Every `eval_every` steps `probe()` scores the dev sample; the best weights so far are
+    kept in `best.safetensors` (early stopping without stopping: the schedule runs out).
+    """
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     schedule = make_schedule(optimizer, len(batches), args.warmup)
-    state = RunState()
-    if (out / CHECKPOINT_FILE).exists():
-        state = load_checkpoint(out / CHECKPOINT_FILE, model, optimizer, schedule)
+    state = load_checkpoint(out, model, optimizer, schedule) or RunState()
+    if state.step:
         log(f"resumed from step {state.step}")
-    loss_fn = nn.CrossEntropyLoss(weight=class_weights(labels) if args.balanced else None)
+    weights = class_weights(labels, args.class_power if args.balanced else 0.0)
     gold = torch.tensor(labels)
     model.train()
     started, running = time.monotonic() - state.seconds, 0.0
     for step in range(state.step, len(batches)):
         batch = batches[step]
-        loss = loss_fn(model(**collate([token_ids[i] for i in batch], pad_id)), gold[batch])
+        loss = mixed_loss(
+            model(**collate([token_ids[i] for i in batch], pad_id)), gold[batch], weights
+        )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
         running = 0.98 * running + 0.02 * float(loss.item()) if step else float(loss.item())
-        state = RunState(step + 1, time.monotonic() - started)
+        state.step, state.seconds = step + 1, time.monotonic() - started
+        if args.eval_every and state.step % args.eval_every == 0:
+            _track_best(model, state, probe(), out, log)
+            model.train()
         if state.step % args.checkpoint_every == 0 or state.step == len(batches):
-            save_checkpoint(out / CHECKPOINT_FILE, model, optimizer, schedule, state)
+            save_checkpoint(out, model, optimizer, schedule, state)
             log(progress_line(state, len(batches), running, float(schedule.get_last_lr()[0])))
-    return state.seconds
+    return state
+
+
+def _track_best(
+    model: nn.Module, state: RunState, score: float, out: Path, log: Callable[[str], None]
+) -> None:
+    state.history.append([state.step, round(score, 4)])
+    if score > state.best_score:
+        state.best_score, state.best_step = score, state.step
+        save_weights(out / BEST_FILE, model, state.step)
+    log(f"dev score at step {state.step}: {score:.4f} (best {state.best_score:.4f})")
 
 
 def progress_line(state: RunState, total: int, loss: float, lr: float) -> str:
@@ -312,23 +371,26 @@ def predict_logits(
     return out
 
 
+def score_dev(model: nn.Module, tokenizer: Any, dev: list[Corpus], max_length: int) -> list[Scored]:
+    """The network's logits on each (preprocessed) dev corpus."""
+    return [
+        Scored(c, predict_logits(model, tokenizer, c.texts, max_length=max_length)) for c in dev
+    ]
+
+
 def finish(
     model: minilm.MeanPoolClassifier,
     tokenizer: Any,
-    val_set: LabelledTexts,
+    dev: list[Corpus],
     train_set: LabelledTexts,
     args: TrainingArguments,
-    seconds: float,
+    state: RunState,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Calibrate on val, report metrics before/after and write the artifact."""
-    logits = predict_logits(model, tokenizer, val_set.texts)
-    temperature = fit_temperature(logits, val_set.labels)
-    before = classification_report(val_set.labels, softmax(logits))
-    after = classification_report(val_set.labels, softmax(logits, temperature))
-    log(f"val before calibration: {json.dumps(before)}")
-    log(f"val after calibration (T={temperature:.3f}): {json.dumps(after)}")
-    config = artifact_config(args, train_set, temperature, before, after, seconds)
+    """Tune logit biases and temperature on the whole dev set, report, write the artifact."""
+    calibration = calibrate(score_dev(model, tokenizer, dev, args.max_length))
+    log(f"dev calibration: {json.dumps(calibration)}")
+    config = artifact_config(args, train_set, calibration, state)
     minilm.save_artifact(model, args.out, config)
     log(f"artifact written to {args.out}")
     return config
@@ -337,13 +399,16 @@ def finish(
 def artifact_config(
     args: TrainingArguments,
     train_set: LabelledTexts,
-    temperature: float,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    seconds: float,
+    calibration: dict[str, Any],
+    state: RunState,
 ) -> dict[str, Any]:
-    """The artifact's `flarewatch.json`: how it was made and how well it did."""
+    """The artifact's `flarewatch.json`: how it was made, its decision rule, how well it did."""
     data = Path(args.data)
+    digest = (
+        corpora_sha256(data)
+        if is_corpus_root(data)
+        else sha256_files(data / "train_text.txt", data / "train_labels.txt")
+    )
     return {
         "format": "flarewatch-minilm-lora/1",
         "base_model": minilm.HUB_NAME,
@@ -353,14 +418,19 @@ def artifact_config(
         "max_length": args.max_length,
         "pooling": "mean",
         "preprocessing": "flarewatch.models.text.preprocess",
-        "temperature": round(temperature, 4),
+        "temperature": calibration["temperature"],
+        "logit_bias": calibration["logit_bias"],
         "training": {
             **asdict(args),
             "data": data.name,
             "out": Path(args.out).name,
+            "domains": list(DOMAINS) if is_corpus_root(data) else ["tweeteval"],
             "train_examples": len(train_set),
-            "seconds": round(seconds, 1),
-            "data_sha256": sha256_files(data / "train_text.txt", data / "train_labels.txt"),
+            "train_counts": np.bincount(train_set.labels, minlength=5).tolist(),
+            "seconds": round(state.seconds, 1),
+            "best_step": state.best_step,
+            "dev_history": state.history,
+            "data_sha256": digest,
         },
-        "val": {"uncalibrated": before, "calibrated": after},
+        "dev": {"objective": calibration["objective"], "domains": calibration["domains"]},
     }

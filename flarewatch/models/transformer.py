@@ -96,6 +96,8 @@ class SentimentModel:
         version: Name stored with every score.
         order: Which network output holds negative, neutral, positive (None: always 0).
         temperature: Calibration temperature the logits are divided by.
+        logit_bias: Per-output offsets added before the temperature (the decision rule tuned
+            on the multi-domain dev set); zeros by default.
         max_length: Truncation length in tokens.
         embedder: Encoder for `embed` (default: loaded on first use).
 
@@ -115,6 +117,7 @@ class SentimentModel:
         version: str,
         order: Sequence[int | None] = (0, 1, 2),
         temperature: float = 1.0,
+        logit_bias: Sequence[float] | None = None,
         max_length: int = 128,
         embedder: Any = None,
     ):
@@ -123,6 +126,7 @@ class SentimentModel:
         self.version = version
         self.order = list(order)
         self.temperature = temperature
+        self.logit_bias = list(logit_bias) if logit_bias is not None else None
         self.max_length = max_length
         self._embedder = embedder
 
@@ -180,6 +184,7 @@ class SentimentModel:
             minilm.load_tokenizer(),
             version=version,
             temperature=float(config.get("temperature", 1.0)),
+            logit_bias=config.get("logit_bias"),
             max_length=int(config.get("max_length", 128)),
         )
 
@@ -242,10 +247,16 @@ class SentimentModel:
         return [SentimentPrediction.from_probs(row) for row in probs]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Return calibrated probabilities, shape (n, 3), ordered negative, neutral, positive."""
+        """Return calibrated probabilities, shape (n, 3), ordered negative, neutral, positive.
+
+        They are `softmax((logits + logit_bias) / temperature)`: the arg-max is the tuned
+        decision and the temperature calibrates the biased logits.
+        """
         import numpy as np
 
         logits = self._forward_all(preprocess_all(texts), batch_size)
+        if self.logit_bias is not None:
+            logits = logits + np.asarray(self.logit_bias, dtype=logits.dtype)
         scaled = logits / self.temperature
         exp = np.exp(scaled - scaled.max(1, keepdims=True))
         model_probs = exp / exp.sum(1, keepdims=True)

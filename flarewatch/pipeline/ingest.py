@@ -60,9 +60,26 @@ def describe(result: RunResult) -> str:
 
 
 def _for_query(posts: list[RawPost], query: Query) -> list[RawPost]:
-    """Tag posts with the query's brand, dropping those that mention it only in an exclude."""
-    kept = [p for p in posts if not query.matcher.excluded(p.text)]
-    return [p if p.brand else dataclasses.replace(p, brand=query.brand) for p in kept]
+    """Tag posts with the query's brand, dropping those that mention it only in an exclude.
+
+    Posts by the brand's own account on this source are marked as ours, whichever query found
+    them, and kept even when they use an excluded word.
+    """
+    tagged = []
+    for post in posts:
+        own = _is_own(post, query.own_handle)
+        if not own and query.matcher.excluded(post.text):
+            continue
+        brand = post.brand or query.brand
+        if own != post.is_own or brand != post.brand:
+            post = dataclasses.replace(post, brand=brand, is_own=own or post.is_own)
+        tagged.append(post)
+    return tagged
+
+
+def _is_own(post: RawPost, own_handle: str | None) -> bool:
+    handle = post.author.handle if post.author else None
+    return bool(own_handle and handle and handle.lstrip("@").lower() == own_handle)
 
 
 def collect_query(

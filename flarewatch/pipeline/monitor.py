@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.alerts.channels import AlertSettings, dispatch
+from flarewatch.alerts.channels import AlertSettings, destinations, dispatch
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import FAST_BUCKET_MINUTES, FAST_PARAMS, OnlineParams
+from flarewatch.analysis.updates import parse_silence_limits
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
@@ -21,6 +22,7 @@ from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
 from flarewatch.pipeline.upkeep import keep_statistics_fresh
+from flarewatch.pipeline.voice import check_going_dark
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -64,30 +66,57 @@ def _attach_themes(engine: Engine, event_id: int, embedder: Embedder | None) -> 
 def send_spike_alerts(
     engine: Engine, settings: AlertSettings, *, base_url: str | None = None, samples: int = 3
 ) -> list[dict[str, Any]]:
-    """Alert every configured destination about each stored spike not yet alerted, once each.
+    """Alert every configured destination about each stored spike, once per destination.
+
+    A destination that fails is tried again at the next scan (its failure shows as the health
+    of source `alert:<destination>`); the others are not sent the same alert twice. A spike is
+    marked alerted once every destination has it.
 
     Returns:
         One dict per spike alerted: `event_id` and each destination's outcome.
     """
     url = base_url or load_settings().public_url
+    wanted = set(destinations(settings))
     with session_scope(engine) as session:
         pending = queries.spike_events(session, unalerted=True)
     sent = []
     for event in pending:
-        posts = negative_posts(
-            engine,
-            brand=event["brand"],
-            start=event["started_at"],
-            end=event["ended_at"],
-            limit=samples,
-        )
-        alert = alert_from_event(event, url, posts.to_dict("records"))
-        outcomes = dispatch(settings, alert)
-        if any(v == "sent" for v in outcomes.values()):
-            with session_scope(engine) as session:
+        with session_scope(engine) as session:
+            owed = wanted - queries.alert_deliveries(session, event["id"])
+        if owed:
+            outcomes = _alert_once(engine, event, settings, url, samples, owed)
+            sent.append({"event_id": event["id"], **outcomes})
+        with session_scope(engine) as session:
+            if wanted <= queries.alert_deliveries(session, event["id"]):
                 queries.mark_spike_alerted(session, event["id"])
-        sent.append({"event_id": event["id"], **outcomes})
     return sent
+
+
+def _alert_once(
+    engine: Engine,
+    event: dict[str, Any],
+    settings: AlertSettings,
+    url: str,
+    samples: int,
+    owed: set[str],
+) -> dict[str, str]:
+    posts = negative_posts(
+        engine,
+        brand=event["brand"],
+        start=event["started_at"],
+        end=event["ended_at"],
+        limit=samples,
+    )
+    alert = alert_from_event(event, url, posts.to_dict("records"))
+    outcomes = dispatch(settings, alert, only=owed)
+    with session_scope(engine) as session:
+        for name, outcome in outcomes.items():
+            if outcome == "sent":
+                queries.record_alert_delivery(session, event["id"], name)
+                queries.record_source_success(session, f"alert:{name}", 0)
+            else:
+                queries.record_source_failure(session, f"alert:{name}", outcome)
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -128,7 +157,19 @@ def scan_brands(
     settings = AlertSettings.from_env()
     if not (options.alert and settings.any):
         return []
-    return send_spike_alerts(engine, settings, base_url=options.base_url)
+    sent = send_spike_alerts(engine, settings, base_url=options.base_url)
+    config = load_settings()
+    for silence in check_going_dark(
+        engine,
+        settings,
+        base_url=options.base_url or config.public_url,
+        now=options.now,
+        limits=parse_silence_limits(config.silence_limits),
+    ):
+        echo(
+            f"incident {silence['incident_id']}: no public update since {silence['since']:%H:%M} UTC"
+        )
+    return sent
 
 
 def describe_event(brand: str, row: Any) -> str:

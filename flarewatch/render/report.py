@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from flarewatch.analysis.report import IncidentReport
+from flarewatch.render.text import escape_markdown
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -85,11 +86,36 @@ def _outreach_line(report: IncidentReport) -> str:
     )
 
 
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def update_lines(report: IncidentReport) -> list[str]:
+    """Our public updates: first one, how many, cadence, longest silence."""
+    u = report.updates
+    if not u:
+        return []
+    return [
+        f"Time to first public update: {_fmt(u['time_to_first_update'])}.",
+        f"Public updates: {u['updates']}, median {_fmt(u['median_cadence'])} apart.",
+        f"Longest silence: {_fmt(u['longest_silence'])}.",
+    ]
+
+
+def update_effects(report: IncidentReport) -> pd.DataFrame:
+    """Negative share in the hour before and after each update."""
+    rows = [
+        (a["at"], _share(a["negative_share_before"]), _share(a["negative_share_after"]))
+        for a in report.updates.get("around_updates", [])
+    ]
+    return pd.DataFrame(rows, columns=["update at", "negative share hour before", "hour after"])
+
+
 def _md_table(frame: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    head = "| " + " | ".join(escape_markdown(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     rows = [
-        "| " + " | ".join(_fmt(v).replace("|", "\\|") for v in row) + " |"
+        "| " + " | ".join(escape_markdown(_fmt(v)) for v in row) + " |"
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
@@ -97,16 +123,21 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 def render_markdown(report: IncidentReport, chart_path: str | None = None) -> str:
     """Render the report as Markdown; `chart_path` links a chart image written beside it."""
-    lines = [f"# Post-incident report: {report.incident['title']}", ""]
-    lines += [f"- **{k}:** {v}" for k, v in _facts(report)]
+    esc = escape_markdown
+    lines = [f"# Post-incident report: {esc(report.incident['title'])}", ""]
+    lines += [f"- **{k}:** {esc(v)}" for k, v in _facts(report)]
     lines += ["", "## Negative volume", "", f"`{sparkline(report.timeline['negative'])}`", ""]
     if chart_path:
         lines += [f"![Negative posts per bucket]({chart_path})", ""]
     lines += [_md_table(report.phases.reset_index()), "", "## Themes", ""]
     for theme in report.themes:
-        lines.append(f"- **{theme.label}** — {theme.size} posts ({theme.share:.0%})")
-        lines += [f"  - “{example}”" for example in theme.examples[:2]]
-    lines += ["", "## Outreach", "", _outreach_line(report), ""]
+        lines.append(f"- **{esc(theme.label)}** — {theme.size} posts ({theme.share:.0%})")
+        lines += [f"  - “{esc(example)}”" for example in theme.examples[:2]]
+    if report.updates:
+        lines += ["", "## Our public updates", "", *update_lines(report), ""]
+        effects = update_effects(report)
+        lines += [_md_table(effects)] if len(effects) else []
+    lines += ["", "## Outreach", "", esc(_outreach_line(report)), ""]
     if len(report.unanswered):
         cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
         lines += ["Still waiting for an answer:", "", _md_table(report.unanswered[cols])]
@@ -129,6 +160,9 @@ def render_html(report: IncidentReport) -> str:
     )
     cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
     waiting = _html_table(report.unanswered[cols]) if len(report.unanswered) else "<p>None.</p>"
+    updates = "".join(f"<p>{esc(line)}</p>" for line in update_lines(report))
+    if report.updates and len(update_effects(report)):
+        updates += _html_table(update_effects(report))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(str(report.incident["title"]))}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
@@ -140,6 +174,7 @@ table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;text-align:left;bor
 <figure>{chart_svg(volume_chart(report))}</figure>
 {_html_table(report.phases.reset_index())}
 <h2>Themes</h2><ul>{themes}</ul>
+<h2>Our public updates</h2>{updates or "<p>None recorded.</p>"}
 <h2>Outreach</h2><p>{esc(_outreach_line(report))}</p>
 <h3>Still waiting for an answer</h3>{waiting}
 </body></html>

@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +90,14 @@ class Post(Base):
             "reply_count",
             "quote_count",
         ),
+        # Our own posts are few: a partial index finds them without touching anyone else's.
+        Index(
+            "ix_posts_own",
+            "brand",
+            "created_at",
+            sqlite_where=sql_text("is_own = 1"),
+            postgresql_where=sql_text("is_own = true"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -110,6 +119,7 @@ class Post(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     quote_of: Mapped[str | None] = mapped_column(String(128))
     removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_own: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # What window queries read from a score, after model version (and brand): the covering index.
@@ -172,6 +182,9 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Start of the silence stretch already alerted ("we are silent"), so it alerts once.
+    dark_alerted_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Outreach(Base):
@@ -243,6 +256,18 @@ class SpikeEvent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SpikeAlertDelivery(Base):
+    """One alert destination that received a spike's alert; the others are tried again."""
+
+    __tablename__ = "spike_alert_deliveries"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("spike_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    destination: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IncidentLink(Base):
     """An incident's id in an outside tool (Statuspage, PagerDuty), so its events find it again."""
 
@@ -283,3 +308,38 @@ class DetectorState(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("spike_events.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboundItem(Base):
+    """One message Flarewatch drafts or sends: an incident update, a reply or a follow-up.
+
+    `idempotency_key` is unique: a retry after a timeout finds the same row, and the publisher
+    checks the platform before sending it again.
+    """
+
+    __tablename__ = "outbound_items"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_outbound_idempotency"),
+        Index("ix_outbound_incident", "incident_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str | None] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(16), default="update")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    # Thread parts after the first, in order (each sent as a reply to the one before).
+    parts: Mapped[list[str] | None] = mapped_column(JSON)
+    reply_to: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    remote_id: Mapped[str | None] = mapped_column(String(256))
+    remote_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    url: Mapped[str | None] = mapped_column(String(1024))
+    drafted_by: Mapped[str | None] = mapped_column(String(128))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from flarewatch.dashboard import data, state
+from flarewatch.dashboard import composer, data, state
 from flarewatch.domain import SEVERITIES
+from flarewatch.render.text import escape_markdown as md
 
 
 def _open_incident() -> None:
@@ -35,7 +38,7 @@ def open_form() -> None:
 def manage(incident: pd.Series) -> None:
     """Severity and closing for the incident chosen in the sidebar."""
     incident_id = int(incident.name)
-    st.subheader(f"#{incident_id} {incident['title']}")
+    st.subheader(f"#{incident_id} {md(incident['title'])}")
     cols = st.columns([2, 1, 3], vertical_alignment="bottom")
     severity = cols[0].selectbox(
         "Severity",
@@ -47,11 +50,26 @@ def manage(incident: pd.Series) -> None:
         data.set_severity(incident_id, severity)
         st.rerun()
     if incident["status"] == "open":
-        if cols[1].button("Close incident", type="primary"):
+        if cols[1].button("Resolve incident", type="primary"):
             data.close_incident(incident_id)
             st.rerun()
     else:
         cols[1].metric("Resolved", f"{incident['resolved_at']:%Y-%m-%d %H:%M} UTC")
+    if incident["status"] == "resolved":
+        close(incident_id, cols[2])
+
+
+def close(incident_id: int, where: Any) -> None:
+    """Closed means customers answered: list high-priority ones still waiting, ask to confirm."""
+    waiting = data.unanswered_authors(incident_id)
+    sure = True
+    if len(waiting):
+        st.warning(f"{len(waiting)} high-priority unhappy author(s) still unanswered.")
+        st.dataframe(waiting[["platform", "handle", "priority", "reason"]], hide_index=True)
+        sure = st.checkbox("Close anyway", key=f"close_anyway_{incident_id}")
+    if where.button("Close incident", disabled=not sure, key=f"close_{incident_id}"):
+        data.finish_incident(incident_id)
+        st.rerun()
 
 
 def posture(incident_id: int) -> None:
@@ -59,7 +77,7 @@ def posture(incident_id: int) -> None:
     found = data.marketing_posture(incident_id)
     say = st.error if found.hold else st.success
     verdict = "Hold marketing" if found.hold else "Marketing may resume"
-    say(f"**{verdict}.** {found.reason}", icon=":material/campaign:")
+    say(f"**{verdict}.** {md(found.reason)}", icon=":material/campaign:")
 
 
 def report(incident: pd.Series) -> None:
@@ -101,7 +119,9 @@ def render() -> None:
     incident = state.selected_incident()
     if incident is not None:
         manage(incident)
+        # Marketing's hold stays in sight of whoever writes the public update.
         posture(int(incident.name))
+        composer.compose(incident)
         report(incident)
 
 

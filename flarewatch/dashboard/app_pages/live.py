@@ -11,6 +11,8 @@ from flarewatch.analysis.kpis import recent_vs_before
 from flarewatch.analysis.spikes import Spike
 from flarewatch.dashboard import charts, data, state
 from flarewatch.domain import LABELS
+from flarewatch.render.text import escape_markdown as md
+from flarewatch.render.text import safe_link
 
 SELECTED_POST = "live_post_id"
 RECENT = pd.Timedelta(hours=1)
@@ -64,10 +66,12 @@ def newest_negative(posts: pd.DataFrame) -> None:
     chosen = posts[posts["id"] == st.session_state.get(SELECTED_POST)]
     if not chosen.empty:
         post = chosen.iloc[0]
-        st.markdown(f"**@{post['handle']}** on {post['platform']}, {post['created_at']:%H:%M} UTC")
+        st.markdown(
+            f"**@{md(post['handle'])}** on {md(post['platform'])}, {post['created_at']:%H:%M} UTC"
+        )
         st.text(post["text"])
-        if post["url"]:
-            st.link_button("Open the post", post["url"])
+        if link := safe_link(post["url"]):
+            st.link_button("Open the post", link)
         relabel(int(post["id"]))
 
 
@@ -126,7 +130,7 @@ def early_warnings() -> None:
     for event in data.early_warnings().head(3).to_dict("records"):
         with st.container(border=True):
             st.warning(
-                f"**Possible incident** for {event['brand'] or 'all brands'}: "
+                f"**Possible incident** for {md(event['brand'] or 'all brands')}: "
                 f"{event['observed']} negative posts against a baseline of "
                 f"{event['baseline']:.0f} ({event['ratio']:.1f}×) since "
                 f"{event['started_at']:%Y-%m-%d %H:%M} UTC.",
@@ -148,6 +152,22 @@ def early_warnings() -> None:
             )
 
 
+def voice(incident_id: int) -> None:
+    """How long since the brand last said something in public; a warning once that is too long."""
+    status = data.voice_status(incident_id)
+    if status["last_update"] is None:
+        line = f"No public update yet: {status['minutes_since']} min since the incident opened"
+    else:
+        line = f"Last public update: {status['minutes_since']} min ago"
+    if status["silent"]:
+        st.warning(
+            f"**We are silent.** {line} (limit {status['limit_minutes']} min).",
+            icon=":material/campaign:",
+        )
+    else:
+        st.caption(line)
+
+
 def body() -> None:
     """The refreshing part of the page: numbers, chart and posts."""
     incident = state.selected_incident()
@@ -161,8 +181,10 @@ def body() -> None:
         return
     spikes = data.spikes(incident["brand"], start, end, bucket)
     kpis(frame, spikes, incident["opened_at"], min(end, datetime.now(UTC)))
+    voice(int(incident.name))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events), width="stretch")
+    own = data.own_posts(incident["brand"], start, end)
+    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events, own), width="stretch")
     left, right = st.columns([3, 2])
     with left:
         newest_negative(data.negative_posts(incident["brand"], start, end))
@@ -179,9 +201,9 @@ def render() -> None:
         st.title("Flarewatch")
         st.info("No incident selected.")
         return
-    st.title(f"{incident['title']}")
+    st.title(md(incident["title"]))
     st.caption(
-        f"{incident['severity']} · {incident['status']} · brand {incident['brand']} · "
+        f"{incident['severity']} · {incident['status']} · brand {md(incident['brand'])} · "
         f"opened {incident['opened_at']:%Y-%m-%d %H:%M} UTC"
     )
     state.live(body)

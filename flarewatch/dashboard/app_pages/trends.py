@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from flarewatch.dashboard import charts, data, state
+from flarewatch.render.text import escape_markdown as md
 
 BREAKDOWNS = {"platform": "By platform", "language": "By language"}
 
@@ -118,7 +119,7 @@ def body() -> None:
     incident = state.selected_incident()
     bucket = int(st.session_state.get("bucket_minutes", 60))
     if incident is not None:
-        st.caption(f"Brand {incident['brand']}, over the window of «{incident['title']}».")
+        st.caption(f"Brand {md(incident['brand'])}, over the window of «{md(incident['title'])}».")
         window = data.incident_window(int(incident.name))
         cols = st.columns(2)
         for col, column in zip(cols, BREAKDOWNS, strict=True):

@@ -158,6 +158,13 @@ def in_window(stmt: _S, brand: str | None, start: datetime | None, end: datetime
     return created_between(stmt, Post.brand, Post.created_at, brand, start, end)
 
 
+def others_in_window(
+    stmt: _S, brand: str | None, start: datetime | None, end: datetime | None
+) -> _S:
+    """`in_window` without the brand's own posts (they are never sentiment)."""
+    return in_window(stmt.where(Post.is_own.is_(False)), brand, start, end)
+
+
 def created_between(
     stmt: _S,
     brand_column: Any,

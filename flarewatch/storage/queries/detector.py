@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.schema import DetectorState, Post, SpikeEvent, UTCDateTime, utcnow
+from flarewatch.storage.schema import (
+    DetectorState,
+    Post,
+    SpikeAlertDelivery,
+    SpikeEvent,
+    UTCDateTime,
+    utcnow,
+)
 
 _UTC = UTCDateTime()
 
@@ -58,6 +65,9 @@ def update_alert_event(session: Session, event_id: int, fields: dict[str, Any]) 
     for key, value in fields.items():
         setattr(event, key, value)
     event.updated_at = utcnow()
+    if "alerted_at" in fields and fields["alerted_at"] is None:
+        # Sent again (escalated): every destination is owed the new alert.
+        session.execute(delete(SpikeAlertDelivery).where(SpikeAlertDelivery.event_id == event_id))
 
 
 def open_event_elsewhere(session: Session, brand: str | None, bucket_minutes: int) -> int | None:

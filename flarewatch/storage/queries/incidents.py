@@ -71,6 +71,37 @@ def close_incident(
     return incident
 
 
+def finish_incident(session: Session, incident_id: int, at: datetime | None = None) -> Incident:
+    """Mark an incident closed (customers answered); one still open is resolved at that time."""
+    incident = get_incident(session, incident_id)
+    at = at or utcnow()
+    incident.resolved_at = incident.resolved_at or at
+    incident.status = "closed"
+    incident.closed_at = at
+    return incident
+
+
+def dark_alerted_since(session: Session, incident_id: int) -> datetime | None:
+    """Start of the incident's silence stretch already alerted, if any."""
+    return get_incident(session, incident_id).dark_alerted_since
+
+
+def set_dark_alerted(session: Session, incident_id: int, since: datetime) -> None:
+    """Remember that the silence stretch starting at `since` has been alerted."""
+    get_incident(session, incident_id).dark_alerted_since = since
+
+
+def incident_link_of(session: Session, incident_id: int, source: str) -> str | None:
+    """The outside tool's id of our incident (e.g. the Statuspage incident), newest link first."""
+    stmt = (
+        select(IncidentLink.external_id)
+        .where(IncidentLink.incident_id == incident_id, IncidentLink.source == source)
+        .order_by(IncidentLink.updated_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
 def list_incidents(session: Session, status: str | None = None) -> list[Incident]:
     """List incidents, newest first, optionally only those with `status`."""
     stmt = select(Incident).order_by(Incident.opened_at.desc())
@@ -188,7 +219,7 @@ def apply_incident_event(
         link_incident(session, event.source, event.external_id, incident.id)
     elif event.severity and event.action != "resolve":
         update_incident(session, incident.id, severity=event.severity)
-    if event.action == "resolve" and incident.status != "resolved":
+    if event.action == "resolve" and incident.status == "open":
         close_incident(session, incident.id, event.at)
     return incident
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     bindparam,
+    delete,
     func,
     select,
     update,
@@ -55,6 +56,8 @@ class SaveResult:
 
     received: int
     inserted: int
+    text_changed: int = 0
+    duplicates: int = 0
 
 
 def _author_row(author: RawAuthor) -> dict[str, Any]:
@@ -112,6 +115,7 @@ def _post_row(post: RawPost, author_id: int | None) -> dict[str, Any]:
         "raw": post.raw or None,
         "quote_of": clean_text(post.quote_of),
         "removed": post.removed,
+        "is_own": post.is_own,
     }
 
 
@@ -123,26 +127,44 @@ def count_posts(session: Session, brand: str | None = None) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def _existing_post_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+def _existing_posts(
+    session: Session, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """(id, text) of the stored posts among `keys`; a purged post's text is None."""
+    found: dict[tuple[str, str], tuple[int, str | None]] = {}
     for platform, condition in key_chunks(keys):
-        stmt = select(Post.external_id).where(condition)
-        found.update((platform, ext) for ext in session.scalars(stmt))
+        stmt = select(Post.external_id, Post.id, Post.text, Post.purged_at).where(condition)
+        for ext, post_id, text, purged_at in session.execute(stmt):
+            found[(platform, ext)] = (post_id, None if purged_at is not None else text)
     return found
+
+
+def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
+    # A score judged the old text: without it the post is scored again, on what it says now.
+    for chunk in chunks(post_ids):
+        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
 
 def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     """Idempotently upsert posts and their authors; the last copy of a duplicate wins.
 
-    Posts already purged by retention keep their purged state: collecting them again does not
-    bring their text back.
+    A post stored again with different text keeps the new text and loses its model scores, so
+    it is scored again (reviewer labels stay). Posts already purged by retention keep their
+    purged state: collecting them again does not bring their text back.
     """
-    unique = {(p.platform, p.external_id): p for p in posts}
+    given = list(posts)
+    unique = {(p.platform, p.external_id): p for p in given}
     if not unique:
         return SaveResult(0, 0)
     rows = [_post_row(p, None) for p in unique.values()]
     check_fits(Post.__table__, rows)
-    existing = _existing_post_keys(session, list(unique))
+    existing = _existing_posts(session, list(unique))
+    new_text = {(r["platform"], r["external_id"]): r["text"] for r in rows}
+    changed = [
+        post_id
+        for key, (post_id, old) in existing.items()
+        if old is not None and old != new_text[key]
+    ]
     ids = save_authors(session, [p.author for p in unique.values() if p.author])
     for row, post in zip(rows, unique.values(), strict=True):
         if post.author:
@@ -155,8 +177,23 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
         POST_UPDATE_COLUMNS,
         where=Post.__table__.c.purged_at.is_(None),
     )
-    _refresh_score_engagement(session, existing)
-    return SaveResult(len(unique), len(unique) - len(existing))
+    _drop_stale_scores(session, changed)
+    _refresh_score_engagement(session, set(existing))
+    _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
+    return SaveResult(
+        len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
+    )
+
+
+def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
+    """Mark posts first saved as anyone's as our own, and drop their scores from every rate.
+
+    Never the other way: a search that does not know our accounts must not unmark them.
+    """
+    for _, condition in key_chunks(keys):
+        session.execute(update(Post).where(condition).values(is_own=True))
+        own = select(Post.id).where(condition)
+        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
 
 
 def mark_removed(session: Session, platform: str, external_ids: Sequence[str]) -> int:

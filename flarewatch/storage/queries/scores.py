@@ -39,7 +39,7 @@ def unscored_posts(
     scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
     stmt = (
         select(Post.id, Post.text)
-        .where(Post.id.not_in(scored), Post.purged_at.is_(None))
+        .where(Post.id.not_in(scored), Post.purged_at.is_(None), Post.is_own.is_(False))
         .order_by(Post.id)
         .limit(limit)
     )
@@ -49,7 +49,9 @@ def unscored_posts(
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
     scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
-    stmt = select(func.count(Post.id)).where(Post.id.not_in(scored), Post.purged_at.is_(None))
+    stmt = select(func.count(Post.id)).where(
+        Post.id.not_in(scored), Post.purged_at.is_(None), Post.is_own.is_(False)
+    )
     return int(session.scalar(stmt) or 0)
 
 
@@ -125,6 +127,7 @@ def claim_unscored(
         )
         .where(
             Post.purged_at.is_(None),
+            Post.is_own.is_(False),
             ~exists().where(scored_by(model_version)),
             ~exists().where(
                 claims.c.post_id == Post.id,

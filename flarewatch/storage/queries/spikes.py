@@ -17,6 +17,7 @@ from flarewatch.domain import (
 )
 from flarewatch.storage.queries.incidents import get_incident, open_incident_at
 from flarewatch.storage.schema import (
+    SpikeAlertDelivery,
     SpikeEvent,
     utcnow,
 )
@@ -96,6 +97,25 @@ def mark_spike_alerted(session: Session, event_id: int, at: datetime | None = No
         return False
     event.alerted_at = at or utcnow()
     return True
+
+
+def alert_deliveries(session: Session, event_id: int) -> set[str]:
+    """The destinations that already received spike `event_id`'s alert."""
+    stmt = select(SpikeAlertDelivery.destination).where(SpikeAlertDelivery.event_id == event_id)
+    return set(session.scalars(stmt))
+
+
+def record_alert_delivery(
+    session: Session, event_id: int, destination: str, at: datetime | None = None
+) -> None:
+    """Note that `destination` received spike `event_id`'s alert (once)."""
+    if session.get(SpikeAlertDelivery, (event_id, destination)) is None:
+        session.add(
+            SpikeAlertDelivery(
+                event_id=event_id, destination=destination, delivered_at=at or utcnow()
+            )
+        )
+        session.flush()
 
 
 def set_spike_status(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from flarewatch.storage.queries._sql import (
     chunks,
     effective_label,
     in_window,
+    others_in_window,
     overridden,
     score_window,
     scored_by,
@@ -54,10 +56,29 @@ def timeline(
     # scores once per post, which is what the scores' window columns are there to avoid.
     bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
     totals = in_window(select(bucket, func.count(Post.id)), brand, start, end)
+    # Our own posts are few and have a partial index: subtracting them keeps the totals an
+    # index-only count, which a filter on `is_own` would not be.
+    own = _own_buckets(session, seconds, brand, start, end)
     for b, n in session.execute(totals.group_by(bucket)):
-        if int(n) > labelled[int(b)]:
-            counts[int(b), "unscored"] = int(n) - labelled[int(b)]
+        n = int(n) - own[int(b)]
+        if n > labelled[int(b)]:
+            counts[int(b), "unscored"] = n - labelled[int(b)]
     return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
+
+
+def _own_buckets(
+    session: Session,
+    seconds: int,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[int]:
+    """The brand's own posts per bucket (read through the partial index `ix_posts_own`)."""
+    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
+    stmt = in_window(
+        select(bucket, func.count(Post.id)).where(Post.is_own == true()), brand, start, end
+    )
+    return Counter({int(b): int(n) for b, n in session.execute(stmt.group_by(bucket))})
 
 
 def _labelled_buckets(
@@ -183,7 +204,7 @@ def posts_with_scores(
     )
     if platform is not None:
         stmt = stmt.where(Post.platform == platform)
-    stmt = in_window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
+    stmt = others_in_window(stmt, brand, start, end).order_by(Post.created_at, Post.id)
     return [dict(row._mapping) for row in session.execute(stmt)]
 
 
@@ -208,7 +229,7 @@ def sentiment_by(
         .outerjoin(SentimentScore, scored_by(model_version))
         .outerjoin(LabelOverride, overridden(Post.id))
     )
-    stmt = in_window(stmt, brand, start, end).group_by(group, label)
+    stmt = others_in_window(stmt, brand, start, end).group_by(group, label)
     return [(g, str(lbl), int(n)) for g, lbl, n in session.execute(stmt)]
 
 
