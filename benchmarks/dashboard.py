@@ -6,6 +6,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from flarewatch import api
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
 from flarewatch.domain import RawAuthor, RawPost
+from flarewatch.pipeline.frames import SPIKE_HISTORY
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
 
@@ -77,6 +79,22 @@ def _score(post_id: int, text: str) -> dict[str, Any]:
 
 def seed(engine: Engine, n: int, now: datetime) -> None:
     """Store and score N posts, open the incident under test and one resolved earlier."""
+    if engine.dialect.name == "postgresql":
+        copy_seed(engine, n, now)
+    else:
+        _save_and_score(engine, n, now)
+    with session_scope(engine) as session:
+        old = queries.open_incident(
+            session, "Earlier outage", brand="acme", opened_at=now - timedelta(days=10)
+        )
+        queries.close_incident(session, old.id, resolved_at=now - timedelta(days=10, hours=-5))
+        queries.open_incident(
+            session, "Login outage", brand="acme", severity="SEV2", opened_at=now - BURST
+        )
+        queries.record_source_success(session, "x", n)
+
+
+def _save_and_score(engine: Engine, n: int, now: datetime) -> None:
     batch: list[RawPost] = []
     for post in fake_posts(n, now):
         batch.append(post)
@@ -92,15 +110,92 @@ def seed(engine: Engine, n: int, now: datetime) -> None:
             if not pending:
                 break
             queries.save_scores(session, MODEL, [_score(i, t) for i, t in pending])
-    with session_scope(engine) as session:
-        old = queries.open_incident(
-            session, "Earlier outage", brand="acme", opened_at=now - timedelta(days=10)
-        )
-        queries.close_incident(session, old.id, resolved_at=now - timedelta(days=10, hours=-5))
-        queries.open_incident(
-            session, "Login outage", brand="acme", severity="SEV2", opened_at=now - BURST
-        )
-        queries.record_source_success(session, "x", n)
+
+
+POST_COLUMNS = (
+    "id, platform, external_id, author_id, brand, text, created_at, collected_at, url, language,"
+    " like_count, repost_count, reply_count, quote_count, removed"
+)
+SCORE_COLUMNS = (
+    "id, post_id, model_version, label, p_negative, p_neutral, p_positive, scored_at,"
+    " brand, created_at, author_id, engagement"
+)
+
+
+def copy_seed(engine: Engine, n: int, now: datetime) -> None:
+    """PostgreSQL: the same posts and scores as `_save_and_score`, streamed with COPY.
+
+    Scores are derived in the database (INSERT ... SELECT), carrying the post's brand, time,
+    author and engagement as the pipeline stores them. Progress goes to stderr.
+    """
+    authors = max(1, int(n * AUTHORS_PER_POST))
+    followers = random.Random(11)
+    collected = now.astimezone(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy(
+            "COPY authors (id, platform, external_id, handle, followers, verified, updated_at) FROM STDIN"
+        ) as out:
+            for k in range(authors):
+                for p, platform in enumerate(PLATFORMS):
+                    aid = k * len(PLATFORMS) + p + 1
+                    row = (
+                        aid,
+                        platform,
+                        f"u{k}",
+                        f"u{k}",
+                        followers.randrange(50_000),
+                        False,
+                        collected,
+                    )
+                    out.write_row(row)
+        _log(f"authors: {authors * len(PLATFORMS)}")
+        with cursor.copy(f"COPY posts ({POST_COLUMNS}) FROM STDIN") as out:
+            for i, post in enumerate(fake_posts(n, now), start=1):
+                out.write_row(_post_row(i, post, collected))
+                if i % 1_000_000 == 0:
+                    _log(f"posts: {i}")
+        _log(f"posts: {n}, scoring")
+        cursor.execute(SCORE_ALL, {"model": MODEL})
+        for table in ("authors", "posts", "sentiment_scores"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
+    # As docs/postgres.md advises after a bulk import: statistics, and the visibility map that
+    # keeps the window queries index-only.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE) authors, posts, sentiment_scores")
+    _log("seeded")
+
+
+POST_COLUMNS = (
+    "id, platform, external_id, author_id, brand, text, created_at, collected_at, url, language,"
+    " like_count, repost_count, reply_count, quote_count, removed"
+)
+SCORE_ALL = """
+INSERT INTO sentiment_scores (post_id, model_version, label, p_negative, p_neutral, p_positive,
+                              scored_at, brand, created_at, author_id, engagement)
+SELECT id, %(model)s, CASE WHEN neg THEN 'negative' ELSE 'positive' END,
+       CASE WHEN neg THEN 0.9 ELSE 0.05 END, 0.05, CASE WHEN neg THEN 0.05 ELSE 0.9 END,
+       collected_at, brand, created_at, author_id,
+       like_count + repost_count + reply_count + quote_count
+FROM (SELECT *, text LIKE 'still down%%' AS neg FROM posts) p
+"""
+
+
+def _post_row(i: int, post: RawPost, collected: datetime) -> tuple[Any, ...]:
+    assert post.author is not None
+    k = int(post.author.external_id[1:])
+    author_id = k * len(PLATFORMS) + PLATFORMS.index(post.platform) + 1
+    at = post.created_at.astimezone(UTC).replace(tzinfo=None)
+    return (
+        i, post.platform, post.external_id, author_id, post.brand, post.text, at, collected, post.url,
+        post.language, post.like_count, 0, 0, 0, False,
+    )  # fmt: skip
+
+
+def _log(message: str) -> None:
+    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
 
 
 def review(engine: Engine) -> None:
@@ -149,7 +244,7 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
             s, bucket_minutes=COMPARE_BUCKET_MINUTES, **window
         ),
         "sentiment_buckets_spike_history": lambda s: queries.timeline(
-            s, bucket_minutes=BUCKET_MINUTES, **{**window, "start": start - api.SPIKE_HISTORY}
+            s, bucket_minutes=BUCKET_MINUTES, **{**window, "start": start - SPIKE_HISTORY}
         ),
         "newest_posts": lambda s: queries.negative_posts(s, **window),
         "author_activity": lambda s: queries.outreach_authors(s, **window),
@@ -217,7 +312,9 @@ def _in_session(engine: Engine, query: Callable[[Session], Any]) -> Callable[[],
     return run
 
 
-def run(url: str, n: int, repeat: int, revision: str = "head") -> dict[str, Any]:
+def run(
+    url: str, n: int, repeat: int, revision: str = "head", seed_only: bool = False
+) -> dict[str, Any]:
     """Seed (unless the database already holds the N posts) and time every page query."""
     engine = make_engine(url)
     seeded_s = 0.0
@@ -227,6 +324,8 @@ def run(url: str, n: int, repeat: int, revision: str = "head") -> dict[str, Any]
         seed(engine, n, datetime.now(UTC))
         seeded_s = time.perf_counter() - started
     upgrade(engine, revision)
+    if seed_only:
+        return {"posts": n, "backend": url.split(":", 1)[0], "seed_seconds": round(seeded_s, 1)}
     if revision == "head":
         review(engine)
     # The path a running server takes: the dashboard's first page run finds statistics due.
@@ -263,10 +362,15 @@ def main() -> None:
     parser.add_argument(
         "--revision", default="head", help="schema revision to measure, e.g. 0004 for 'before'"
     )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="seed and stop (run it in the background: nohup ... 2>seed.log &); later runs reuse it",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON (the only output format)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path('/tmp') / f'flarewatch-bench-{args.posts}.db'}"
-    print(json.dumps(run(url, args.posts, args.repeat, args.revision)))
+    print(json.dumps(run(url, args.posts, args.repeat, args.revision, args.seed_only)))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
             the "we are silent" alarm, in minutes (`SEV1=30,SEV2=60`; `off` for none).
         mastodon_max_characters: The Mastodon instance's post limit.
         user: Who is drafting or approving (defaults to the login name).
+        status_page_url: The public status page, `{status_url}` in reply templates.
+        outreach_per_minute: Most replies a bulk send posts per minute, over all platforms.
+        reply_spacing: Seconds between replies per platform over the defaults, `mastodon=5,x=20`.
+        mastodon_reply_instance: Instance (or URL) of the Mastodon account that replies.
+        mastodon_visibility: Visibility of Mastodon replies: public, unlisted, private, direct.
+        reddit_replies: `on` to allow public comment replies on Reddit (off by default).
+        zendesk_subdomain: Zendesk account (`acme` for acme.zendesk.com) for hand-offs.
+        zendesk_email: Zendesk agent email the API token belongs to.
+        handoff_webhook_url: URL that receives `outreach.handoff` events (secret: it may embed a token).
         extra: Keys of the config file Flarewatch does not know (kept, never used).
     """
 
@@ -99,6 +108,15 @@ class Settings(BaseSettings):
     silence_limits: str = "SEV1=30,SEV2=60"
     mastodon_max_characters: int = Field(default=500, ge=1)
     user: str | None = None
+    status_page_url: str | None = None
+    outreach_per_minute: int = Field(default=20, ge=1)
+    reply_spacing: str | None = None
+    mastodon_reply_instance: str | None = None
+    mastodon_visibility: str = "public"
+    reddit_replies: str = "off"
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    handoff_webhook_url: SecretStr | None = None
     extra: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     @field_validator(
@@ -106,6 +124,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "slack_webhook_url",
         "alert_webhook_url",
+        "handoff_webhook_url",
         "smtp_host",
         "smtp_user",
         "smtp_password",

@@ -8,7 +8,13 @@ from typing import Any
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 INCIDENT_STATUSES = ("open", "resolved", "closed")
-OUTREACH_STATUSES = ("new", "contacted", "resolved", "ignored")
+OUTREACH_STATUSES = ("new", "contacted", "followed_up", "handed_off", "resolved", "ignored")
+# What an answer to an unhappy author is: the first reply, or the "it's fixed" follow-up.
+REPLY_KINDS = ("reply", "followup")
+# Where each reply stands; `sending` is claimed before the platform call, so a crash never resends.
+REPLY_STATES = ("sending", "sent", "failed")
+# How an answered author sounds afterwards (analysis.recovery).
+RECOVERY_STATES = ("recovered", "still_unhappy", "silent")
 LABELS = ("negative", "neutral", "positive")
 # Stored instead of a sentiment when the post's language is one the model is not trusted on.
 OTHER_LANGUAGE = "other_language"

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 @dataclass(frozen=True)
 class Alert:
-    """One spike worth telling people about."""
+    """One spike, or a source gone silent (`kind` "silence"), worth telling people about."""
 
     brand: str | None
     title: str

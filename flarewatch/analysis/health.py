@@ -28,3 +28,18 @@ def with_verdicts(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
     out = frame.copy()
     out.insert(1, "state", [verdict(row, now) for _, row in frame.iterrows()])
     return out
+
+
+def with_silence(frame: pd.DataFrame, silent: dict[str, list[str]]) -> pd.DataFrame:
+    """Mark sources that run fine but whose feeds went silent: "silent (brand, ...)".
+
+    Args:
+        frame: Health rows with their `state` verdicts.
+        silent: Per source, the brands of its feeds that are silent now.
+    """
+    out = frame.copy()
+    for index, row in out.iterrows():
+        brands = silent.get(str(row["source"]))
+        if brands and row["state"] == "ok":
+            out.at[index, "state"] = f"silent ({', '.join(brands)})"
+    return out

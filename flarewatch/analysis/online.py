@@ -36,12 +36,20 @@ class OnlineParams:
         strong_alpha: Tail probability under which one bucket alone opens an alert.
         min_ratio: Observed / expected an elevated bucket must reach.
         strong_min_excess: Posts above expectation one bucket needs to open an alert alone.
-        persistence: Elevated buckets in a row that open an alert.
+        persistence: Elevated buckets in a run that open an alert.
+        run_gap_minutes: Quiet time a run survives between elevated buckets: at narrow buckets
+            a real surge's posts come unevenly and not every quarter hour is elevated.
         cooldown_minutes: Quiet time after which an open alert closes.
         max_alert_hours: An alert open this long closes; a surge still going alerts again.
         window_minutes: Trailing window whose total is also judged (two buckets at least).
         min_excess_per_hour: Posts an hour above expectation anything elevated must add: a
             handful of posts on a quiet night is no incident, however unlikely.
+        long_window_minutes: A longer trailing window, judged like the first, for sustained
+            moderate rises (a storm's first hours) whose every hour is still plausible alone.
+        day_cv: Day-to-day spread (coefficient of variation) of a time of day's volume: an
+            expectation from only two or three previous days is that much less sure.
+        burst_minutes: The window's busiest stretch this long (a thread, a retweet wave) never
+            carries it alone: every bucket counts at most at the ratio of the busiest one left.
     """
 
     min_history_hours: float = 48.0
@@ -52,15 +60,19 @@ class OnlineParams:
     level_clip: tuple[float, float] = (0.67, 1.0)
     min_expected_per_hour: float = 2.0
     dispersion: float = 10.0
-    alpha: float = 3e-3
+    alpha: float = 4e-3
     strong_alpha: float = 1e-6
     min_ratio: float = 1.5
     strong_min_excess: float = 15.0
     persistence: int = 2
+    run_gap_minutes: int = 30
     cooldown_minutes: int = 120
     max_alert_hours: float = 24.0
     window_minutes: int = 60
     min_excess_per_hour: float = 8.0
+    long_window_minutes: int = 180
+    burst_minutes: int = 15
+    day_cv: float = 0.2
 
 
 # Fast confirmation of strong surges (`flarewatch run`): 1-minute buckets, each judged alone
@@ -148,7 +160,8 @@ def _seasonal(
     The median keeps one odd day (a past incident, a collector gap) out of the expectation.
 
     Returns:
-        (seasonal expectation, NaN where no day has a sample; posts the samples hold).
+        (seasonal expectation, NaN where no day has a sample; the posts the samples hold,
+        as an equivalent count that also carries the day-to-day spread of so few days).
     """
     means, total = [], np.zeros(len(values))
     for lags in _day_lags(step, params):
@@ -158,7 +171,13 @@ def _seasonal(
         total += np.nansum(day, axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no day yet
-        return np.nanmedian(np.stack(means), axis=0), total
+        stacked = np.stack(means)
+        median = np.nanmedian(stacked, axis=0)
+    days = np.maximum((~np.isnan(stacked)).sum(axis=0), 1)
+    # A median of few days is unsure beyond its posts' noise (weekends, drifting interest):
+    # its relative variance is about pi/2 * cv^2 / days; it enters the spread like posts do.
+    unsure = 1.0 / (total + 1.0) + (np.pi / 2) * params.day_cv**2 / days
+    return median, 1.0 / unsure - 1.0
 
 
 def _trailing_sum(values: np.ndarray, width: int) -> np.ndarray:
@@ -239,8 +258,11 @@ def _verdict(
     big = observed - mean >= params.min_excess_per_hour * hours
     elevated = p < params.alpha and observed >= params.min_ratio * mean and big
     strong = elevated and p < params.strong_alpha and observed - mean >= params.strong_min_excess
-    if not elevated and observed > mean:
-        p_window = _window_tail(values, expected, float(evidence[i]), (i, step), params)
+    for minutes in (params.window_minutes, params.long_window_minutes):
+        if elevated or observed <= mean:
+            break
+        width = max(2, round(pd.Timedelta(minutes=minutes) / step))
+        p_window = _window_tail(values, expected, float(evidence[i]), (i, step, width), params)
         elevated, p = p_window < params.alpha, min(p, p_window)
     return Verdict(bucket, observed, mean, p, elevated, strong)
 
@@ -249,24 +271,27 @@ def _window_tail(
     values: np.ndarray,
     expected: np.ndarray,
     evidence: float,
-    at: tuple[int, pd.Timedelta],
+    at: tuple[int, pd.Timedelta, int],
     params: OnlineParams,
 ) -> float:
-    """Tail probability of the trailing window's total, or 1 when it did not rise enough.
+    """Tail probability of the `width` buckets up to `i`, or 1 when they did not rise enough.
 
     The window catches a sparse stream's surge, whose every single bucket is still plausible.
     """
-    i, step = at
-    width = max(2, round(pd.Timedelta(minutes=params.window_minutes) / step))
+    i, step, width = at
     lo = max(0, i - width + 1)
     seen, mean = values[lo : i + 1], expected[lo : i + 1]
     if np.isnan(seen).any() or np.isnan(mean).any():
         return 1.0
-    # Each bucket counts at most at the window's second-highest ratio, so one burst never
-    # carries the window: a surge shows in two buckets at least.
-    ratios = seen / mean
-    second = float(np.sort(ratios)[-2])
-    total, total_mean = int(np.minimum(seen, second * mean).sum()), float(mean.sum())
+    # Each bucket counts at most at the ratio of the busiest bucket outside the busiest
+    # `burst_minutes`, so one burst never carries the window: a surge lasts longer than a burst.
+    burst = max(1, round(pd.Timedelta(minutes=params.burst_minutes) / step))
+    ratios = np.sort(seen / mean)
+    cap = float(ratios[-min(burst + 1, len(ratios))])
+    if width * step > pd.Timedelta(minutes=params.window_minutes):
+        # A long window judges a sustained rise: no bucket counts above the median ratio.
+        cap = min(cap, float(np.median(ratios)))
+    total, total_mean = int(np.minimum(seen, cap * mean).sum()), float(mean.sum())
     hours = len(seen) * step / HOUR
     if (
         total < params.min_ratio * total_mean
@@ -335,9 +360,15 @@ def _advance_closed(
     state: DetectorState, verdict: Verdict, step: pd.Timedelta, params: OnlineParams
 ) -> tuple[DetectorState, list[AlertEvent]]:
     if not verdict.elevated:
-        return replace(state, run=0, run_start=None, excess=0.0, peak_ratio=0.0, severity=0.0), []
+        waited = (state.quiet + 1) * step
+        if state.run > 0 and waited <= pd.Timedelta(minutes=params.run_gap_minutes):
+            return replace(state, quiet=state.quiet + 1), []
+        return DetectorState(last_bucket=state.last_bucket, expected=state.expected), []
     grown = _grow(state, verdict)
-    if verdict.strong or grown.run >= params.persistence:
+    # An alert means at least an hour's worth of the minimum excess in all: at narrow buckets,
+    # two elevated quarters of a handful of posts each are a burst, not yet an incident.
+    enough = grown.excess >= params.min_excess_per_hour
+    if verdict.strong or (grown.run >= params.persistence and enough):
         opened = replace(grown, alert_start=grown.run_start, alert_opened=verdict.bucket + step)
         return opened, [_event("open", opened, verdict, step)]
     return grown, []

@@ -11,7 +11,7 @@ import pandas as pd
 from flarewatch.analysis.compare import RecoveryParams, bucket_size, summarise_incident
 from flarewatch.analysis.themes import Theme
 
-HANDLED = ("contacted", "resolved", "ignored")
+HANDLED = ("contacted", "followed_up", "handed_off", "resolved", "ignored")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class IncidentReport:
     unanswered: pd.DataFrame
     posture: Posture
     timeline: pd.DataFrame = field(repr=False)
+    # Answered share of priority authors, time to first answer, who was won back (recovery).
+    answers: dict[str, Any] = field(default_factory=dict)
     # Our public updates (`analysis.updates.update_metrics`); empty when none were looked up.
     updates: dict[str, Any] = field(default_factory=dict)
 
@@ -124,6 +126,7 @@ def build_report(
     *,
     hold_after: timedelta = timedelta(hours=12),
     unanswered: int = 10,
+    answers: dict[str, Any] | None = None,
     updates: dict[str, Any] | None = None,
 ) -> IncidentReport:
     """Assemble the report of one incident from its timeline, themes and outreach table."""
@@ -138,5 +141,6 @@ def build_report(
         unanswered=waiting.head(unanswered),
         posture=marketing_posture(frame, opened, resolved, hold_after=hold_after),
         timeline=frame,
+        answers=answers or {},
         updates=updates or {},
     )

@@ -15,6 +15,7 @@ from flarewatch.analysis.report import (
 from flarewatch.analysis.report import marketing_posture as report_posture
 from flarewatch.analysis.themes import Theme
 from flarewatch.api.outreach import outreach
+from flarewatch.api.replies import answers
 from flarewatch.api.views import themes
 from flarewatch.pipeline.frames import (
     LOOKBACK,
@@ -73,6 +74,7 @@ def incident_report(
         theme_list,
         outreach(engine, incident_id),
         hold_after=hold_after,
+        answers=answers(engine, incident_id),
         updates=incident_update_metrics(engine, incident_id),
     )
 

@@ -42,6 +42,22 @@ def _spike_layer(spikes: list[Spike], bucket_minutes: int) -> alt.Chart:
     )
 
 
+def _silence_layer(stretches: pd.DataFrame | None) -> alt.Chart:
+    rows = [
+        {
+            "start": r.silent_since,
+            "end": r.end,
+            "silent": f"{r.source} silent (no posts since {r.start:%H:%M}): missing, not calm",
+        }
+        for r in (stretches if stretches is not None else pd.DataFrame()).itertuples()
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows, columns=["start", "end", "silent"]))
+        .mark_rect(color="#7f7f7f", opacity=0.25)
+        .encode(x="start:T", x2="end:T", tooltip=["silent:N"])
+    )
+
+
 def _event_layer(events: dict[str, datetime | None]) -> alt.Chart:
     rows = [{"at": at, "event": name} for name, at in events.items() if at is not None]
     base = alt.Chart(pd.DataFrame(rows, columns=["at", "event"]))
@@ -78,9 +94,14 @@ def timeline_chart(
     bucket_minutes: int,
     events: dict[str, datetime | None],
     own: pd.DataFrame | None = None,
+    silences: pd.DataFrame | None = None,
 ) -> alt.LayerChart | alt.FacetChart:
     """Stacked posts per bucket by sentiment, spikes shaded, incident open/resolve as rules,
-    our own posts as markers."""
+    our own posts as markers.
+
+    Stretches when a source was silent (`api.silent_stretches`) are greyed, so a gap there
+    reads as missing data, not as recovery.
+    """
     colors = alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values()))
     bars = (
         alt.Chart(_long(frame))
@@ -95,7 +116,13 @@ def timeline_chart(
         .transform_calculate(order=f"indexof({list(LABEL_COLORS)}, datum.sentiment)")
     )
     return (
-        alt.layer(_spike_layer(spikes, bucket_minutes), bars, _event_layer(events), _own_layer(own))
+        alt.layer(
+            _silence_layer(silences),
+            _spike_layer(spikes, bucket_minutes),
+            bars,
+            _event_layer(events),
+            _own_layer(own),
+        )
         .properties(height=320)
         .interactive(bind_y=False)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -118,9 +119,27 @@ def brands() -> list[str]:
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
+def baseline_hours_left(brand: str | None) -> float:
+    """Hours until the spike detector has learned `brand`'s baseline (0: it can alert)."""
+    return api.baseline_hours_left(engine(), brand)
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
 def source_health() -> pd.DataFrame:
     """Each collector source's health with its verdict (failing, stale or ok)."""
     return api.source_health(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def source_silence() -> pd.DataFrame:
+    """Each feed (source and brand): ok, silent (far longer than its usual gap) or learning."""
+    return api.source_silence(engine())
+
+
+@st.cache_data(ttl=SLOW_TTL_S)
+def silent_stretches(brand: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+    """Stretches in the window when a feed of `brand` was silent although its source ran."""
+    return api.silent_stretches(engine(), brand=brand, start=start, end=end)
 
 
 @st.cache_data(ttl=SLOW_TTL_S)
@@ -150,6 +169,62 @@ def save_outreach(
         note=_text_or_none(note),
     )
     outreach.clear()
+
+
+@st.cache_data(ttl=LIVE_TTL_S)
+def answers(incident_id: int) -> dict[str, Any]:
+    """Answered share of priority authors, time to first answer, followed up, recovered share."""
+    return api.answers(engine(), incident_id)
+
+
+def draft_answers(
+    incident_id: int,
+    author_ids: list[int],
+    kind: str,
+    template: str,
+    status_url: str | None,
+    next_update: str | None,
+) -> list[api.ReplyDraft]:
+    """Replies (or follow-ups) to preview; raises ValueError for a bad template or open incident."""
+    if kind == "followup":
+        return api.draft_followups(
+            engine(),
+            incident_id,
+            author_ids,
+            include_uncontacted=True,
+            template=template,
+            status_url=status_url,
+            next_update=next_update,
+        )
+    return api.draft_replies(
+        engine(),
+        incident_id,
+        author_ids,
+        template=template,
+        status_url=status_url,
+        next_update=next_update,
+    )
+
+
+def send_answers(
+    incident_id: int, drafts: list[api.ReplyDraft], sender: str, approved_by: str | None
+) -> pd.DataFrame:
+    """Send previewed drafts with the configured credentials; drops the cached tables."""
+    config = settings()
+    result = api.send_replies(
+        engine(),
+        incident_id,
+        drafts,
+        api.repliers_for(config, {d.platform for d in drafts}),
+        sender=sender,
+        approved_by=approved_by or None,
+        require_approval=config.require_approval,
+        per_minute=config.outreach_per_minute,
+        spacing=config.reply_spacing,
+    )
+    outreach.clear()
+    answers.clear()
+    return result
 
 
 def _text_or_none(value: object) -> str | None:

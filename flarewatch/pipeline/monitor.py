@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -21,10 +21,14 @@ from flarewatch.pipeline import detector
 from flarewatch.pipeline.frames import Embedder, _themes, negative_posts, spike_events
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.score import score_pending
+from flarewatch.pipeline.silence import check_silence, describe_silence
 from flarewatch.pipeline.upkeep import keep_statistics_fresh
 from flarewatch.pipeline.voice import check_going_dark
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
+
+# Silence is judged from weeks of post times: often enough to matter, rarely enough to be cheap.
+SILENCE_CHECK_EVERY = timedelta(minutes=5)
 
 
 def scan_spikes(
@@ -181,6 +185,28 @@ def describe_event(brand: str, row: Any) -> str:
     )
 
 
+@dataclass
+class SilenceCheck:
+    """Silent-source checks from the monitor loop, at most once per `every`."""
+
+    engine: Engine
+    alert: bool = True
+    base_url: str | None = None
+    every: timedelta = SILENCE_CHECK_EVERY
+    last: datetime | None = None
+
+    def run_due(self, now: datetime | None = None) -> list[str]:
+        """Check now if due; one line per feed that went silent or came back."""
+        now = now or datetime.now(UTC)
+        if self.last is not None and now - self.last < self.every:
+            return []
+        self.last = now
+        settings = AlertSettings.from_env() if self.alert else AlertSettings()
+        url = self.base_url or load_settings().public_url
+        found = check_silence(self.engine, settings, now=now, base_url=url)
+        return [f"{describe_silence(event)} {outcome or ''}".rstrip() for event, outcome in found]
+
+
 def run(
     engine: Engine,
     watch_file: str,
@@ -196,15 +222,29 @@ def run(
     Without `cycles` it is the supervisor (`pipeline.supervisor`): streams and polling side by
     side, scoring continuously, until SIGTERM/SIGINT. `cycles` runs the polling sources that
     many passes in this thread, scoring after each save (streams need the supervisor).
+    After each collection (each minute under the supervisor) it also checks for silent sources
+    (at most every few minutes): a feed gone quiet for far longer than usual, although its
+    source runs fine, alerts once.
     """
+    options = scan or ScanOptions()
+    silence = SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
+
+    def upkeep() -> None:
+        keep_statistics_fresh(engine)
+        for line in silence.run_due():
+            echo(line)
+
     if cycles is None:
         from flarewatch.pipeline.supervisor import supervise
 
-        supervise(engine, watch_file, scorer=scorer, scan=scan, batch_size=batch_size, echo=echo)
+        supervise(
+            engine, watch_file, scorer=scorer, scan=scan, batch_size=batch_size, echo=echo,
+            upkeep=upkeep,
+        )  # fmt: skip
         return
 
     def after_save(_result: RunResult) -> None:
-        keep_statistics_fresh(engine)
+        upkeep()
         if scorer is None:
             return
         score_pending(engine, scorer, batch_size=batch_size)

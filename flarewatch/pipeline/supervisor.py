@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 # SCORE_WAIT_SECONDS have passed (a backlog must not stop the scan).
 SCAN_DELAY_SECONDS = 5.0
 SCORE_WAIT_SECONDS = 30.0
+# Planner statistics and the silent-source check run this often (each does less when not due).
+UPKEEP_SECONDS = 60.0
 # Chunks a scoring pass takes before the loop scans: new posts never starve the scan.
 CHUNKS_PER_PASS = 4
 
@@ -68,6 +70,7 @@ class Supervisor:
     stop: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
     streams: list[StreamIngest] = field(default_factory=list)
+    upkeep: Callable[[], Any] | None = None
 
     def run(self) -> None:
         """Start every part and wait; a signal or `stop` ends them, each saving what it holds."""
@@ -81,13 +84,24 @@ class Supervisor:
         with stop_on_signals(self.stop):
             for thread in threads:
                 thread.start()
+            last_upkeep = 0.0
             while not self.stop.is_set() and any(t.is_alive() for t in threads):
+                if self.upkeep is not None and time.monotonic() - last_upkeep >= UPKEEP_SECONDS:
+                    last_upkeep = time.monotonic()
+                    self._upkeep()
                 self.stop.wait(0.5)
             self.stop.set()
             self.wake.set()
             for thread in threads:
                 thread.join()
         self.echo("stopped: cursors saved")
+
+    def _upkeep(self) -> None:
+        assert self.upkeep is not None
+        try:
+            self.upkeep()
+        except Exception:
+            log.exception("upkeep (statistics, silence check) failed; retrying next minute")
 
     def _polling(self) -> list[threading.Thread]:
         names = [n for n in self.watch.sources if n not in STREAM_SOURCES]
@@ -192,11 +206,12 @@ def supervise(
     env: Mapping[str, str] | None = None,
     echo: Callable[[str], Any] = print,
     stop: threading.Event | None = None,
+    upkeep: Callable[[], Any] | None = None,
 ) -> Supervisor:
     """Run every source of the watch file until SIGTERM/SIGINT (or `stop`); `flarewatch run`."""
     supervisor = Supervisor(
         engine, load_watch(watch_file), scorer, scan, batch_size, credentials(env), echo,
-        stop=stop or threading.Event(),
+        stop=stop or threading.Event(), upkeep=upkeep,
     )  # fmt: skip
     supervisor.run()
     return supervisor

@@ -21,6 +21,10 @@ EXPORT_COLUMNS = [
     "status",
     "assignee",
     "note",
+    "reply_url",
+    "followup_url",
+    "ticket_url",
+    "recovery",
 ]
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -81,13 +81,29 @@ def _facts(report: IncidentReport) -> list[tuple[str, str]]:
 def _outreach_line(report: IncidentReport) -> str:
     o = report.outreach
     return (
-        f"{o['authors']} unhappy authors: {o['contacted']} contacted, {o['resolved']} resolved, "
+        f"{o['authors']} unhappy authors: {o['contacted']} contacted, "
+        f"{o['followed_up']} followed up, {o['handed_off']} handed off, {o['resolved']} resolved, "
         f"{o['ignored']} ignored, {o['new']} still unanswered ({o['handled_share']:.0%} handled)."
     )
 
 
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
+
+
+def _answers_line(report: IncidentReport) -> str:
+    a = report.answers
+    if not a:
+        return ""
+    wait = a["median_minutes_to_first_answer"]
+    return (
+        f"Answered {a['answered_priority']} of {a['priority_authors']} priority authors "
+        f"({_share(a['answered_share'])}); median time to first answer "
+        f"{'—' if wait is None else f'{wait:.0f} min'}; {a['followed_up']} followed up. "
+        f"Won back {a['recovered']} of {a['answered_authors']} answered "
+        f"({_share(a['recovered_share'])}): {a['still_unhappy']} still unhappy, "
+        f"{a['silent']} silent since."
+    )
 
 
 def update_lines(report: IncidentReport) -> list[str]:
@@ -138,6 +154,8 @@ def render_markdown(report: IncidentReport, chart_path: str | None = None) -> st
         effects = update_effects(report)
         lines += [_md_table(effects)] if len(effects) else []
     lines += ["", "## Outreach", "", esc(_outreach_line(report)), ""]
+    if report.answers:
+        lines += [esc(_answers_line(report)), ""]
     if len(report.unanswered):
         cols = ["priority", "platform", "handle", "followers", "reason", "latest_url"]
         lines += ["Still waiting for an answer:", "", _md_table(report.unanswered[cols])]
@@ -175,7 +193,7 @@ table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;text-align:left;bor
 {_html_table(report.phases.reset_index())}
 <h2>Themes</h2><ul>{themes}</ul>
 <h2>Our public updates</h2>{updates or "<p>None recorded.</p>"}
-<h2>Outreach</h2><p>{esc(_outreach_line(report))}</p>
+<h2>Outreach</h2><p>{esc(_outreach_line(report))}</p><p>{esc(_answers_line(report))}</p>
 <h3>Still waiting for an answer</h3>{waiting}
 </body></html>
 """

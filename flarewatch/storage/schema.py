@@ -202,6 +202,55 @@ class Outreach(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class OutreachReply(Base):
+    """Our public reply (or follow-up) to one post of an unhappy author; never two per post."""
+
+    __tablename__ = "outreach_replies"
+    __table_args__ = (
+        UniqueConstraint("platform", "replied_to", name="uq_outreach_replies_post"),
+        Index("ix_outreach_replies_incident", "incident_id", "author_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    # The platform's id of the post we answer: their complaint, or our earlier reply.
+    replied_to: Mapped[str] = mapped_column(String(256))
+    replied_url: Mapped[str | None] = mapped_column(String(1024))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="sending")
+    remote_id: Mapped[str | None] = mapped_column(String(256))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    sender: Mapped[str | None] = mapped_column(String(128))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutreachTicket(Base):
+    """A helpdesk ticket for one author (`scope` "author:<id>") or one problem ticket ("problem")."""
+
+    __tablename__ = "outreach_tickets"
+    __table_args__ = (
+        UniqueConstraint("helpdesk", "incident_id", "scope", name="uq_outreach_tickets_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    helpdesk: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(64))
+    author_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    ticket_id: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(String(1024))
+    status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CollectorCursor(Base):
     """Where a collector left off for one (source, query), so each fetch is incremental."""
 
@@ -343,3 +392,16 @@ class OutboundItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SilenceAlert(Base):
+    """A silent stretch of one feed (source and brand) already alerted; `brand` "" is no brand."""
+
+    __tablename__ = "silence_alerts"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    stretch_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    silent_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    usual_p95_seconds: Mapped[float] = mapped_column(Float)
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

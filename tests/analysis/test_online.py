@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from flarewatch.analysis.online import (
     DetectorState,
@@ -176,3 +177,54 @@ def test_advance__an_alert_never_stays_open_past_a_day():
     params = OnlineParams()
     actions = [a for a in _run([(40, True)] * 30, params) if not a.startswith("escalate")]
     assert actions == ["open@1", "close@23", "open@25"]
+
+
+def test_step_frame__a_sustained_moderate_rise_alerts_from_the_long_window():
+    # Hourly: 3, 5, 8, 8 usually at 11:00-14:00; then 10, 13, 24, 17, a storm's first hours.
+    day = np.array([8] * 11 + [3, 5, 8, 8] + [8] * 9)
+    values = np.random.default_rng(1).poisson(np.tile(day, 8))
+    onset = 7 * 24 + 11
+    values[onset : onset + 4] = [10, 13, 24, 17]
+    counts = _series(values)
+    [opened] = _opens(step_frame(counts, counts * 2, first_post=counts.index[0]))
+    assert opened == counts.index[onset + 3]  # 24 alone is not enough; 24 then 17 is
+    short_only = replace(OnlineParams(), long_window_minutes=60)
+    assert (
+        _opens(step_frame(counts, counts * 2, first_post=counts.index[0], params=short_only)) == []
+    )
+
+
+def test_step_frame__a_half_hour_burst_of_a_few_posts_is_not_an_alert():
+    values = np.random.default_rng(4).poisson(1.0, 8 * 96)
+    start = 7 * 96 + 80  # 20:00 on day 8, about one post a quarter hour
+    values[start : start + 4] = [1, 5, 7, 2]
+    counts = _series(values, QUARTER)
+    replay = step_frame(counts, counts * 2, first_post=counts.index[0])
+    elevated = [v.bucket for v in replay.verdicts if v.elevated and v.bucket >= counts.index[start]]
+    assert len(elevated) >= 2  # two elevated quarters in a row, but under an hour's worth of excess
+    assert [o for o in _opens(replay) if o >= counts.index[start]] == []
+
+
+def test_advance__a_run_survives_a_short_quiet_gap_at_narrow_buckets():
+    def run(params: OnlineParams) -> list[str]:
+        state, actions = DetectorState(), []
+        for k, elevated in enumerate([True, False, False, True]):
+            bucket = pd.Timestamp("2026-03-02", tz="UTC") + k * QUARTER
+            verdict = Verdict(bucket, 25, 10.0, 1e-4 if elevated else 0.5, elevated, False)
+            state, events = advance(state, verdict, QUARTER, params)
+            actions += [f"{e.action}@{k}" for e in events]
+        return actions
+
+    assert run(OnlineParams()) == ["open@3"]
+    assert run(replace(OnlineParams(), run_gap_minutes=15)) == []
+
+
+def test_expectations__two_days_of_history_are_less_sure_than_seven():
+    from flarewatch.analysis.online import expectations
+
+    values = np.full(9 * 24, 10.0)
+    _, evidence = expectations(values, HOURLY, OnlineParams())
+    two_days, seven_days = evidence[2 * 24 + 12], evidence[8 * 24 + 12]
+    assert two_days < seven_days < 7 * 3 * 10  # below the posts the samples hold
+    _, plain = expectations(values, HOURLY, replace(OnlineParams(), day_cv=0.0))
+    assert plain[8 * 24 + 12] == pytest.approx(7 * 3 * 10)  # seven days of 3 h of 10 posts

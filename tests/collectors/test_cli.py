@@ -94,3 +94,18 @@ def test_cli_run__scores_then_scans_for_spikes(tmp_path, monkeypatch):
     engine = make_engine(f"sqlite:///{tmp_path / 'fw.db'}")
     assert len(api.early_warnings(engine, "acme")) == 1
     engine.dispose()
+
+
+def test_collect_health__says_silent_when_a_feed_stops_while_its_source_runs(tmp_path):
+    now = datetime.now(UTC)
+    offset = int((now - T0).total_seconds() // 60)
+    # A post every 10 minutes until 3 hours ago; x has run fine since, finding nothing.
+    posts = [make_post(i, "status", minutes=offset - 180 - 10 * i) for i in range(60)]
+    engine = make_engine(f"sqlite:///{tmp_path / 'fw.db'}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+        queries.record_source_success(session, "x", 0, at=now)
+    engine.dispose()
+    [row] = json.loads(_invoke(tmp_path, "collect", "health").output)
+    assert row["source"] == "x" and row["state"] == "silent (acme)"

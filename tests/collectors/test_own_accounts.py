@@ -11,7 +11,7 @@ from flarewatch.config import ConfigError
 from flarewatch.pipeline.ingest import collect_source
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
-from tests.actions.recording import recording
+from tests.actions.reply_recording import recording
 
 OWN = {
     "x": "@acmecloud",

@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -171,7 +172,10 @@ def test_trends__breaks_down_by_platform_and_language_and_compares_incidents(see
     at = _run("trends.py")
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 4  # platform, language, theme, comparison
-    by_platform, by_language, compared = (d.value for d in at.dataframe)
+    by_platform, by_language, compared, answered = (d.value for d in at.dataframe)
+    assert list(answered["incident"]) == ["#2 App login outage", "#1 Checkout errors"]
+    shares = answered["priority authors answered"]
+    assert shares.iloc[0] == 0.0 and pd.isna(shares.iloc[1])  # #1 has no priority authors
     assert set(by_platform["platform"]) == {"x", "mastodon"}
     assert by_platform.set_index("platform").loc["x", "negative"] == 120
     assert set(by_language["language"]) == {"en", "de", "unknown"}
@@ -251,3 +255,95 @@ def test_password__streamlit_secret_gates_the_dashboard(seeded_url, given, shown
     at.text_input[0].input(given)
     at.button[0].click().run()
     assert bool(at.metric) is shown
+
+
+def test_outreach__answer_form_previews_and_sends_per_row(seeded_url, monkeypatch):
+    for name in ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    at = _run("outreach.py")
+    assert not at.exception
+    assert "Priority authors answered" in [m.label for m in at.metric]
+    picked = at.multiselect(key="answer_authors")
+    first = picked.options[0]
+    picked.set_value([first]).run()
+    at.text_input(key="answer_next_update").input("14:00 UTC").run()
+    at.button(key="answer_preview").click().run()
+    assert not at.exception
+    drafts = at.dataframe[1].value  # after the outreach table itself
+    assert len(drafts) == 1 and "14:00 UTC" in drafts["text"].iloc[0]
+    assert at.button(key="answer_send").disabled
+    at.text_input(key="answer_sender").input("sam").run()
+    at.checkbox(key="answer_confirm").check().run()
+    at.button(key="answer_send").click().run()
+    assert not at.exception
+    assert len(at.dataframe) == 2  # the drafts gave way to the results
+    result = at.dataframe[1].value
+    assert result["state"].tolist() == ["failed"]
+    assert "X_API_KEY" in result["error"].iloc[0]
+
+
+def test_outreach__resolved_incident_prompts_the_follow_up(seeded_url):
+    with _session(seeded_url) as s:
+        author = int(
+            queries.outreach_authors(s, model_version="test-model", brand="acme")["author_id"].iloc[
+                0
+            ]
+        )
+        row = {
+            "incident_id": 2,
+            "author_id": author,
+            "platform": "x",
+            "replied_to": "1000",
+            "kind": "reply",
+            "text": "sorry",
+        }
+        assert queries.claim_reply(s, row)
+        queries.finish_reply(s, "x", "1000", remote_id="9", url="https://x.com/i/web/status/9")
+        queries.close_incident(s, 2)
+    at = _run("outreach.py")
+    assert not at.exception
+    assert any("1 answered author(s) await a follow-up" in i.value for i in at.info)
+
+
+def test_live__says_the_detector_is_learning_a_new_brands_baseline(seeded_url):
+    hours = api.baseline_hours_left(make_engine(seeded_url), "acme")
+    assert 0 < hours < 1  # the seeded posts span just under two days
+    at = _run()
+    assert not at.exception
+    [note] = [c.value for c in at.caption if "learning the baseline" in c.value]
+    assert "acme" in note and "1 h left" in note
+
+
+def test_live__no_learning_note_once_the_baseline_is_known(seeded_url):
+    from tests.conftest import make_post
+
+    with _session(seeded_url) as s:
+        queries.save_posts(s, [make_post(9000, "first post", minutes=-4 * 24 * 60)])
+    at = _run()
+    assert not at.exception
+    assert not [c.value for c in at.caption if "learning the baseline" in c.value]
+
+
+def test_sources__marks_a_feed_silent_while_its_source_runs(seeded_url):
+    from datetime import timedelta
+
+    from tests.conftest import make_post
+    from tests.dashboard.conftest import SHIFT
+
+    # globex on x: a post every 5 minutes for 4 hours, then nothing for 6 hours while x runs.
+    posts = [
+        make_post(7000 + i, "globex status", brand="globex", minutes=SHIFT - 6 * 60 - 5 * i)
+        for i in range(48)
+    ]
+    with _session(seeded_url) as s:
+        queries.save_posts(s, posts)
+    at = _run("sources.py")
+    assert not at.exception
+    health = at.dataframe[0].value.set_index("source")
+    assert health.loc["x", "state"] == "silent (globex)"
+    assert {m.label: m.value for m in at.metric}["Silent feeds"] == "1"
+    feeds = at.dataframe[2].value.set_index("brand")
+    assert feeds.loc["globex", "state"] == "silent"
+    assert feeds.loc["globex", "usual_gap_minutes"] == 5.0
+    assert "x for globex" in at.warning[0].value
+    assert timedelta(0) < feeds.loc["globex", "silent_since"] - feeds.loc["globex", "last_post_at"]

@@ -8,31 +8,40 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, Database
 
 # Each test runs worker or collector processes.
 pytestmark = pytest.mark.slow
 
 
-def test_soak__short_run_has_no_lock_errors_and_loses_nothing(tmp_path):
-    url = f"sqlite:///{tmp_path / 'soak.db'}"
+def test_soak__short_run__counts_at_stop_no_lock_errors_loses_nothing(database: Database):
     out = subprocess.run(
         [
             sys.executable,
             "benchmarks/soak.py",
             "--minutes",
             "0.04",
+            "--workers",
+            "1",
+            "3",
             "--database-url",
-            url,
+            database.url,
             "--json",
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=240,
         check=True,
     )
-    result = json.loads(out.stdout)
-    assert result["posts_sent"] > 0 and result["dashboard_refreshes"] > 0
-    assert result["posts_processed"] == result["posts_stored"] == result["posts_sent"]
-    assert (result["lock_errors"], result["lost_posts"], result["rescored_posts"]) == (0, 0, 0)
+    runs = json.loads(out.stdout)["runs"]
+    assert [r["workers"] for r in runs] == [1, 3]
+    for result in runs:
+        assert result["posts_sent"] > 0 and result["dashboard_refreshes"] > 0
+        assert result["posts_stored"] == result["posts_sent"]
+        # Counted before the drain: what the workers did, and what they left, add up.
+        assert 0 < result["posts_processed"] == result["scored_by_workers"]
+        assert result["posts_processed"] + result["backlog_at_stop"] == result["posts_stored"]
+        assert result["scored_by_drain"] == result["backlog_at_stop"]
+        assert result["claims_at_stop"] == 0  # workers hand their claims back when stopped
+        assert (result["lock_errors"], result["lost_posts"], result["rescored_posts"]) == (0, 0, 0)

@@ -43,7 +43,7 @@ def test_incident__empty_title_and_resolve_before_open_are_refused(sqlite_engine
     assert empty.exit_code == 1 and "Error: incident title is empty" in empty.output
     opened = _invoke(sqlite_engine, "incident", "open", "Login", "--at", "2026-03-02T12:00Z")
     assert opened.exit_code == 0, opened.output
-    early = _invoke(sqlite_engine, "incident", "close", "1", "--at", "2026-03-02T11:00Z")
+    early = _invoke(sqlite_engine, "incident", "resolve", "1", "--at", "2026-03-02T11:00Z")
     assert early.exit_code == 1 and "is before incident 1 opened" in early.output
     assert len(early.output.strip().splitlines()) == 1
     assert api.get_incident(sqlite_engine, 1).status == "open"  # nothing changed

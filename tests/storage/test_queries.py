@@ -159,3 +159,21 @@ def test_mark_removed__drops_text_once(engine):
         queries.save_posts(session, [make_post(1, "gone soon"), make_post(2, "stays")])
         assert queries.mark_removed(session, "x", ["1", "404"]) == 1
         assert queries.mark_removed(session, "x", ["1"]) == 0
+
+
+def test_upgrade__rebuilding_posts_on_sqlite_keeps_scores(sqlite_engine):
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from flarewatch.storage.engine import alembic_config
+    from flarewatch.storage.schema import SentimentScore
+    from tests.conftest import score_down_as_negative
+
+    with session_scope(sqlite_engine) as session:
+        queries.save_posts(session, [make_post(1, "site is down"), make_post(2, "down again")])
+        score_down_as_negative(session, "m1")
+    # 0010 rebuilds `posts` in batch mode; with foreign keys on, that cascaded into scores.
+    command.downgrade(alembic_config(sqlite_engine), "0009")
+    upgrade(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(SentimentScore)) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -125,8 +126,20 @@ def _open_from_warning(event: dict[str, object]) -> None:
     state.request_app_rerun()
 
 
+def learning() -> None:
+    """Brands whose baseline the detector is still learning: no early warning can come yet."""
+    for brand in data.brands():
+        hours = data.baseline_hours_left(brand)
+        if hours > 0:
+            st.caption(
+                f":material/hourglass_top: Early warnings for {brand}: learning the baseline, "
+                f"{math.ceil(hours)} h left."
+            )
+
+
 def early_warnings() -> None:
     """Spikes seen while no incident was open: open an incident from one, or dismiss it."""
+    learning()
     for event in data.early_warnings().head(3).to_dict("records"):
         with st.container(border=True):
             st.warning(
@@ -184,7 +197,12 @@ def body() -> None:
     voice(int(incident.name))
     events = {"opened": incident["opened_at"], "resolved": incident["resolved_at"]}
     own = data.own_posts(incident["brand"], start, end)
-    st.altair_chart(charts.timeline_chart(frame, spikes, bucket, events, own), width="stretch")
+    silences = data.silent_stretches(incident["brand"], start, end)
+    chart = charts.timeline_chart(frame, spikes, bucket, events, own, silences)
+    st.altair_chart(chart, width="stretch")
+    if not silences.empty:
+        sources = ", ".join(sorted(set(silences["source"])))
+        st.caption(f"Grey: {sources} delivered nothing although running; missing, not calm.")
     left, right = st.columns([3, 2])
     with left:
         newest_negative(data.negative_posts(incident["brand"], start, end))

@@ -7,6 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from flarewatch import api
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN, data, state
 from flarewatch.domain import OUTREACH_STATUSES
 
@@ -27,6 +28,86 @@ COLUMNS = [
     "latest_post",
     "latest_url",
 ]
+DRAFTS = "outreach_drafts"
+KINDS = {"Reply": "reply", "Follow-up (incident resolved)": "followup"}
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def answer_metrics(incident_id: int) -> None:
+    """Answered share of priority authors, time to first answer, followed up, won back."""
+    found = data.answers(incident_id)
+    wait = found["median_minutes_to_first_answer"]
+    cols = st.columns(4)
+    cols[0].metric("Priority authors answered", _share(found["answered_share"]))
+    cols[1].metric("Median time to first answer", "—" if wait is None else f"{wait:.0f} min")
+    cols[2].metric("Followed up", str(found["followed_up"]))
+    cols[3].metric("Won back", _share(found["recovered_share"]))
+    waiting = int(found["answered_authors"]) - int(found["followed_up"])
+    incident = state.selected_incident()
+    if waiting > 0 and incident is not None and incident["status"] in ("resolved", "closed"):
+        st.info(
+            f"The incident is resolved: {waiting} answered author(s) await a follow-up "
+            "(Answer selected authors → Follow-up)."
+        )
+
+
+def _label(row: pd.Series) -> str:
+    return f"@{row['handle']} ({row['platform']}, priority {row['priority']:.0f})"
+
+
+def answer_form(incident_id: int, shown: pd.DataFrame) -> None:
+    """Pick authors, preview the replies, confirm and send them (a dry run until confirmed)."""
+    labels = {_label(row): int(row["author_id"]) for _, row in shown.iterrows()}
+    opened = bool(st.session_state.get(DRAFTS)) or "answer_result" in st.session_state
+    with st.expander("Answer selected authors", expanded=opened):
+        picked = st.multiselect("Authors", list(labels), key="answer_authors")
+        kind = KINDS[st.radio("Kind", list(KINDS), horizontal=True, key="answer_kind")]
+        template = st.text_area(
+            "Template", api.REPLY_TEMPLATES[kind], key=f"answer_template_{kind}"
+        )
+        cols = st.columns(2)
+        status_url = cols[0].text_input("{status_url}", data.settings().status_page_url or "")
+        next_update = cols[1].text_input("{next_update}", key="answer_next_update")
+        if st.button("Preview", key="answer_preview"):
+            try:
+                st.session_state[DRAFTS] = data.draft_answers(
+                    incident_id,
+                    [labels[p] for p in picked],
+                    kind,
+                    template,
+                    status_url or None,
+                    next_update or None,
+                )
+            except ValueError as exc:
+                st.session_state.pop(DRAFTS, None)
+                st.error(str(exc))
+        send_form(incident_id)
+
+
+def send_form(incident_id: int) -> None:
+    """The previewed drafts, who sends and approves, and the confirmed send."""
+    if (result := st.session_state.get("answer_result")) is not None:
+        st.dataframe(result, hide_index=True, key="answer_results")
+    drafts = st.session_state.get(DRAFTS)
+    if not drafts:
+        return
+    st.dataframe(api.drafts_frame(drafts), hide_index=True, key="answer_drafts")
+    cols = st.columns(2)
+    sender = cols[0].text_input("Sent by", key="answer_sender")
+    approved_by = cols[1].text_input("Approved by (a second person)", key="answer_approver")
+    confirm = st.checkbox("Post these replies publicly", key="answer_confirm")
+    if st.button("Send", key="answer_send", disabled=not (confirm and sender)):
+        try:
+            result = data.send_answers(incident_id, drafts, sender, approved_by or None)
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        st.session_state.pop(DRAFTS, None)
+        st.session_state["answer_result"] = result
+        st.rerun()
 
 
 def filters(table: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +187,7 @@ def body() -> None:
     table = data.outreach(incident_id)
     open_count = int((table["status"] == "new").sum())
     st.caption(f"{len(table)} unhappy authors; {open_count} not contacted yet.")
+    answer_metrics(incident_id)
     shown = filters(table)
     limit = OUTREACH_ROWS_SHOWN
     if len(shown) > limit:
@@ -114,6 +196,7 @@ def body() -> None:
             "narrow the filters, or download them all."
         )
     editor(incident_id, data.with_complaints(incident_id, shown.head(limit)))
+    answer_form(incident_id, shown.head(limit))
     st.download_button(
         f"Download CSV ({len(shown)} rows)",
         partial(data.outreach_export, incident_id, shown),

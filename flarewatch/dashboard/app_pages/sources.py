@@ -30,10 +30,29 @@ def activity() -> None:
     st.dataframe(frame, hide_index=True)
 
 
+def silence() -> None:
+    """Feeds whose source runs fine but which stopped delivering far longer than usual."""
+    st.subheader("Silent feeds")
+    frame = data.source_silence()
+    if frame.empty:
+        st.info("No posts collected yet: nothing to learn usual gaps from.")
+        return
+    silent = frame[frame["state"] == "silent"]
+    st.metric("Silent feeds", len(silent))
+    if not silent.empty:
+        st.warning(
+            "A silent feed's gap on the timeline is missing data, not calm: "
+            + ", ".join(f"{r.source} for {r.brand or 'all brands'}" for r in silent.itertuples()),
+            icon=":material/signal_disconnected:",
+        )
+    st.dataframe(frame, hide_index=True)
+
+
 def body() -> None:
     """The refreshing part of the page."""
     health()
     activity()
+    silence()
 
 
 def render() -> None:

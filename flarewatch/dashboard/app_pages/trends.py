@@ -112,6 +112,33 @@ def compare(bucket: int) -> None:
         hide_index=True,
         column_config={"negative share": st.column_config.NumberColumn(format="percent")},
     )
+    compare_answers(list(chosen), titles)
+
+
+ANSWER_FIELDS = {
+    "answered_share": "priority authors answered",
+    "median_minutes_to_first_answer": "median minutes to first answer",
+    "followed_up_share": "answered who were followed up",
+    "recovered_share": "answered who were won back",
+}
+
+
+def compare_answers(chosen: list[int], titles: dict[int, str]) -> None:
+    """How well each chosen incident's unhappy authors were answered, and who was won back."""
+    rows = [
+        {
+            "incident": titles[i],
+            **{label: data.answers(int(i))[k] for k, label in ANSWER_FIELDS.items()},
+        }
+        for i in chosen
+    ]
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="trends_answers",
+        column_config={label: percent for k, label in ANSWER_FIELDS.items() if k.endswith("share")},
+    )
 
 
 def body() -> None:

@@ -70,7 +70,7 @@ def _author_totals(
         score_window(model_version, brand, start, end)
         .add_columns(
             SentimentScore.author_id.label("author_id"),
-            func.count(SentimentScore.id).label("posts"),
+            func.count().label("posts"),
             func.sum(negative).label("negative_posts"),
             func.avg(SentimentScore.p_negative).label("mean_p_negative"),
             func.coalesce(func.sum(SentimentScore.engagement), 0).label("engagement"),

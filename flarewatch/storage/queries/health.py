@@ -88,8 +88,15 @@ def source_health(session: Session) -> list[dict[str, Any]]:
 
 
 def refresh_planner_statistics(session: Session) -> None:
-    """Let SQLite's planner see index selectivity (sampled, milliseconds); PostgreSQL does it alone."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    session.execute(text("PRAGMA analysis_limit=1000"))
-    session.execute(text("ANALYZE"))
+    """Let the planner see current table sizes and selectivity (sampled: milliseconds to a second).
+
+    PostgreSQL's autovacuum gets there too, but only after its next round; until then a freshly
+    imported table looks empty and its first plans are wrong by orders of magnitude.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # A role that does not own the tables (the dashboard's) gets a warning, not an error.
+        session.execute(text("ANALYZE posts, sentiment_scores, authors"))
+    elif dialect == "sqlite":
+        session.execute(text("PRAGMA analysis_limit=1000"))
+        session.execute(text("ANALYZE"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    exists,
     select,
     update,
 )
@@ -41,8 +42,9 @@ def purge_before(session: Session, before: datetime, now: datetime | None = None
         .where(Post.created_at < before, Post.purged_at.is_(None))
         .values(text="", url=None, raw=None, reply_to=None, purged_at=now)
     )
-    recent = select(Post.author_id).where(Post.created_at >= before, Post.author_id.is_not(None))
-    stale = select(Author.id).where(Author.purged_at.is_(None), Author.id.not_in(recent))
+    # NOT EXISTS, not NOT IN: an anti-join on both databases, never a rescan per author.
+    recent = exists().where(Post.author_id == Author.id, Post.created_at >= before)
+    stale = select(Author.id).where(Author.purged_at.is_(None), ~recent)
     stale_ids = list(session.scalars(stale))
     for chunk in chunks(stale_ids):
         _purge_authors(session, chunk, now)

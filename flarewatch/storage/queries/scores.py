@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     delete,
+    exists,
     func,
+    literal,
     select,
 )
 from sqlalchemy.orm import Session
@@ -36,22 +39,13 @@ def unscored_posts(
     session: Session, model_version: str, limit: int = 1000
 ) -> list[tuple[int, str]]:
     """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
-    scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
-    stmt = (
-        select(Post.id, Post.text)
-        .where(Post.id.not_in(scored), Post.purged_at.is_(None), Post.is_own.is_(False))
-        .order_by(Post.id)
-        .limit(limit)
-    )
+    stmt = select(Post.id, Post.text).where(_unscored(model_version)).order_by(Post.id).limit(limit)
     return [(int(i), str(t)) for i, t in session.execute(stmt)]
 
 
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
-    scored = select(SentimentScore.post_id).where(SentimentScore.model_version == model_version)
-    stmt = select(func.count(Post.id)).where(
-        Post.id.not_in(scored), Post.purged_at.is_(None), Post.is_own.is_(False)
-    )
+    stmt = select(func.count()).select_from(Post).where(_unscored(model_version))
     return int(session.scalar(stmt) or 0)
 
 
@@ -59,15 +53,20 @@ def count_unscored_between(
     session: Session, model_version: str, start: datetime, end: datetime
 ) -> int:
     """Count posts created in [start, end) that `model_version` has not scored yet."""
-    scored = (
-        select(SentimentScore.id)
-        .where(SentimentScore.post_id == Post.id, SentimentScore.model_version == model_version)
-        .exists()
-    )
     stmt = select(func.count(Post.id)).where(
-        Post.created_at >= start, Post.created_at < end, ~scored, Post.purged_at.is_(None)
+        Post.created_at >= start, Post.created_at < end, _unscored(model_version)
     )
     return int(session.scalar(stmt) or 0)
+
+
+def _unscored(model_version: str) -> ColumnElement[bool]:
+    # NOT EXISTS, never NOT IN (subquery): PostgreSQL cannot turn NOT IN into an anti-join (NULL
+    # semantics), and once the scored ids outgrow work_mem it rescans them for every post.
+    return and_(
+        Post.purged_at.is_(None),
+        Post.is_own.is_(False),
+        ~exists().where(scored_by(model_version)),
+    )
 
 
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
@@ -114,8 +113,6 @@ def claim_unscored(
     `FOR UPDATE SKIP LOCKED`. The conflict clause only takes over expired claims, so two workers
     never both receive the same post while its lease is live.
     """
-    from sqlalchemy import exists, literal
-
     now = now or utcnow()
     claims = ScoreClaim.__table__
     candidates = (
@@ -126,9 +123,7 @@ def claim_unscored(
             literal(lease_until, UTCDateTime()),
         )
         .where(
-            Post.purged_at.is_(None),
-            Post.is_own.is_(False),
-            ~exists().where(scored_by(model_version)),
+            _unscored(model_version),
             ~exists().where(
                 claims.c.post_id == Post.id,
                 claims.c.model_version == model_version,
@@ -222,8 +217,10 @@ def next_claim_expiry(
 
 def count_scores(session: Session, model_version: str) -> int:
     """Count stored scores of `model_version` (at most one per post)."""
-    stmt = select(func.count(SentimentScore.id)).where(
-        SentimentScore.model_version == model_version
+    stmt = (
+        select(func.count())
+        .select_from(SentimentScore)
+        .where(SentimentScore.model_version == model_version)
     )
     return int(session.scalar(stmt) or 0)
 

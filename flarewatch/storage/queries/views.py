@@ -55,7 +55,7 @@ def timeline(
     # Unscored posts are the rest of each bucket: counting them directly would probe the
     # scores once per post, which is what the scores' window columns are there to avoid.
     bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
-    totals = in_window(select(bucket, func.count(Post.id)), brand, start, end)
+    totals = in_window(select(bucket, func.count()), brand, start, end)
     # Our own posts are few and have a partial index: subtracting them keeps the totals an
     # index-only count, which a filter on `is_own` would not be.
     own = _own_buckets(session, seconds, brand, start, end)
@@ -93,9 +93,7 @@ def _labelled_buckets(
     counts: Counter[tuple[int, str]] = Counter()
     bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
     label = effective_label().label("label")
-    scored = score_window(model_version, brand, start, end).add_columns(
-        bucket, label, func.count(SentimentScore.id)
-    )
+    scored = score_window(model_version, brand, start, end).add_columns(bucket, label, func.count())
     for b, lbl, n in session.execute(scored.group_by(bucket, label)):
         counts[int(b), str(lbl)] += int(n)
     for at, lbl in _reviewed_unscored(session, model_version, brand, start, end):
@@ -225,7 +223,7 @@ def sentiment_by(
     group = getattr(Post, column).label("group")
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (
-        select(group, label, func.count(Post.id))
+        select(group, label, func.count())
         .outerjoin(SentimentScore, scored_by(model_version))
         .outerjoin(LabelOverride, overridden(Post.id))
     )
@@ -241,7 +239,7 @@ def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]
     stmt = (
         select(
             platform,
-            func.count(Post.id).label("posts"),
+            func.count().label("posts"),
             func.max(Post.collected_at).label("last_collected_at"),
             func.max(Post.created_at).label("last_post_at"),
         )
