@@ -82,8 +82,16 @@ class OnlineParams:
 FAST_BUCKET_MINUTES = 1
 # alpha 1e-5 (tuned on `benchmarks/spikes.py --fast --seed 0`): 1e-4 raised ~0.2 false
 # alarms a week, while the strong one-minute path (its own alpha) keeps big surges fast.
+# Bursts, run gaps and the long window are scaled down to minutes.
 FAST_PARAMS = OnlineParams(
-    window_minutes=5, persistence=3, alpha=1e-5, min_excess_per_hour=60.0, cooldown_minutes=30
+    window_minutes=5,
+    long_window_minutes=5,
+    burst_minutes=2,
+    run_gap_minutes=3,
+    persistence=3,
+    alpha=1e-5,
+    min_excess_per_hour=60.0,
+    cooldown_minutes=30,
 )
 
 

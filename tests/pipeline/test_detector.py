@@ -122,15 +122,18 @@ def test_spikes_scan__at_a_given_time(sqlite_engine):
 
 def test_scan_brands__fast__strong_surge_alerts_within_minutes_once(engine):
     """1-minute buckets confirm a 10x surge in minutes; the 15-minute detector adds no second alert."""
-    posts = [make_post(m, "service down", minutes=m) for m in range(-DAYS * 24 * 60, 0, 2)]
+    history = range(-DAYS * 24 * 60, 0)
+    posts = [
+        make_post(10**6 + 2 * m + k, "service down", minutes=m) for m in history for k in (0, 1)
+    ]
     posts += [
         make_post(100_000 + 30 * m + k, "service down", minutes=m)
         for m in range(45)
-        for k in range(5)
+        for k in range(20)
     ]
     with session_scope(engine) as session:
         queries.save_posts(session, posts)
-    for _ in range(2):
+    for _ in range(3):
         with session_scope(engine) as session:
             score_down_as_negative(session, "m1")
     seen = []
