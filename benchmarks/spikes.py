@@ -1,6 +1,7 @@
 """Spike-detector benchmark: recall, delay and false alarms of the online detector on labelled traces.
 
 Usage: python benchmarks/spikes.py [--json] [--traces 40] [--weeks 3] [--seed 1] [--tune-seed 0]
+       python benchmarks/spikes.py --fast [--traces 10]   (1-minute fast detector: false alarms)
 
 Each synthetic trace is a brand's negative posts per 15-minute bucket, run through the online
 detector exactly as live (`analysis.online.step_frame`: every bucket judged once, at its end).
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from flarewatch.analysis.online import OnlineParams, step_frame
+from flarewatch.analysis.online import FAST_PARAMS, OnlineParams, step_frame
 
 BUCKET = pd.Timedelta(minutes=15)
 PER_DAY = 96
@@ -112,17 +113,69 @@ def quiet_stretches(
 
 def trace(rng: np.random.Generator, weeks: int) -> tuple[pd.Series, pd.Series, list[Injected]]:
     """One labelled trace: negative counts, all posts and the injected surges."""
+    negative, totals, spikes, _ = trace_with_bursts(rng, weeks)
+    return negative, totals, spikes
+
+
+def trace_with_bursts(
+    rng: np.random.Generator, weeks: int
+) -> tuple[pd.Series, pd.Series, list[Injected], np.ndarray]:
+    """`trace`, and the one-bucket bursts it holds (for the 1-minute expansion)."""
     days = 7 * weeks
     rate = diurnal(rng, days, low_volume=rng.random() < LOW_VOLUME_SHARE)
     base = rate.copy()
     spikes = inject(rng, rate, days)
     quiet_stretches(rng, [rate, base], days, spikes)
-    negative = rng.poisson(rng.gamma(DISPERSION, rate / DISPERSION)) + bursts(rng, days, spikes)
+    noise = rng.poisson(rng.gamma(DISPERSION, rate / DISPERSION))
+    burst = bursts(rng, days, spikes)  # after the noise: the random stream stays as it was
+    negative = noise + burst
     others = rng.poisson(rng.gamma(DISPERSION, base * 2.0 / DISPERSION))
     # Data begins mid-week at a random hour: the index starts wherever the collector did.
     first = pd.Timestamp("2026-01-05", tz="UTC") + int(rng.integers(0, 7 * PER_DAY)) * BUCKET
     index = pd.date_range(first, periods=days * PER_DAY, freq=BUCKET)
-    return pd.Series(negative, index), pd.Series(negative + others, index), spikes
+    return pd.Series(negative, index), pd.Series(negative + others, index), spikes, burst
+
+
+def per_minute(rng: np.random.Generator, counts: pd.Series, burst: np.ndarray) -> pd.Series:
+    """A 15-minute trace as 1-minute counts: posts spread at random, each burst in one minute."""
+    spread = np.stack([rng.multinomial(n, [1 / 15] * 15) for n in counts.to_numpy() - burst])
+    spread[np.arange(len(burst)), rng.integers(0, 15, len(burst))] += burst
+    index = pd.date_range(counts.index[0], periods=spread.size, freq="1min")
+    return pd.Series(spread.ravel(), index)
+
+
+def fast_false_alarms(traces: int, weeks: int, seed: int) -> dict[str, object]:
+    """The fast detector (1-minute buckets, `FAST_PARAMS`) on the same traces: its false alarms.
+
+    An alert counts as true when it opens between a surge's first bucket and `cooldown` after
+    its last (the 15-minute detector's cooldown, as both widths share one alert per surge).
+    """
+    rng = np.random.default_rng(seed)
+    false_alarms = surges_caught = surges_big = 0
+    cooldown = round(pd.Timedelta(minutes=OnlineParams().cooldown_minutes) / BUCKET)
+    for _ in range(traces):
+        counts, _totals, spikes, burst = trace_with_bursts(rng, weeks)
+        minutes = per_minute(rng, counts, burst)
+        replay = step_frame(minutes, minutes, first_post=minutes.index[0], params=FAST_PARAMS)
+        opened = [
+            int((e.bucket_start - counts.index[0]) / BUCKET)
+            for e in replay.events
+            if e.action == "open"
+        ]
+        false_alarms += sum(
+            not any(s.start <= a <= s.end + cooldown for s in spikes) for a in opened
+        )
+        big = [s for s in spikes if s.size >= 5]
+        surges_big += len(big)
+        surges_caught += sum(any(s.start <= a <= s.end for a in opened) for s in big)
+    return {
+        "seed": seed,
+        "bucket_minutes": 1,
+        "false_alarms_per_week": round(false_alarms / (traces * weeks), 3),
+        "recall_at_least_5x": round(surges_caught / max(1, surges_big), 3),
+        "traces": traces,
+        "weeks_per_trace": weeks,
+    }
 
 
 def score_trace(
@@ -203,7 +256,13 @@ def main() -> None:
     parser.add_argument(
         "--tune-seed", type=int, default=0, help="seed the thresholds were tuned on"
     )
+    parser.add_argument(
+        "--fast", action="store_true", help="the 1-minute fast detector's false alarms instead"
+    )
     args = parser.parse_args()
+    if args.fast:
+        print(json.dumps(fast_false_alarms(args.traces, args.weeks, args.seed)))
+        return
     params = OnlineParams()
     result = {
         "held_out": synthetic(args.traces, args.weeks, args.seed, params),

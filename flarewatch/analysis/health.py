@@ -12,6 +12,9 @@ STALE_AFTER = timedelta(hours=1)
 
 def verdict(row: pd.Series, now: datetime) -> str:
     """One word on a source row (`consecutive_failures`, `last_success_at`): failing, stale or ok."""
+    stream = row.get("stream_state")
+    if stream in ("reconnecting", "lagging"):
+        return stream  # a stream says at once what it is doing; no need to wait for staleness
     if row["consecutive_failures"]:
         return f"failing ({int(row['consecutive_failures'])} in a row)"
     last = row["last_success_at"]

@@ -29,6 +29,8 @@ HEALTH_COLUMNS = [
     "last_error",
     "consecutive_failures",
     "posts_collected",
+    "stream_state",
+    "lag_seconds",
 ]
 ACTIVITY_COLUMNS = ["platform", "posts", "last_collected_at", "last_post_at"]
 SILENCE_COLUMNS = [

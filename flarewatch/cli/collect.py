@@ -155,18 +155,28 @@ def collect_health(ctx: Context) -> None:
     "warnings on the dashboard and alerts where configured.",
 )
 @click.option(
+    "--fast/--no-fast",
+    default=True,
+    help="Also judge 1-minute buckets with rolling 5-minute windows: strong surges alert "
+    "within minutes (one alert per surge whichever width sees it first).",
+)
+@click.option(
     "--cycles", type=int, default=None, help="Stop after this many passes (default: never)."
 )
 @pass_ctx
 @friendly_errors
-def run_sources(ctx: Context, no_score: bool, scan: bool, cycles: int | None) -> None:
-    """Collect from every source in the watch file on its interval, scoring new posts."""
+def run_sources(ctx: Context, no_score: bool, scan: bool, fast: bool, cycles: int | None) -> None:
+    """Collect from every source (streams listened to, others polled), scoring new posts.
+
+    Runs until SIGTERM or Ctrl-C, which save what is in hand and every cursor first.
+    """
 
     scorer = None if no_score else ctx.scorer()
     options = api.ScanOptions(
         bucket_minutes=ctx.settings.bucket_minutes,
         embedder=scorer,
         base_url=ctx.settings.public_url,
+        fast=fast,
     )
     api.run(
         ctx.engine,

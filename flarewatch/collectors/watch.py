@@ -13,10 +13,19 @@ from typing import Any
 from flarewatch.config import ConfigError
 from flarewatch.matching import Matcher
 
-SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews")
+SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream")
+# Sources that listen to a live stream instead of polling on an interval.
+STREAM_SOURCES = ("bluesky_stream",)
 # Where a brand speaks for itself: its own account on each platform, and its Statuspage page.
 OWN_ACCOUNT_KEYS = ("x", "mastodon", "bluesky", "statuspage")
-DEFAULT_INTERVALS = {"x": 900, "reddit": 300, "mastodon": 300, "bluesky": 300, "hackernews": 600}
+DEFAULT_INTERVALS = {
+    "x": 900,
+    "reddit": 300,
+    "mastodon": 300,
+    "bluesky": 300,
+    "hackernews": 600,
+    "bluesky_stream": 0,
+}
 CREDENTIAL_VARS = (
     "X_BEARER_TOKEN",
     "REDDIT_CLIENT_ID",
@@ -146,12 +155,18 @@ def bluesky_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     return [*keys, f"from:{own}"] if own else keys
 
 
+def stream_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """A stream is filtered on our side: one matcher per brand."""
+    return [brand.matcher().spec()] if brand.terms or brand.handles or brand.hashtags else []
+
+
 QUERY_BUILDERS: dict[str, Callable[[Brand, Mapping[str, Any]], list[str]]] = {
     "x": x_queries,
     "reddit": reddit_queries,
     "mastodon": mastodon_queries,
     "bluesky": bluesky_queries,
     "hackernews": term_queries,
+    "bluesky_stream": stream_queries,
 }
 
 

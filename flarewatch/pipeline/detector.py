@@ -129,8 +129,11 @@ def _store(
                 event_id = None
                 if event.bucket_start < oldest and index != ongoing:
                     continue  # decided too late to warn anyone: kept in the state, not sent
-                event_id = queries.open_alert_event(session, brand, event_fields(event))
-                opened.append(event_id)
+                # One surge, one alert: another width that already alerted it keeps the event.
+                event_id = detector.open_event_elsewhere(session, brand, bucket_minutes)
+                if event_id is None:
+                    event_id = queries.open_alert_event(session, brand, event_fields(event))
+                    opened.append(event_id)
             elif event_id is not None:
                 detector.update_alert_event(session, event_id, _update_fields(event))
         if replay.state.alert_start is None:

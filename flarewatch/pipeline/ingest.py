@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,15 @@ from sqlalchemy import Engine
 
 from flarewatch.collectors.backoff import RateLimited, Retrier, SourceError
 from flarewatch.collectors.base import Collector
-from flarewatch.collectors.watch import Query, SourceConfig, Watch, credentials, load_watch, scrub
+from flarewatch.collectors.watch import (
+    STREAM_SOURCES,
+    Query,
+    SourceConfig,
+    Watch,
+    credentials,
+    load_watch,
+    scrub,
+)
 from flarewatch.config import ConfigError
 from flarewatch.domain import RawPost
 from flarewatch.pipeline.upkeep import refresh_planner_statistics
@@ -174,6 +183,7 @@ class Scheduler:
     sleep: Callable[[float], None] = time.sleep
     due: dict[str, float] = field(default_factory=dict)
     echo: Callable[[str], Any] | None = None
+    stop: threading.Event | None = None
 
     def run_due(self) -> list[RunResult]:
         """Run every source whose time has come; returns their results."""
@@ -205,7 +215,7 @@ class Scheduler:
     def run(self, cycles: int | None = None) -> None:
         """Run forever (or `cycles` times), sleeping until the next source is due."""
         done = 0
-        while cycles is None or done < cycles:
+        while (cycles is None or done < cycles) and not self._stopped():
             for result in self.run_due():
                 log.info(
                     "%s: %d new of %d, %s",
@@ -219,7 +229,14 @@ class Scheduler:
             done += 1
             if cycles is not None and done >= cycles:
                 return
-            self.sleep(max(0.0, min(self.due.values(), default=0.0) - self.clock()))
+            wait = max(0.0, min(self.due.values(), default=0.0) - self.clock())
+            if self.stop is not None:
+                self.stop.wait(wait)
+            else:
+                self.sleep(wait)
+
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
 
 def collect_once(
@@ -241,6 +258,8 @@ def _collectors(
 ) -> dict[str, Collector]:
     built = {}
     for name, config in watch.sources.items():
+        if name in STREAM_SOURCES:
+            continue  # listened to by the supervisor, not polled
         try:
             built[name] = make_collector(name, config, creds)
         except (ConfigError, SourceError) as exc:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from flarewatch.alerts.channels import AlertSettings, destinations, destinations_for, dispatch
 from flarewatch.alerts.message import alert_from_event
-from flarewatch.analysis.online import OnlineParams
+from flarewatch.analysis.online import FAST_BUCKET_MINUTES, FAST_PARAMS, OnlineParams
 from flarewatch.analysis.updates import parse_silence_limits
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
@@ -140,6 +140,8 @@ class ScanOptions:
     alert: bool = True
     base_url: str | None = None
     now: datetime | None = None
+    # Also judge 1-minute buckets with rolling 5-minute windows (`FAST_PARAMS`), for minutes.
+    fast: bool = False
 
 
 def scan_brands(
@@ -152,16 +154,17 @@ def scan_brands(
     """
     with session_scope(engine) as session:
         names = list(options.brands) or queries.brands(session)
+    widths: list[tuple[int, OnlineParams | None]] = [(options.bucket_minutes, None)]
+    if options.fast:
+        widths.insert(0, (FAST_BUCKET_MINUTES, FAST_PARAMS))
     for brand in names:
-        new = scan_spikes(
-            engine,
-            brand=brand,
-            now=options.now,
-            embedder=options.embedder,
-            bucket_minutes=options.bucket_minutes,
-        )
-        for row in new.itertuples():
-            echo(describe_event(brand, row))
+        for minutes, params in widths:
+            new = scan_spikes(
+                engine, brand=brand, now=options.now, embedder=options.embedder,
+                bucket_minutes=minutes, params=params,
+            )  # fmt: skip
+            for row in new.itertuples():
+                echo(describe_event(brand, row))
     settings = AlertSettings.from_env()
     security = AlertSettings.for_security(load_settings())
     if not (options.alert and (settings.any or security.any)):
@@ -224,16 +227,32 @@ def run(
 ) -> None:
     """The main loop: collect every source on its interval, score new posts, scan, alert.
 
-    After each collection it also checks for silent sources (at most every few minutes): a
-    feed gone quiet for far longer than usual, although its source runs fine, alerts once.
+    Without `cycles` it is the supervisor (`pipeline.supervisor`): streams and polling side by
+    side, scoring continuously, until SIGTERM/SIGINT. `cycles` runs the polling sources that
+    many passes in this thread, scoring after each save (streams need the supervisor).
+    After each collection (each minute under the supervisor) it also checks for silent sources
+    (at most every few minutes): a feed gone quiet for far longer than usual, although its
+    source runs fine, alerts once.
     """
     options = scan or ScanOptions()
     silence = SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
 
-    def after_save(_result: RunResult) -> None:
+    def upkeep() -> None:
         keep_statistics_fresh(engine)
         for line in silence.run_due():
             echo(line)
+
+    if cycles is None:
+        from flarewatch.pipeline.supervisor import supervise
+
+        supervise(
+            engine, watch_file, scorer=scorer, scan=scan, batch_size=batch_size, echo=echo,
+            upkeep=upkeep,
+        )  # fmt: skip
+        return
+
+    def after_save(_result: RunResult) -> None:
+        upkeep()
         if scorer is None:
             return
         score_pending(engine, scorer, batch_size=batch_size)

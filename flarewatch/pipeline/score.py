@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -88,6 +88,7 @@ def score_pending(
     chunk: int = SCORE_CHUNK,
     progress: Callable[[int], None] | None = None,
     worker: WorkerOptions | None = None,
+    max_chunks: int | None = None,
 ) -> int:
     """Score every post `scorer` has not scored yet, committing chunk by chunk; returns the count.
 
@@ -100,9 +101,11 @@ def score_pending(
         worker: Share the work with other workers through leased claims; the worker returns
             once every post is scored, by it or by others (a dead worker's claims are taken
             over when their lease runs out).
+        max_chunks: Return after this many chunks even if posts are left (a worker that must
+            also do other work while posts keep arriving).
     """
     if worker is not None:
-        return _score_as_worker(engine, scorer, worker, batch_size, chunk, progress)
+        return _score_as_worker(engine, scorer, worker, (batch_size, chunk, max_chunks), progress)
 
     def fetch() -> list[tuple[int, str]]:
         with session_scope(engine) as session:
@@ -158,14 +161,19 @@ def _score_as_worker(
     engine: Engine,
     scorer: SentimentScorer,
     worker: WorkerOptions,
-    batch_size: int,
-    chunk: int,
+    sizes: tuple[int, int, int | None],
     progress: Callable[[int], None] | None,
 ) -> int:
+    batch_size, chunk, max_chunks = sizes
+    chunks = [0]
 
     def fetch() -> list[tuple[int, str]]:
+        if max_chunks is not None and chunks[0] >= max_chunks:
+            return []
+        chunks[0] += 1
         while not (pending := _claim(engine, scorer.version, worker, chunk)):
-            if not _wait_for_others(engine, scorer.version, worker):
+            # A bounded pass does not wait on others' claims: its caller comes back soon.
+            if max_chunks is not None or not _wait_for_others(engine, scorer.version, worker):
                 return []
         return list(pending)
 
@@ -184,3 +192,22 @@ def count_pending(engine: Engine, scorer: SentimentScorer) -> int:
     """Count posts `scorer` has not scored yet."""
     with session_scope(engine) as session:
         return queries.count_unscored(session, scorer.version)
+
+
+def wait_for_scores(
+    engine: Engine, scorer: SentimentScorer, end: datetime, *, within: timedelta, timeout: float
+) -> bool:
+    """Wait (at most `timeout` s) until every post created in the `within` before `end` is scored.
+
+    Returns:
+        Whether they all were scored in time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope(engine) as session:
+            left = queries.count_unscored_between(session, scorer.version, end - within, end)
+        if not left:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)

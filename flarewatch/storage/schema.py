@@ -285,6 +285,9 @@ class SourceHealth(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     posts_collected: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Streams only: connected, reconnecting, lagging or stopped, and seconds behind live.
+    stream_state: Mapped[str | None] = mapped_column(String(16))
+    lag_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class SpikeEvent(Base):

@@ -118,3 +118,33 @@ def test_spikes_scan__at_a_given_time(sqlite_engine):
         )
         assert result.exit_code == 0, result.output
     assert "acme: possible incident since 2026-03-02 12:00 UTC" in result.output
+
+
+def test_scan_brands__fast__strong_surge_alerts_within_minutes_once(engine):
+    """1-minute buckets confirm a 10x surge in minutes; the 15-minute detector adds no second alert."""
+    history = range(-DAYS * 24 * 60, 0)
+    posts = [
+        make_post(10**6 + 2 * m + k, "service down", minutes=m) for m in history for k in (0, 1)
+    ]
+    posts += [
+        make_post(100_000 + 30 * m + k, "service down", minutes=m)
+        for m in range(45)
+        for k in range(20)
+    ]
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+    for _ in range(3):
+        with session_scope(engine) as session:
+            score_down_as_negative(session, "m1")
+    seen = []
+    for minutes in (1, 2, 3, 4, 5, 15, 30, 45):
+        options = api.ScanOptions(
+            brands=["acme"], alert=False, fast=True, now=T0 + timedelta(minutes=minutes)
+        )
+        api.scan_brands(engine, options, echo=seen.append)
+    events = api.spike_events(engine, brand="acme")
+    assert len(events) == 1, seen
+    assert events["detected_at"][0] <= T0 + timedelta(minutes=5)  # 15-min buckets: 30
+    with session_scope(engine) as session:
+        standard = detector.load_state(session, "acme", 15)
+        assert standard.event_id == events["id"][0]  # adopted, not opened again

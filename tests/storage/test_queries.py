@@ -137,6 +137,30 @@ def test_raw_post__count_out_of_range_names_it():
         make_post(1, likes=9223372036854775296)
 
 
+def test_count_unscored_between__only_the_window_and_only_unscored(engine):
+    from datetime import timedelta
+
+    posts = [make_post(i, "x", minutes=m) for i, m in enumerate((-30, -5, -1, 0, 5))]
+    with session_scope(engine) as session:
+        queries.save_posts(session, posts)
+        ids = dict(queries.unscored_posts(session, "m1", limit=10))
+        first = min(ids)
+        queries.save_scores(
+            session, "m1",
+            [{"post_id": first + 1, "label": "neutral", "p_negative": 0, "p_neutral": 1, "p_positive": 0}],
+        )  # fmt: skip
+        start, end = T0 - timedelta(minutes=10), T0
+        assert queries.count_unscored_between(session, "m1", start, end) == 1  # -1 (-5 scored)
+        assert queries.count_unscored_between(session, "m2", start, end) == 2
+
+
+def test_mark_removed__drops_text_once(engine):
+    with session_scope(engine) as session:
+        queries.save_posts(session, [make_post(1, "gone soon"), make_post(2, "stays")])
+        assert queries.mark_removed(session, "x", ["1", "404"]) == 1
+        assert queries.mark_removed(session, "x", ["1"]) == 0
+
+
 def test_upgrade__rebuilding_posts_on_sqlite_keeps_scores(sqlite_engine):
     from alembic import command
     from sqlalchemy import func, select

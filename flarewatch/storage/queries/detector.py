@@ -68,3 +68,13 @@ def update_alert_event(session: Session, event_id: int, fields: dict[str, Any]) 
     if "alerted_at" in fields and fields["alerted_at"] is None:
         # Sent again (escalated): every destination is owed the new alert.
         session.execute(delete(SpikeAlertDelivery).where(SpikeAlertDelivery.event_id == event_id))
+
+
+def open_event_elsewhere(session: Session, brand: str | None, bucket_minutes: int) -> int | None:
+    """The alert another bucket width of the brand's detector holds open, if any."""
+    stmt = select(DetectorState.event_id).where(
+        DetectorState.brand == _key(brand),
+        DetectorState.bucket_minutes != bucket_minutes,
+        DetectorState.event_id.is_not(None),
+    )
+    return session.scalars(stmt.limit(1)).first()

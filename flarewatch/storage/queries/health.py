@@ -47,6 +47,28 @@ def record_source_failure(
     row.posts_collected = (row.posts_collected or 0) + inserted
 
 
+def record_stream_state(
+    session: Session,
+    source: str,
+    state: str,
+    *,
+    lag_seconds: float | None = None,
+    error: str | None = None,
+    inserted: int = 0,
+    at: datetime | None = None,
+) -> None:
+    """Note a stream's state (connected, reconnecting, lagging, stopped) and how far behind it is.
+
+    `error` (free of secrets) counts as a failure; a connected or lagging stream as a success.
+    """
+    row = _health(session, source)
+    if error is not None:
+        record_source_failure(session, source, error, inserted, at)
+    elif state in ("connected", "lagging"):
+        record_source_success(session, source, inserted, at)
+    row.stream_state, row.lag_seconds = state, lag_seconds
+
+
 def source_health(session: Session) -> list[dict[str, Any]]:
     """Return every source's health: last success and error, failures in a row, posts collected."""
     rows = session.scalars(select(SourceHealth).order_by(SourceHealth.source))
@@ -58,6 +80,8 @@ def source_health(session: Session) -> list[dict[str, Any]]:
             "last_error": r.last_error,
             "consecutive_failures": r.consecutive_failures,
             "posts_collected": r.posts_collected,
+            "stream_state": r.stream_state,
+            "lag_seconds": r.lag_seconds,
         }
         for r in rows
     ]

@@ -198,6 +198,15 @@ def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
 
 
+def mark_removed(session: Session, platform: str, external_ids: Sequence[str]) -> int:
+    """Mark stored posts their authors deleted as removed and drop their text; returns how many."""
+    done = 0
+    for _, condition in key_chunks([(platform, e) for e in external_ids]):
+        stmt = update(Post).where(condition, Post.removed.is_(False)).values(removed=True, text="")
+        done += session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+    return done
+
+
 def get_cursor(session: Session, source: str, query: str) -> str | None:
     """Return where collection of (source, query) left off, if anywhere."""
     row = session.get(CollectorCursor, (source, query))

@@ -49,6 +49,16 @@ def count_unscored(session: Session, model_version: str) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def count_unscored_between(
+    session: Session, model_version: str, start: datetime, end: datetime
+) -> int:
+    """Count posts created in [start, end) that `model_version` has not scored yet."""
+    stmt = select(func.count(Post.id)).where(
+        Post.created_at >= start, Post.created_at < end, _unscored(model_version)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def _unscored(model_version: str) -> ColumnElement[bool]:
     # NOT EXISTS, never NOT IN (subquery): PostgreSQL cannot turn NOT IN into an anti-join (NULL
     # semantics), and once the scored ids outgrow work_mem it rescans them for every post.
