@@ -4,6 +4,7 @@ from flarewatch.storage.queries.authors import latest_negative_post, outreach_au
 from flarewatch.storage.queries.detector import (
     data_start,
     load_state,
+    open_event_elsewhere,
     save_state,
     update_alert_event,
 )
@@ -234,6 +235,7 @@ __all__ = [
     "negative_posts",
     "next_claim_expiry",
     "open_alert_event",
+    "open_event_elsewhere",
     "open_incident",
     "open_incident_at",
     "outbound_item",

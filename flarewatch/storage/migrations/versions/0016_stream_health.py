@@ -1,7 +1,7 @@
 """stream health: a streaming source's state and lag beside the polling counters
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0015
 Create Date: 2026-11-28
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0017"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
