@@ -30,7 +30,7 @@ test: $(VENV)/.installed-dev
 
 # Everything that neither loads the real model nor starts a server or browser: under a minute.
 test-fast: $(VENV)/.installed-dev
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not browser" -q
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow and not browser" -q -n auto --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
