@@ -22,9 +22,9 @@ from flarewatch.actions.replies import (
     idempotency_key,
     refusal,
 )
+from flarewatch.actions.x import make_client as make_x_client
 from flarewatch.config import ConfigError, require_secret
 
-X_SECRETS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 MASTODON_SECRETS = ("MASTODON_REPLY_TOKEN",)
 BLUESKY_SECRETS = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
 REDDIT_SECRETS = ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USERNAME", "REDDIT_PASSWORD")
@@ -40,16 +40,7 @@ class XReplier:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> XReplier:
-        key, secret, token, token_secret = (require_secret(n, dict(env)) for n in X_SECRETS)
-        client = tweepy.Client(
-            consumer_key=key,
-            consumer_secret=secret,
-            access_token=token,
-            access_token_secret=token_secret,
-            return_type=dict,
-            wait_on_rate_limit=False,
-        )
-        return cls(client)
+        return cls(make_x_client(env))
 
     def reply(self, parent: str, text: str) -> Sent:
         try:
