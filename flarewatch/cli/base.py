@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+import pandas as pd
 from sqlalchemy import Engine
 
 from flarewatch import api
@@ -112,3 +113,11 @@ def cli(
     """Flarewatch: social-media sentiment monitoring for IT incidents."""
     settings = load_settings(config_file, database_url=database_url, model=model)
     ctx.obj = Context(settings)
+
+
+def echo_frame(frame: pd.DataFrame, as_json: bool, empty: str) -> None:
+    """Print a frame as JSON lines, or as a table (`empty` when it has no rows)."""
+    if as_json:
+        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
+    else:
+        click.echo(frame.to_string(index=False) if len(frame) else empty)

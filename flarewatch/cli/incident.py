@@ -15,7 +15,15 @@ from flarewatch.domain import SEVERITIES, parse_time
 
 if TYPE_CHECKING:
     pass
-from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
+from flarewatch.cli.base import (
+    FORCE,
+    Context,
+    cli,
+    echo_frame,
+    friendly_errors,
+    pass_ctx,
+    write_private,
+)
 from flarewatch.webhooks.events import parse_event
 from flarewatch.webhooks.listener import make_server
 
@@ -97,10 +105,7 @@ def incident_close(ctx: Context, incident_id: int, yes: bool) -> None:
 def incident_list(ctx: Context, as_json: bool) -> None:
     """List incidents, newest first."""
     frame = api.incidents(ctx.engine)
-    if as_json:
-        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
-    else:
-        click.echo(frame.to_string(index=False) if len(frame) else "no incidents")
+    echo_frame(frame, as_json, "no incidents")
 
 
 def _apply_payload(ctx: Context, payload: Any, brand: str | None) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from flarewatch import api
-from flarewatch.cli.base import Context, friendly_errors, pass_ctx
+from flarewatch.cli.base import Context, echo_frame, friendly_errors, pass_ctx
 from flarewatch.cli.incident import incident
 from flarewatch.cli.spikes import spikes_group
 from flarewatch.domain import INCIDENT_KINDS, parse_time
@@ -140,10 +140,7 @@ def incident_delete(ctx: Context, incident_id: int, yes: bool) -> None:
 def incident_search(ctx: Context, text: str, brand: str | None, limit: int, as_json: bool) -> None:
     """Search past incidents' titles, post-mortems and complaint themes."""
     frame = api.search_incidents(ctx.engine, text, brand=brand, limit=limit)
-    if as_json:
-        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
-    else:
-        click.echo(frame.to_string(index=False) if len(frame) else "no incident matches")
+    echo_frame(frame, as_json, "no incident matches")
 
 
 @incident.command("fingerprint")
@@ -164,10 +161,7 @@ def incident_fingerprint(ctx: Context, incident_id: int) -> None:
 def incident_leadtime(ctx: Context, as_json: bool) -> None:
     """Who noticed first: social signal, early warning, declared, first public update."""
     frame = api.lead_times(ctx.engine)
-    if as_json:
-        click.echo(frame.to_json(orient="records", lines=True, date_format="iso"))
-    else:
-        click.echo(frame.to_string(index=False) if len(frame) else "no incidents")
+    echo_frame(frame, as_json, "no incidents")
 
 
 @spikes_group.command("feedback")

@@ -9,7 +9,15 @@ import click
 import pandas as pd
 
 from flarewatch import api
-from flarewatch.cli.base import FORCE, Context, cli, friendly_errors, pass_ctx, write_private
+from flarewatch.cli.base import (
+    FORCE,
+    Context,
+    cli,
+    echo_frame,
+    friendly_errors,
+    pass_ctx,
+    write_private,
+)
 from flarewatch.domain import OUTREACH_STATUSES
 from flarewatch.render.export import outreach_csv
 
@@ -73,10 +81,7 @@ def outreach_list(
         table = table.loc[table["status"] == status]
     cols = ["author_id", "priority", "platform", "handle", "status", "assignee", "reason"]
     table = table[cols].head(limit)
-    if as_json:
-        click.echo(table.to_json(orient="records", lines=True))
-    else:
-        click.echo(table.to_string(index=False) if len(table) else "nobody to answer")
+    echo_frame(table, as_json, "nobody to answer")
 
 
 def template_options(func: Any) -> Any:
@@ -106,18 +111,11 @@ def _template(template: str | None, template_file: str | None) -> str | None:
     return Path(template_file).read_text(encoding="utf-8") if template_file else template
 
 
-def _show(table: pd.DataFrame, as_json: bool, empty: str) -> None:
-    if as_json:
-        click.echo(table.to_json(orient="records", lines=True, date_format="iso"))
-    else:
-        click.echo(table.to_string(index=False) if len(table) else empty)
-
-
 def _send_or_preview(
     ctx: Context, incident_id: int, drafts: list[Any], opts: dict[str, Any]
 ) -> None:
     if not opts["send"]:
-        _show(api.drafts_frame(drafts), opts["as_json"], "nothing to send")
+        echo_frame(api.drafts_frame(drafts), opts["as_json"], "nothing to send")
         click.echo("dry run: nothing was sent (add --send to post these replies)", err=True)
         return
     settings = ctx.settings
@@ -132,7 +130,7 @@ def _send_or_preview(
         per_minute=settings.outreach_per_minute,
         spacing=settings.reply_spacing,
     )
-    _show(result, opts["as_json"], "nothing to send")
+    echo_frame(result, opts["as_json"], "nothing to send")
     counts = result["state"].value_counts().to_dict()
     click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())), err=True)
 
@@ -222,11 +220,11 @@ def outreach_handoff(
     handoffs = api.draft_handoffs(ctx.engine, incident_id, list(author_ids), mode=mode)
     if not send:
         rows = [{"scope": h.scope, "priority": h.priority, "subject": h.subject} for h in handoffs]
-        _show(pd.DataFrame(rows), as_json, "nothing to hand off")
+        echo_frame(pd.DataFrame(rows), as_json, "nothing to hand off")
         click.echo("dry run: no ticket was opened (add --send)", err=True)
         return
     desk = api.helpdesk_for(ctx.settings, helpdesk)
-    _show(api.send_handoffs(ctx.engine, handoffs, desk), as_json, "nothing to hand off")
+    echo_frame(api.send_handoffs(ctx.engine, handoffs, desk), as_json, "nothing to hand off")
 
 
 @outreach.command("tickets")
@@ -246,7 +244,7 @@ def outreach_tickets(
         api.note_tickets(ctx.engine, incident_id, api.zendesk_for(ctx.settings), note)
     if poll:
         api.poll_tickets(ctx.engine, incident_id, api.helpdesk_for(ctx.settings, poll))
-    _show(api.outreach_tickets(ctx.engine, incident_id), as_json, "no tickets")
+    echo_frame(api.outreach_tickets(ctx.engine, incident_id), as_json, "no tickets")
 
 
 @outreach.command("replies")
@@ -268,4 +266,4 @@ def outreach_replies(ctx: Context, incident_id: int, as_json: bool) -> None:
         "sent_at",
         "error",
     ]
-    _show(table[cols], as_json, "no replies yet")
+    echo_frame(table[cols], as_json, "no replies yet")
