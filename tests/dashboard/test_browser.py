@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -77,13 +78,10 @@ def _wait_healthy(url: str, server: subprocess.Popen) -> None:
     raise TimeoutError(f"no healthy dashboard at {url} after {READY_S} s")
 
 
-@pytest.fixture(scope="module")
-def server(dashboard_db, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """`streamlit run` on a free loopback port; yields its URL and log file."""
+@contextlib.contextmanager
+def serve_dashboard(env: dict[str, str], folder: Path) -> Iterator[str]:
+    """`streamlit run` of the app on a free loopback port, logging to folder/streamlit.log."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "FLAREWATCH_DATABASE_URL": dashboard_db}
-    env.pop("FLAREWATCH_DASHBOARD_PASSWORD", None)
     args = [
         sys.executable,
         "-m",
@@ -105,15 +103,25 @@ def server(dashboard_db, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         "--client.toolbarMode",
         "viewer",
     ]
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+    with (folder / "streamlit.log").open("w") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
-        yield url, log
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_db, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """`streamlit run` on a free loopback port; yields its URL and log file."""
+    folder = tmp_path_factory.mktemp("server")
+    env = {**os.environ, "FLAREWATCH_DATABASE_URL": dashboard_db}
+    env.pop("FLAREWATCH_DASHBOARD_PASSWORD", None)
+    with serve_dashboard(env, folder) as url:
+        yield url, folder / "streamlit.log"
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,14 +20,12 @@ from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from tests.conftest import score_down_as_negative
 from tests.dashboard.test_browser import (
-    APP,
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_S,
-    _free_port,
     _settled,
-    _wait_healthy,
+    serve_dashboard,
 )
 
 pytestmark = [
@@ -134,33 +130,8 @@ def served(mastodon, tmp_path_factory) -> Iterator[tuple[str, str]]:
         "MASTODON_REPLY_TOKEN": "fake-token",
     }
     env.pop("FLAREWATCH_DASHBOARD_PASSWORD", None)
-    port = _free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with (folder / "streamlit.log").open("w") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with serve_dashboard(env, folder) as url:
         yield url, db
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def statuses(db: str) -> list[str]:

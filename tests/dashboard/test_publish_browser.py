@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,15 +16,13 @@ from flarewatch import api
 from flarewatch.storage.engine import make_engine
 from tests.dashboard.conftest import seed
 from tests.dashboard.test_browser import (
-    APP,
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_S,
-    _free_port,
     _open_page,
     _settled,
-    _wait_healthy,
+    serve_dashboard,
 )
 
 pytestmark = [
@@ -88,33 +84,9 @@ def served(tmp_path, statuspage) -> Iterator[tuple[str, str]]:
         "STATUSPAGE_API_URL": statuspage[0],
     }
     env.pop("FLAREWATCH_DASHBOARD_PASSWORD", None)
-    port = _free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    with serve_dashboard(env, tmp_path) as dashboard:
+        yield dashboard, url
     log = tmp_path / "streamlit.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc)
-        yield f"http://127.0.0.1:{port}", url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     assert "Traceback" not in log.read_text()
 
 
