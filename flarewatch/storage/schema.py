@@ -78,7 +78,16 @@ class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_posts_platform_ext"),
-        Index("ix_posts_brand_window", "brand", "created_at", "platform", "language"),
+        # With the ids (SQLite indexes hold them anyway) a window's posts hash-join their scores
+        # index-only on PostgreSQL.
+        Index(
+            "ix_posts_brand_window",
+            "brand",
+            "created_at",
+            "platform",
+            "language",
+            postgresql_include=["id"],
+        ),
         Index("ix_posts_created_platform", "created_at", "platform", "collected_at"),
         Index("ix_posts_author", "author_id"),
         Index(

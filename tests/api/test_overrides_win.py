@@ -134,3 +134,25 @@ def test_migration_0008__backfills_scores_stored_before_it(sqlite_engine):
     with session_scope(engine) as session:
         rows = queries.timeline(session, bucket_minutes=60, **WINDOW)
     assert rows == [(int(T0.timestamp()), "negative", 1)]
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_latest_complaints__follow_the_reviewers_labels(engine, many):
+    _seed(engine)
+    with session_scope(engine) as session:
+        # ana's post is scored negative, bo's positive: only a reviewer makes bo a complainer.
+        queries.save_posts(session, [make_post(5, "down since noon", author="ana", minutes=0)])
+        score_down_as_negative(session, MODEL)
+        authors = dict(session.execute(text("SELECT handle, id FROM authors")).all())
+        # Past FEW_AUTHORS ids the query reads the whole window instead of a list of ids.
+        wanted = list(authors.values()) + (list(range(10**6, 10**6 + 3000)) if many else [])
+        latest = queries.latest_negative_post(session, wanted, **WINDOW)
+    texts = {handle: latest[i]["text"] for handle, i in authors.items() if i in latest}
+    # ana's newest post was relabelled neutral: her earlier negative one is the complaint. The
+    # model called bo's and di's (now scored) posts positive; their reviewers' labels win.
+    assert texts == {
+        "ana": "down since noon",
+        "bo": "works for me",
+        "cy": "still down",
+        "di": "login broken",
+    }

@@ -77,3 +77,19 @@ def test_upgrade__lock_held__waits_then_migrates(hosts: list[Engine]) -> None:
     thread.join(timeout=120)
     assert errors == []
     assert current_revision(hosts[0]) == _head(hosts[0])
+
+
+@pytest.mark.postgres
+def test_make_engine__postgres_plans_every_window_query_for_its_bounds() -> None:
+    # A prepared statement gets a generic plan from its sixth run, one that cannot see the
+    # window's bounds; the dashboard repeats the same window queries all day.
+    with postgres_schema() as schema:
+        engine = make_engine(
+            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
+        )
+        with engine.connect() as conn:
+            for hours in range(8):
+                conn.execute(text("SELECT now() - make_interval(hours => :h)"), {"h": hours})
+            prepared = conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        engine.dispose()
+    assert prepared == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import inspect
 
@@ -177,3 +179,12 @@ def test_upgrade__rebuilding_posts_on_sqlite_keeps_scores(sqlite_engine):
     upgrade(sqlite_engine)
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(SentimentScore)) == 2
+
+
+def test_brands__each_once_in_order_without_posts_lacking_one(engine):
+    posts = [make_post(i, brand=b, minutes=i) for i, b in enumerate(["umb", "acme", "umb", "b"])]
+    with session_scope(engine) as session:
+        assert queries.brands(session) == []
+        queries.save_posts(session, posts)
+        queries.save_posts(session, [replace(make_post(9, minutes=9), brand=None)])
+        assert queries.brands(session) == ["acme", "b", "umb"]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     and_,
     func,
+    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -186,9 +187,43 @@ def scored_by(model_version: str) -> Any:
     return and_(SentimentScore.post_id == Post.id, SentimentScore.model_version == model_version)
 
 
+def scored_in_window(
+    session: Session,
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Any:
+    """`scored_by`, on PostgreSQL also bounded by the window on the scores' brand and time.
+
+    For posts in that window it matches the same scores (a score copies its post's brand and
+    time); the bounds let PostgreSQL read the window's scores index-only and hash-join them,
+    instead of probing the scores once per post. SQLite probes per post either way, and the
+    bounds would cost it a table read per probe.
+    """
+    conditions = [scored_by(model_version)]
+    if session.get_bind().dialect.name != "postgresql":
+        return conditions[0]
+    if brand is not None:
+        conditions.append(SentimentScore.brand == brand)
+    if start is not None:
+        conditions.append(SentimentScore.created_at >= start)
+    if end is not None:
+        conditions.append(SentimentScore.created_at < end)
+    return and_(*conditions)
+
+
 def effective_label() -> ColumnElement[str]:
     """A post's label as every view shows it: a reviewer's override wins over the model's."""
     return func.coalesce(LabelOverride.label, SentimentScore.label)
+
+
+def labelled(label: str) -> ColumnElement[bool]:
+    """`effective_label() == label` in a form whose selectivity the planner can estimate."""
+    return or_(
+        LabelOverride.label == label,
+        and_(LabelOverride.label.is_(None), SentimentScore.label == label),
+    )
 
 
 def overridden(on: Any) -> Any:

@@ -24,6 +24,7 @@ from flarewatch.storage.queries._sql import (
     overridden,
     score_window,
     scored_by,
+    scored_in_window,
 )
 from flarewatch.storage.queries.scores import _scored_exists
 from flarewatch.storage.schema import (
@@ -224,7 +225,7 @@ def sentiment_by(
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (
         select(group, label, func.count())
-        .outerjoin(SentimentScore, scored_by(model_version))
+        .outerjoin(SentimentScore, scored_in_window(session, model_version, brand, start, end))
         .outerjoin(LabelOverride, overridden(Post.id))
     )
     counts = Counter(
