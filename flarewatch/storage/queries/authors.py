@@ -125,24 +125,21 @@ def _latest_negative(
     end: datetime | None,
     authors: list[int] | None,
 ) -> Any:
-    window = (model_version, brand, start, end)
+    picked = score_window(model_version, brand, start, end).where(
+        labelled("negative"), SentimentScore.author_id.is_not(None)
+    )
+    if authors is not None:
+        picked = picked.where(SentimentScore.author_id.in_(authors))
+    texts = select(Post.author_id, Post.text, Post.url)
     newest = (SentimentScore.created_at.desc(), SentimentScore.post_id.desc())
     if session.get_bind().dialect.name == "postgresql":
         # DISTINCT ON is estimated from the authors' statistics; a row_number() = 1 filter is
-        # guessed at a few rows, and tens of thousands of posts were then read one by one.
-        picked = score_window(*window).add_columns(SentimentScore.post_id)
-        picked = picked.distinct(SentimentScore.author_id)
-        picked = picked.order_by(SentimentScore.author_id, *newest)
-    else:
-        rank = func.row_number().over(partition_by=SentimentScore.author_id, order_by=newest)
-        picked = score_window(*window).add_columns(SentimentScore.post_id, rank.label("rank"))
-    picked = picked.where(labelled("negative"), SentimentScore.author_id.is_not(None))
-    if authors is not None:
-        picked = picked.where(SentimentScore.author_id.in_(authors))
-    found = picked.subquery()
-    stmt = select(Post.author_id, Post.text, Post.url).join(found, found.c.post_id == Post.id)
-    if "rank" in found.c:
-        stmt = stmt.where(found.c.rank == 1)
-    # The post's own window bounds (the score's copies) let PostgreSQL hash-join the window's
-    # posts instead of looking each one up.
-    return in_window(stmt, brand, start, end)
+        # guessed at a few rows, and tens of thousands of posts were then read one by one. The
+        # posts' own window bounds (the scores' copies) let it hash-join the window's posts.
+        found = picked.add_columns(SentimentScore.post_id).distinct(SentimentScore.author_id)
+        found = found.order_by(SentimentScore.author_id, *newest).subquery()
+        return in_window(texts.join(found, found.c.post_id == Post.id), brand, start, end)
+    rank = func.row_number().over(partition_by=SentimentScore.author_id, order_by=newest)
+    found = picked.add_columns(SentimentScore.post_id, rank.label("rank")).subquery()
+    # IN rather than a join: SQLite then reads the posts in id order, page after page.
+    return texts.where(Post.id.in_(select(found.c.post_id).where(found.c.rank == 1)))
