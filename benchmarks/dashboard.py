@@ -161,10 +161,13 @@ def copy_seed(engine: Engine, n: int, now: datetime) -> None:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
             )
+    # The scores were written around save_scores: count them into the timelines' rollup.
+    with session_scope(engine) as session:
+        _log(f"score rollup: {queries.rebuild_score_buckets(session)} rows")
     # As docs/postgres.md advises after a bulk import: statistics, and the visibility map that
     # keeps the window queries index-only.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM (ANALYZE) authors, posts, sentiment_scores")
+        conn.exec_driver_sql("VACUUM (ANALYZE) authors, posts, sentiment_scores, score_buckets")
     _log("seeded")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -164,6 +165,28 @@ class SentimentScore(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_id: Mapped[int | None] = mapped_column(Integer)
     engagement: Mapped[int | None] = mapped_column(Integer)
+
+
+# Scores are rolled up per 15 minutes: every timeline bucket width the pages use is a multiple.
+ROLLUP_SECONDS = 900
+
+
+class ScoreBucket(Base):
+    """How many posts a model gave each label, per brand and 15-minute bucket of post time.
+
+    Kept in the same transaction as every change to the scores, so a timeline reads a few
+    thousand of these rows instead of every score in its window.
+    """
+
+    __tablename__ = "score_buckets"
+
+    model_version: Mapped[str] = mapped_column(String(256), primary_key=True)
+    # '' for posts without a brand: a key column cannot be NULL.
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Start of the bucket, epoch seconds (UTC).
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    label: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer)
 
 
 class ScoreClaim(Base):

@@ -110,6 +110,7 @@ from flarewatch.storage.queries.replies import (
     set_ticket_status,
 )
 from flarewatch.storage.queries.retention import PurgeResult, purge_before
+from flarewatch.storage.queries.rollups import rebuild_score_buckets
 from flarewatch.storage.queries.scores import (
     claim_unscored,
     count_claims,
@@ -251,6 +252,7 @@ __all__ = [
     "posts_since",
     "posts_with_scores",
     "purge_before",
+    "rebuild_score_buckets",
     "record_alert_delivery",
     "record_failed_reply",
     "record_source_failure",

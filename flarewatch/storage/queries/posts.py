@@ -28,6 +28,7 @@ from flarewatch.storage.queries._sql import (
     key_chunks,
     upsert,
 )
+from flarewatch.storage.queries.rollups import apply_deltas, stored_keys
 from flarewatch.storage.schema import (
     Author,
     CollectorCursor,
@@ -143,6 +144,7 @@ def _existing_posts(
 
 def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
     # A score judged the old text: without it the post is scored again, on what it says now.
+    apply_deltas(session, [], stored_keys(session, post_ids))
     for chunk in chunks(post_ids):
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
@@ -194,7 +196,8 @@ def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
     """
     for _, condition in key_chunks(keys):
         session.execute(update(Post).where(condition).values(is_own=True))
-        own = select(Post.id).where(condition)
+        own = list(session.scalars(select(Post.id).where(condition)))
+        apply_deltas(session, [], stored_keys(session, own))
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
 
 

@@ -26,6 +26,7 @@ from flarewatch.storage.queries._sql import (
     upsert,
 )
 from flarewatch.storage.queries.posts import _post_windows
+from flarewatch.storage.queries.rollups import apply_deltas, score_key, stored_keys
 from flarewatch.storage.schema import (
     Post,
     ScoreClaim,
@@ -76,6 +77,7 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
     window = _post_windows(session, [r["post_id"] for r in rows])
     for row in rows:
         row.update(window.get(row["post_id"], NO_WINDOW))
+    replaced = stored_keys(session, [r["post_id"] for r in rows], model_version)
     upsert(
         session,
         SentimentScore.__table__,
@@ -83,6 +85,8 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
         ("post_id", "model_version"),
         ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
     )
+    keys = (score_key(model_version, r["brand"], r["created_at"], r["label"]) for r in rows)
+    apply_deltas(session, [k for k in keys if k is not None], replaced)
     return len(rows)
 
 

@@ -26,6 +26,7 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     scored_in_window,
 )
+from flarewatch.storage.queries.rollups import rolled_up_labels
 from flarewatch.storage.queries.scores import _scored_exists
 from flarewatch.storage.schema import (
     Author,
@@ -91,12 +92,16 @@ def _labelled_buckets(
     end: datetime | None,
 ) -> Counter[tuple[int, str]]:
     """Posts per (bucket, label) that the model scored or a reviewer labelled."""
-    counts: Counter[tuple[int, str]] = Counter()
-    bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
-    label = effective_label().label("label")
-    scored = score_window(model_version, brand, start, end).add_columns(bucket, label, func.count())
-    for b, lbl, n in session.execute(scored.group_by(bucket, label)):
-        counts[int(b), str(lbl)] += int(n)
+    rolled = rolled_up_labels(session, model_version, seconds, brand, start, end)
+    counts = rolled if rolled is not None else Counter()
+    if rolled is None:
+        bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
+        label = effective_label().label("label")
+        scored = score_window(model_version, brand, start, end)
+        for b, lbl, n in session.execute(
+            scored.add_columns(bucket, label, func.count()).group_by(bucket, label)
+        ):
+            counts[int(b), str(lbl)] += int(n)
     for at, lbl in reviewed_unscored(session, model_version, brand, start, end):
         counts[int(at.timestamp()) // seconds * seconds, lbl] += 1
     return counts
