@@ -152,6 +152,8 @@ def _counts(engine: Any, version: str) -> dict[str, int]:
             "posts": queries.count_posts(session),
             "scores": queries.count_scores(session, version),
             "claims": queries.count_claims(session, version),
+            # Timeline rollup buckets that disagree with the scores they count.
+            "rollup_drift": queries.score_bucket_drift(session),
         }
 
 
@@ -222,6 +224,8 @@ def _summary(
         "rescored_posts": by_workers - scored + (drained - (after["scores"] - at_stop["scores"])),
         "lock_errors": sum(r["lock_errors"] for r in reports),
         "lost_posts": (sent - stored) + (after["posts"] - after["scores"]),
+        "rollup_drift_at_stop": at_stop["rollup_drift"],
+        "rollup_drift_after_drain": after["rollup_drift"],
     }
 
 

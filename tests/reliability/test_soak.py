@@ -45,3 +45,5 @@ def test_soak__short_run__counts_at_stop_no_lock_errors_loses_nothing(database: 
         assert result["scored_by_drain"] == result["backlog_at_stop"]
         assert result["claims_at_stop"] == 0  # workers hand their claims back when stopped
         assert (result["lock_errors"], result["lost_posts"], result["rescored_posts"]) == (0, 0, 0)
+        # The timelines' rollup counts exactly the stored scores, at stop and after the drain.
+        assert (result["rollup_drift_at_stop"], result["rollup_drift_after_drain"]) == (0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
@@ -10,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from flarewatch.storage import queries
-from flarewatch.storage.engine import session_scope
+from flarewatch.storage.engine import make_engine, session_scope, upgrade
 from flarewatch.storage.queries.rollups import bucket_of
 from flarewatch.storage.schema import Post, ScoreBucket, SentimentScore
-from tests.conftest import T0, make_post, score_down_as_negative
+from tests.conftest import POSTGRES_URL, T0, make_post, postgres_schema, score_down_as_negative
 
 A, B = "m@1", "m@2"
 
@@ -83,9 +85,15 @@ def test_rollup__equals_the_scores_after_inserts_rescores_deletes_and_retention(
         score_down_as_negative(session, A)  # the changed post, scored again
         assert _rolled_up(session) == _recomputed(session)
         assert sum(_rolled_up(session).values()) == 117
-        kept = _rolled_up(session)
+        assert queries.score_bucket_drift(session) == 0
+        one = select(ScoreBucket).where(ScoreBucket.posts > 0).limit(1)
+        session.scalars(one).first().posts += 1
+        session.flush()
+        assert queries.score_bucket_drift(session) == 1
+        kept = _recomputed(session)
         assert queries.rebuild_score_buckets(session) == len(kept)
         assert _rolled_up(session) == kept
+        assert queries.score_bucket_drift(session) == 0
 
 
 def _expected_timeline(session, seconds: int, **window) -> list[tuple[int, str, int]]:
@@ -129,3 +137,49 @@ def test_timeline__from_the_rollup_equals_the_posts_one_by_one(engine, minutes, 
         expected = _expected_timeline(session, minutes * 60, **window)
     assert rows == expected
     assert rows  # the window holds posts: the comparison is not between two empty lists
+
+
+def _one_score(post_id: int, label: str) -> dict:
+    return {
+        "post_id": post_id,
+        "label": label,
+        "p_negative": 0.5,
+        "p_neutral": 0.3,
+        "p_positive": 0.2,
+    }
+
+
+@pytest.mark.postgres
+def test_rollup__two_transactions_scoring_one_post_count_it_once() -> None:
+    with postgres_schema() as schema:
+        engine = make_engine(
+            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
+        )
+        upgrade(engine)
+        with session_scope(engine) as session:
+            queries.save_posts(session, [make_post(1, "down")])
+            post_id = int(session.scalar(select(Post.id)) or 0)
+        first_saved = threading.Event()
+
+        def first() -> None:
+            with session_scope(engine) as session:
+                queries.save_scores(session, A, [_one_score(post_id, "negative")])
+                first_saved.set()
+                time.sleep(0.5)  # commits while the second transaction is already saving
+
+        def second() -> None:
+            assert first_saved.wait(10)
+            with session_scope(engine) as session:
+                queries.save_scores(session, A, [_one_score(post_id, "positive")])
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        with session_scope(engine) as session:
+            rolled, recomputed = _rolled_up(session), _recomputed(session)
+            drift = queries.score_bucket_drift(session)
+        engine.dispose()
+    assert rolled == recomputed == Counter({(A, "acme", bucket_of(T0), "positive"): 1})
+    assert drift == 0

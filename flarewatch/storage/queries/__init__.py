@@ -110,7 +110,7 @@ from flarewatch.storage.queries.replies import (
     set_ticket_status,
 )
 from flarewatch.storage.queries.retention import PurgeResult, purge_before
-from flarewatch.storage.queries.rollups import rebuild_score_buckets
+from flarewatch.storage.queries.rollups import rebuild_score_buckets, score_bucket_drift
 from flarewatch.storage.queries.scores import (
     claim_unscored,
     count_claims,
@@ -271,6 +271,7 @@ __all__ = [
     "save_scores",
     "save_state",
     "save_ticket",
+    "score_bucket_drift",
     "search_incidents",
     "sent_updates",
     "sentiment_by",

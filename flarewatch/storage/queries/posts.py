@@ -149,6 +149,10 @@ def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
 
+# Sorts after every stored post's id.
+NEW_POST = 2**63
+
+
 def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     """Idempotently upsert posts and their authors; the last copy of a duplicate wins.
 
@@ -173,6 +177,8 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     for row, post in zip(rows, unique.values(), strict=True):
         if post.author:
             row["author_id"] = ids.get((post.author.platform, post.author.external_id))
+    # Stored posts are updated in id order, the order scorers lock them in (rollups.lock_posts).
+    rows.sort(key=lambda r: existing.get((r["platform"], r["external_id"]), (NEW_POST, None))[0])
     upsert(
         session,
         Post.__table__,

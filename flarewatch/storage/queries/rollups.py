@@ -15,6 +15,7 @@ from flarewatch.storage.queries._sql import as_utc, bucket_epoch, chunks, create
 from flarewatch.storage.schema import (
     ROLLUP_SECONDS,
     LabelOverride,
+    Post,
     ScoreBucket,
     SentimentScore,
 )
@@ -33,6 +34,20 @@ def score_key(
 ) -> BucketKey | None:
     """The bucket a score counts in; None for a score without its post's time."""
     return None if at is None else (model_version, brand or "", bucket_of(at), label)
+
+
+def lock_posts(session: Session, post_ids: list[int]) -> None:
+    """On PostgreSQL, hold these posts until commit before their scores are read and replaced.
+
+    Two transactions scoring the same post would otherwise both read "no score yet" and both
+    count it; the second now waits and reads the first one's score. In id order, as collectors
+    update posts they store again, so the two never deadlock. SQLite has one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for chunk in chunks(sorted(post_ids)):
+        stmt = select(Post.id).where(Post.id.in_(chunk)).order_by(Post.id)
+        session.execute(stmt.with_for_update(key_share=True))
 
 
 def stored_keys(
@@ -164,19 +179,34 @@ def _in_window(stmt: Any, brand: str | None, start: datetime | None, end: dateti
     return created_between(stmt, SentimentScore.brand, SentimentScore.created_at, brand, start, end)
 
 
+def _recount(session: Session) -> Any:
+    bucket = bucket_epoch(session, SentimentScore.created_at, ROLLUP_SECONDS)
+    keys = (SentimentScore.model_version, func.coalesce(SentimentScore.brand, ""), bucket)
+    return (
+        select(*keys, SentimentScore.label, func.count())
+        .where(SentimentScore.created_at.is_not(None))
+        .group_by(*keys, SentimentScore.label)
+    )
+
+
 def rebuild_score_buckets(session: Session) -> int:
     """Recount the rollup from the stored scores; returns its rows.
 
     For scores written around `save_scores` (a bulk COPY): every Flarewatch write keeps it current.
     """
     session.execute(delete(ScoreBucket))
-    bucket = bucket_epoch(session, SentimentScore.created_at, ROLLUP_SECONDS)
-    keys = (SentimentScore.model_version, func.coalesce(SentimentScore.brand, ""), bucket)
-    counted = (
-        select(*keys, SentimentScore.label, func.count())
-        .where(SentimentScore.created_at.is_not(None))
-        .group_by(*keys, SentimentScore.label)
-    )
     columns = ["model_version", "brand", "bucket", "label", "posts"]
-    session.execute(sa_insert(ScoreBucket).from_select(columns, counted))
+    session.execute(sa_insert(ScoreBucket).from_select(columns, _recount(session)))
     return int(session.scalar(select(func.count()).select_from(ScoreBucket)) or 0)
+
+
+def score_bucket_drift(session: Session) -> int:
+    """How many buckets the rollup counts differently from the stored scores (0 when in step)."""
+    recounted = {
+        (m, b, int(t), lbl): int(n) for m, b, t, lbl, n in session.execute(_recount(session))
+    }
+    stored = {
+        (r.model_version, r.brand, r.bucket, r.label): r.posts
+        for r in session.scalars(select(ScoreBucket).where(ScoreBucket.posts != 0))
+    }
+    return sum(recounted.get(k) != stored.get(k) for k in recounted.keys() | stored.keys())

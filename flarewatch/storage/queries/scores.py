@@ -26,7 +26,7 @@ from flarewatch.storage.queries._sql import (
     upsert,
 )
 from flarewatch.storage.queries.posts import _post_windows
-from flarewatch.storage.queries.rollups import apply_deltas, score_key, stored_keys
+from flarewatch.storage.queries.rollups import apply_deltas, lock_posts, score_key, stored_keys
 from flarewatch.storage.schema import (
     Post,
     ScoreClaim,
@@ -77,6 +77,7 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
     window = _post_windows(session, [r["post_id"] for r in rows])
     for row in rows:
         row.update(window.get(row["post_id"], NO_WINDOW))
+    lock_posts(session, [r["post_id"] for r in rows])
     replaced = stored_keys(session, [r["post_id"] for r in rows], model_version)
     upsert(
         session,
