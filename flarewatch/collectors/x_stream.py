@@ -181,9 +181,11 @@ class XStream:
     options: XStreamOptions = field(default_factory=XStreamOptions)
     source: str = SOURCE
     stop: threading.Event = field(default_factory=threading.Event)
-    connection: tweepy.StreamingClient | None = None
     _emit: Emit = lambda event: None
     _cursors: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.connection = _Connection(self.bearer_token, self)
 
     @property
     def keys(self) -> list[str]:
@@ -192,7 +194,7 @@ class XStream:
     def run(self, emit: Emit, cursors: Mapping[str, str | None], stop: threading.Event) -> None:
         """Stream until `stop`; when X refuses the stream, poll recent search instead."""
         self._emit, self._cursors, self.stop = emit, dict(cursors), stop
-        connection = self.connection or _Connection(self.bearer_token, self)
+        connection = self.connection
         try:
             sync_rules(connection, self.rules, self.options.max_rules)
         except tweepy.HTTPException as exc:
