@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from flarewatch.collectors.live import LiveEvent, LiveStream, Received, Removed, State
 from flarewatch.collectors.watch import Watch, scrub
+from flarewatch.config import ConfigError
 from flarewatch.domain import RawPost
 from flarewatch.pipeline.ingest import for_query
 from flarewatch.pipeline.stream import LAGGING_SECONDS, StreamStats, make_stream
@@ -101,6 +102,9 @@ class LiveIngest:
     def _guarded(self, emit: Any, cursors: Mapping[str, str | None], halt: threading.Event) -> None:
         try:
             self.stream.run(emit, cursors, halt)
+        except ConfigError as exc:  # e.g. more rules than the access level allows
+            log.error("%s: %s", self.stream.source, exc)
+            emit(State("stopped", scrub(str(exc), self.env)[:300]))
         except Exception as exc:
             # A bug or a bad watch file: stop this stream loudly, keep what was taken.
             log.exception("%s: the stream failed", self.stream.source)

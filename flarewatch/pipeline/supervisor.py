@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flarewatch.collectors.watch import STREAM_SOURCES, Watch, credentials, load_watch
+from flarewatch.collectors.watch import STREAM_SOURCES, Watch, credentials, load_watch, scrub
 from flarewatch.config import ConfigError
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline.ingest import Scheduler, _collectors
@@ -27,6 +27,8 @@ from flarewatch.pipeline.score import (
     score_pending,
     wait_for_scores,
 )
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +122,16 @@ class Supervisor:
     def _streams(self) -> list[threading.Thread]:
         threads = []
         for name in (n for n in self.watch.sources if n in STREAM_SOURCES):
-            ingest = make_listener(
-                self.engine, self.watch, name, on_saved=lambda _n: self.wake.set(), env=self.env
-            )
+            try:
+                ingest = make_listener(
+                    self.engine, self.watch, name, on_saved=lambda _n: self.wake.set(), env=self.env
+                )
+            except ConfigError as exc:  # e.g. a missing token: the other sources still run
+                message = scrub(str(exc), self.env)
+                self.echo(f"{name}: skipped: {message}")
+                with session_scope(self.engine) as session:
+                    queries.record_source_failure(session, name, message)
+                continue
             self.streams.append(ingest)
             threads.append(threading.Thread(target=self._guard(self._runner(ingest)), name=name))
         return threads

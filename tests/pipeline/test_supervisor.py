@@ -137,7 +137,7 @@ def test_score_pending__bounded_worker_pass__stops_after_max_chunks(engine):
     assert time.monotonic() - started < 1.0  # nothing to claim: back at once, no waiting
 
 
-def test_supervisor__mastodon_stream_from_watch_file__stored_scored_and_stopped(engine):
+def test_supervisor__mastodon_stream_from_watch_file__stored_scored_x_skipped_without_token(engine):
     import tomllib
 
     from tests.helpers.fake_mastodon import FakeMastodon, status
@@ -157,11 +157,13 @@ hashtags = ["acme"]
 instances = ["{fake.url}"]
 backoff_s = 0.05
 flush_seconds = 0.2
+
+[sources.x_stream]
 """
         )
     )
-    scorer = KeywordScorer()
-    supervisor = Supervisor(engine, watch, scorer, None, echo=lambda line: None)
+    scorer, lines = KeywordScorer(), []
+    supervisor = Supervisor(engine, watch, scorer, None, echo=lines.append)
     thread = threading.Thread(target=supervisor.run)
     thread.start()
     try:
@@ -184,6 +186,12 @@ flush_seconds = 0.2
         cursor = queries.get_cursor(session, "mastodon_stream", f"#acme@{fake.url}")
     assert health["mastodon_stream"]["stream_state"] == "stopped"
     assert cursor == status(2, "")["id"]
+    # No X_BEARER_TOKEN: the X stream is skipped with one line, the others run.
+    assert (
+        lines[0].startswith("x_stream: skipped: missing credential")
+        and "X_BEARER_TOKEN" in lines[0]
+    )
+    assert "X_BEARER_TOKEN" in health["x_stream"]["last_error"]
 
 
 def test_make_listener__x_stream_without_token__one_line_error(sqlite_engine):
