@@ -16,14 +16,15 @@ from flarewatch.domain import RawPost
 class Received:
     """Posts of one query, and the cursor of `key` once they are stored (None: unchanged).
 
-    `live` posts came over the stream (their age is the stream's lag); the others from a gap fill.
+    `sent_at` (epoch seconds) is when the platform says a streamed event happened: the stream's
+    lag is measured from it. Gap fills leave it None (old posts are not lag).
     """
 
     key: str
     query: Query
     posts: list[RawPost]
     cursor: str | None
-    live: bool = True
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True)

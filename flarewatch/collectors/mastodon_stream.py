@@ -25,7 +25,7 @@ from flarewatch.collectors.mastodon import (
 )
 from flarewatch.collectors.watch import Query
 from flarewatch.config import ConfigError
-from flarewatch.domain import RawPost
+from flarewatch.domain import RawPost, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -188,13 +188,15 @@ class ChannelStream:
     def connected(self) -> None:
         """Connected: fill the gap since the cursor from the REST timeline, then read the stream."""
         self.check()
-        self._failures = 0
         self.emit(State("connected"))
-        if self.cursor is None:
-            return  # a first start begins at the live edge
+        if self.cursor is not None:  # a first start begins at the live edge
+            self._fill_gap()
+        self._failures = 0  # only now: a gap fill that keeps failing must back off too
+
+    def _fill_gap(self) -> None:
         pages = self.collector.fetch(self.channel.key, self.cursor)
         for count, page in enumerate(pages, start=1):
-            self._hand_over(page.posts, page.cursor, live=False)
+            self._hand_over(page.posts, page.cursor, sent_at=None)
             if count >= self.options.gap_pages:
                 log.warning(
                     "mastodon stream %s: gap longer than %d pages; the rest is not filled",
@@ -209,10 +211,13 @@ class ChannelStream:
         try:
             posts = statuses_to_posts(self.channel.instance, [status], self.uris)
             status_id = str(status["id"])
+            # The outer status' time: a boost of an old post is news now, not lag.
+            sent_at = parse_time(str(status["created_at"])).timestamp()
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("mastodon stream %s: skipped a status: %r", self.channel.key, exc)
             return
-        self._hand_over(posts, newest_id([status_id, *filter(None, [self.cursor])]), live=True)
+        cursor = newest_id([status_id, *filter(None, [self.cursor])])
+        self._hand_over(posts, cursor, sent_at=sent_at)
 
     def delete(self, status_id: str) -> None:
         """A deleted status: its `uri` is known when this stream saw it."""
@@ -225,17 +230,20 @@ class ChannelStream:
         if self.stop.is_set():
             raise _Stopped
 
-    def _hand_over(self, posts: list[RawPost], cursor: str | None, *, live: bool) -> None:
+    def _hand_over(
+        self, posts: list[RawPost], cursor: str | None, *, sent_at: float | None
+    ) -> None:
         by_query: dict[int, list[RawPost]] = {}
         for post in posts:
             query = self.channel.query_of(post)
             if query is not None:
                 by_query.setdefault(self.channel.queries.index(query), []).append(post)
         for index, matched in by_query.items():
-            self.emit(Received(self.channel.key, self.channel.queries[index], matched, None, live))
+            query = self.channel.queries[index]
+            self.emit(Received(self.channel.key, query, matched, None, sent_at))
         if cursor is not None and cursor != self.cursor:
             # After its posts, so a batch never carries the cursor without them.
-            self.emit(Received(self.channel.key, self.channel.queries[0], [], cursor, live))
+            self.emit(Received(self.channel.key, self.channel.queries[0], [], cursor))
             self.cursor = cursor
 
 

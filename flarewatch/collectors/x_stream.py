@@ -44,6 +44,7 @@ class XStreamOptions:
         max_rules: Rules the access level allows on the app's stream (all consumers together).
         poll_interval: Seconds between recent searches while the stream is refused.
         max_pages: Search pages per query in a backfill or a fallback poll.
+        stall_s: Reconnect when no line came for this long (X sends a keep-alive every 20 s).
     """
 
     rule_length: int = 512
@@ -52,6 +53,7 @@ class XStreamOptions:
     max_backoff_s: float = 60.0
     poll_interval: float = 900.0
     max_pages: int = 5
+    stall_s: float = 21.0
 
     @classmethod
     def from_options(
@@ -139,6 +141,10 @@ class _Connection(tweepy.StreamingClient):
         self.ended: str | None = None
         self.refused: int | None = None
 
+    def _connect(self, method: str, endpoint: str, **kwargs: Any) -> None:
+        # tweepy's read timeout is what notices a stalled stream; `filter` offers no way to set it.
+        super()._connect(method, endpoint, timeout=self.owner.options.stall_s, **kwargs)
+
     def on_connect(self) -> None:
         if self.owner.stop.is_set():
             self.disconnect()
@@ -160,7 +166,7 @@ class _Connection(tweepy.StreamingClient):
         self.disconnect()
 
     def on_connection_error(self) -> None:
-        self.ended = "connection error or no keep-alive for 21 s"
+        self.ended = f"connection error or nothing for {self.owner.options.stall_s:.0f} s"
         self.disconnect()
 
     def on_closed(self, response: Any) -> None:
@@ -183,6 +189,7 @@ class XStream:
     stop: threading.Event = field(default_factory=threading.Event)
     _emit: Emit = lambda event: None
     _cursors: dict[str, str | None] = field(default_factory=dict)
+    _failures: int = 0
 
     def __post_init__(self) -> None:
         self.connection = _Connection(self.bearer_token, self)
@@ -200,7 +207,6 @@ class XStream:
         except tweepy.HTTPException as exc:
             code = exc.response.status_code
             return self._poll(f"the stream's rules were refused (HTTP {code})")
-        failures = 0
         while not stop.is_set():
             connection.ended = connection.refused = None
             connection.filter(
@@ -210,16 +216,17 @@ class XStream:
                 return
             if connection.refused:
                 return self._poll(f"the stream was refused (HTTP {connection.refused})")
-            failures += 1
+            self._failures += 1
             error = connection.ended or "the stream ended"
             log.warning("x stream: %s; reconnecting", error)
             emit(State("reconnecting", error))
-            Reconnect(self.options.backoff_s, self.options.max_backoff_s).wait(stop, failures)
+            Reconnect(self.options.backoff_s, self.options.max_backoff_s).wait(stop, self._failures)
 
     def connected(self) -> None:
         """Connected: fetch what was posted while we were away, then read the stream."""
         self._emit(State("connected"))
         self._backfill(cold=False)
+        self._failures = 0  # only now: a backfill that keeps failing must back off too
 
     def frame(self, raw: bytes | str) -> None:
         """One line of the stream: a post with its includes and matching rules, or errors."""
@@ -241,7 +248,7 @@ class XStream:
             return  # another consumer's rule on the same app
         cursor = advance(self._cursors.get(query.key), post.external_id)
         self._cursors[query.key] = cursor
-        self._emit(Received(query.key, query, [post], cursor, live=True))
+        self._emit(Received(query.key, query, [post], cursor, post.created_at.timestamp()))
 
     def _backfill(self, *, cold: bool) -> None:
         """Recent search since each query's cursor (`cold`: also where there is none yet)."""
@@ -251,7 +258,7 @@ class XStream:
                 continue  # a first start begins at the live edge
             for count, page in enumerate(self.search.fetch(query.key, since), start=1):
                 self._cursors[query.key] = page.cursor
-                self._emit(Received(query.key, query, page.posts, page.cursor, live=False))
+                self._emit(Received(query.key, query, page.posts, page.cursor))
                 if count >= self.options.max_pages or self.stop.is_set():
                     break  # the saved cursor resumes the sweep next time
 

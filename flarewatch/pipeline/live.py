@@ -133,9 +133,8 @@ class LiveIngest:
             self.stats.matched += 1
         if event.cursor is not None:
             self._cursors[event.key] = event.cursor
-        if event.live and event.posts:
-            newest = max(p.created_at.timestamp() for p in event.posts)
-            self.stats.lag_seconds = max(0.0, self.clock() - newest)
+        if event.sent_at is not None:
+            self.stats.lag_seconds = max(0.0, self.clock() - event.sent_at)
 
     async def _flush_every(self, stop: asyncio.Event, lock: asyncio.Lock) -> None:
         while not stop.is_set():

@@ -146,6 +146,22 @@ def test_mastodon_stream__public_timeline__only_brand_mentions_kept(engine, fake
     assert set(stored(engine)) == {_uri(2), _uri(4)}
 
 
+def test_mastodon_stream__stalled_server__reconnects_and_fills_gap(engine, fake):
+    channels = channels_of(_watch(fake).queries(SOURCE))
+    options = MastodonStreamOptions(stall_s=0.5, backoff_s=0.05, max_backoff_s=0.2)
+    ingest = LiveIngest(engine, MastodonStream(channels, make_client, options), flush_seconds=0.1)
+    with listening(ingest):
+        assert wait_for(lambda: fake.open_streams() == 1)
+        fake.publish(status(1, "acme down", tags=("acme",)))
+        assert wait_for(lambda: len(stored(engine)) == 1)
+        fake.stalled = True
+        fake.publish(status(2, "acme still down", tags=("acme",)))  # held by the stalled stream
+        assert wait_for(lambda: ingest.stats.state == "reconnecting")
+        fake.stalled = False
+        assert wait_for(lambda: len(stored(engine)) == 2)
+    assert sum("/streaming/hashtag" in r for r in fake.requests) >= 2
+
+
 def test_mastodon_stream_options__bad_timelines__one_line_error():
     with pytest.raises(ConfigError, match="timelines"):
         MastodonStreamOptions.from_options({"timelines": ["home"]})

@@ -149,6 +149,23 @@ def test_x_stream__malformed_lines_and_foreign_rules__skipped_stream_goes_on(
 
 
 @pytest.mark.slow
+def test_x_stream__stalled_server__reconnects_and_backfills(engine, fake, retrier):
+    stream = _stream(fake, retrier)
+    stream.options = XStreamOptions(backoff_s=0.05, max_backoff_s=0.2, stall_s=0.5)
+    ingest = LiveIngest(engine, stream, flush_seconds=0.1)
+    with listening(ingest):
+        assert wait_for(lambda: fake.open_streams() == 1)
+        fake.publish(tweet(1, "acme down"))
+        assert wait_for(lambda: _ids(engine) == {1})
+        fake.stalled = True
+        fake.publish(tweet(2, "acme still down"))  # held by the stalled stream
+        assert wait_for(lambda: ingest.stats.state == "reconnecting")
+        fake.stalled = False
+        assert wait_for(lambda: _ids(engine) == {1, 2})
+    assert len([r for r in fake.requests if r.startswith("GET /2/tweets/search/stream?")]) >= 2
+
+
+@pytest.mark.slow
 def test_x_stream__restart__backfills_from_saved_cursor(engine, fake, retrier):
     with listening(LiveIngest(engine, _stream(fake, retrier), flush_seconds=0.1)):
         assert wait_for(lambda: fake.open_streams() == 1)

@@ -45,6 +45,7 @@ class FakeStreamServer:
         self.subscribers: list[Subscriber] = []
         self.requests: list[str] = []
         self.keepalive_s = keepalive_s
+        self.stalled = False  # keep streams open but send nothing, not even keep-alives
         self.lock = threading.Lock()
         fake = self
 
@@ -136,6 +137,9 @@ class FakeStreamServer:
     def _pump(self, handler: BaseHTTPRequestHandler, sub: Subscriber) -> None:
         last = time.monotonic()
         while not sub.dropped:
+            if self.stalled:
+                time.sleep(0.05)
+                continue
             try:
                 frame = sub.frames.get(timeout=0.05)
             except queue.Empty:
