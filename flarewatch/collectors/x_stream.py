@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 
 SOURCE = "x_stream"
 TAG_PREFIX = "flarewatch:"
-# Statuses X answers a stream connection with when the app may not stream: no access level
-# with the filtered stream (403), a rejected token (401), or too many connections (429).
-REFUSED = (401, 403, 429)
+# Statuses X answers a stream connection (or its rules) with when the app may not stream.
+REFUSED = {
+    401: "the bearer token was rejected",
+    403: "the access level does not include the filtered stream",
+    429: "too many connections or attempts (another process may hold the stream)",
+}
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,7 @@ class XStream:
         try:
             sync_rules(connection, self.rules, self.options.max_rules)
         except tweepy.HTTPException as exc:
-            code = exc.response.status_code
-            return self._poll(f"the stream's rules were refused (HTTP {code})")
+            return self._poll("the stream's rules were refused", exc.response.status_code)
         while not stop.is_set():
             connection.ended = connection.refused = None
             connection.filter(
@@ -215,7 +217,7 @@ class XStream:
             if stop.is_set():
                 return
             if connection.refused:
-                return self._poll(f"the stream was refused (HTTP {connection.refused})")
+                return self._poll("the stream was refused", connection.refused)
             self._failures += 1
             error = connection.ended or "the stream ended"
             log.warning("x stream: %s; reconnecting", error)
@@ -262,11 +264,13 @@ class XStream:
                 if count >= self.options.max_pages or self.stop.is_set():
                     break  # the saved cursor resumes the sweep next time
 
-    def _poll(self, why: str) -> None:
-        message = f"x stream: {why}; polling recent search every {self.options.poll_interval:.0f} s"
-        log.warning(
-            "%s instead (the filtered stream needs an access level that includes it)", message
+    def _poll(self, what: str, status: int) -> None:
+        why = REFUSED.get(status, "see the X developer console")
+        message = (
+            f"x stream: {what} (HTTP {status}: {why}); "
+            f"polling recent search every {self.options.poll_interval:.0f} s instead"
         )
+        log.warning("%s", message)
         self._emit(State("polling", message))
         while not self.stop.is_set():
             try:

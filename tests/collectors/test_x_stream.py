@@ -16,6 +16,7 @@ from flarewatch.collectors.x_stream import (
     advance,
     pack_rules,
     stream_rules,
+    sync_rules,
     tag_of,
 )
 from flarewatch.config import ConfigError
@@ -89,8 +90,6 @@ def test_sync_rules__stale_ours_replaced_others_kept(fake, retrier):
         "2": {"value": "cats", "tag": "someone else"},
     }
     stream = _stream(fake, retrier)
-    from flarewatch.collectors.x_stream import sync_rules
-
     sync_rules(stream.connection, stream.rules, max_rules=25)
     assert sorted(r["value"] for r in fake.rules.values()) == [
         '(acme OR "acme cloud" OR @acmehelp) -"acme pie" -is:retweet',
@@ -195,7 +194,7 @@ def test_x_stream__refused_403__one_line_then_polls_search(engine, fake, retrier
     assert len([r for r in fake.requests if r.startswith("GET /2/tweets/search/stream?")]) == 1
     with session_scope(engine) as session:
         health = {h["source"]: h for h in queries.source_health(session)}[SOURCE]
-    assert health["last_error"].startswith("x stream: the stream was refused (HTTP 403)")
+    assert health["last_error"] == refused[0].getMessage()
     assert health["posts_collected"] == 2
 
 
