@@ -177,9 +177,11 @@ def test_x_stream__restart__backfills_from_saved_cursor(engine, fake, retrier):
 
 
 @pytest.mark.slow
-def test_x_stream__refused_403__one_line_then_polls_search(engine, fake, retrier, caplog):
+@pytest.mark.parametrize("where", ["stream", "rules"])
+def test_x_stream__refused_403__one_line_then_polls_search(engine, fake, retrier, caplog, where):
     caplog.set_level(logging.WARNING)
     fake.stream_status = 403
+    fake.rules_status = 403 if where == "rules" else 200
     fake.publish(tweet(1, "acme down"), live=False)
     ingest = LiveIngest(engine, _stream(fake, retrier), flush_seconds=0.1)
     with listening(ingest):

@@ -75,6 +75,7 @@ class FakeX(FakeStreamServer):
         self.rules: dict[str, dict[str, str]] = {}
         self.tweets: dict[int, dict[str, Any]] = {}
         self.stream_status = 200
+        self.rules_status = 200  # 403: the rules endpoint refused too (no stream access)
         self.streams[STREAM] = lambda r: self.stream_status
         self.routes[("GET", RULES)] = self._get_rules
         self.routes[("POST", RULES)] = self._post_rules
@@ -94,6 +95,13 @@ class FakeX(FakeStreamServer):
             self.broadcast(json.dumps(line).encode() + b"\r\n")
 
     def _get_rules(self, request: Request) -> tuple[int, Any]:
+        if self.rules_status != 200:
+            problem = "https://api.twitter.com/2/problems/client-forbidden"
+            body = {"title": "Client Forbidden", "reason": "client-not-enrolled", "type": problem}
+            return self.rules_status, {
+                **body,
+                "detail": "This request must be made using an approved developer account that is enrolled in the requested endpoint.",
+            }
         data = [{"id": i, **r} for i, r in self.rules.items()]
         sent = datetime.now(UTC).isoformat()
         return 200, (
