@@ -95,7 +95,7 @@ def summary_line(alert: Alert) -> str:
     if alert.summary:
         return alert.summary
     return (
-        f"{alert.observed} negative posts per bucket vs baseline {alert.baseline:.1f} "
+        f"{alert.observed} people posting negatively per bucket vs baseline {alert.baseline:.1f} "
         f"({alert.ratio:.1f}×), severity {alert.severity:.0f}/100, since "
         f"{alert.started_at:%Y-%m-%d %H:%M} UTC"
     )

@@ -38,7 +38,8 @@ class OnlineParams:
         strong_min_excess: Posts above expectation one bucket needs to open an alert alone.
         persistence: Elevated buckets in a run that open an alert.
         run_gap_minutes: Quiet time a run survives between elevated buckets: at narrow buckets
-            a real surge's posts come unevenly and not every quarter hour is elevated.
+            a real surge's posts come unevenly and not every quarter hour is elevated. At any
+            width one quiet bucket never breaks a run.
         cooldown_minutes: Quiet time after which an open alert closes.
         max_alert_hours: An alert open this long closes; a surge still going alerts again.
         window_minutes: Trailing window whose total is also judged (two buckets at least).
@@ -69,7 +70,7 @@ class OnlineParams:
     cooldown_minutes: int = 120
     max_alert_hours: float = 24.0
     window_minutes: int = 60
-    min_excess_per_hour: float = 8.0
+    min_excess_per_hour: float = 7.0
     long_window_minutes: int = 180
     burst_minutes: int = 15
     day_cv: float = 0.2
@@ -369,7 +370,7 @@ def _advance_closed(
 ) -> tuple[DetectorState, list[AlertEvent]]:
     if not verdict.elevated:
         waited = (state.quiet + 1) * step
-        if state.run > 0 and waited <= pd.Timedelta(minutes=params.run_gap_minutes):
+        if state.run > 0 and waited <= max(pd.Timedelta(minutes=params.run_gap_minutes), step):
             return replace(state, quiet=state.quiet + 1), []
         return DetectorState(last_bucket=state.last_bucket, expected=state.expected), []
     grown = _grow(state, verdict)

@@ -120,6 +120,6 @@ def spikes_backtest(
 def _alert_line(alert: dict[str, Any]) -> str:
     return (
         f"{alert['alerted_at']}  {alert['brand']}: bucket {alert['bucket_start']}, "
-        f"{alert['observed']} negative vs {alert['expected']} expected, "
+        f"{alert['observed']} people posting negatively vs {alert['expected']} expected, "
         f"severity {alert['severity']}"
     )

@@ -35,7 +35,10 @@ ALERT_FIELDS = ("brand", "bucket_start", "alerted_at", "observed", "expected", "
 
 @dataclass(frozen=True)
 class Frame:
-    """Negative and all posts per bucket of one brand, plus when its data began."""
+    """People posting negatively and all posts per bucket of one brand, and its data start.
+
+    A surge is many people: one angry author posting ten times is one voice, not ten.
+    """
 
     negative: pd.Series
     totals: pd.Series
@@ -55,16 +58,21 @@ def load_frame(
     with session_scope(engine) as session:
         version = model_version or queries.latest_model_version(session) or ""
         began = detector.data_start(session, brand)
+        window = {"brand": brand, "start": start.to_pydatetime(), "end": end.to_pydatetime()}
         rows = queries.timeline(
-            session, model_version=version, bucket_minutes=bucket_minutes, brand=brand,
-            start=start.to_pydatetime(), end=end.to_pydatetime(),
-        )  # fmt: skip
+            session, model_version=version, bucket_minutes=bucket_minutes, **window
+        )
+        authors = detector.negative_authors(
+            session, model_version=version, bucket_minutes=bucket_minutes, **window
+        )
     index = pd.date_range(start.floor(freq), end.floor(freq), freq=freq, inclusive="left")
     long = pd.DataFrame(rows, columns=["bucket", "label", "count"])
     long["bucket"] = pd.to_datetime(long["bucket"], unit="s", utc=True)
     wide = label_counts(long, "bucket").reindex(index, fill_value=0)
+    negative = pd.Series(authors, dtype=float)
+    negative.index = pd.to_datetime(negative.index, unit="s", utc=True)
     first = None if began is None else pd.Timestamp(began)
-    return Frame(wide["negative"], wide["total"], first)
+    return Frame(negative.reindex(index, fill_value=0).astype(int), wide["total"], first)
 
 
 def _completed_end(now: datetime, bucket_minutes: int) -> pd.Timestamp:

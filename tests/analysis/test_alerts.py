@@ -93,7 +93,7 @@ def test_dispatch__slack_and_webhook_receive_their_shapes(receiver):
     settings = AlertSettings(slack_webhook_url=f"{url}/slack", webhook_url=f"{url}/hook")
     assert dispatch(settings, _alert()) == {"slack": "sent", "webhook": "sent"}
     slack, hook = received
-    assert slack["path"] == "/slack" and "42 negative posts" in slack["json"]["text"]
+    assert slack["path"] == "/slack" and "42 people posting negatively" in slack["json"]["text"]
     text = json.dumps(slack["json"]["blocks"], ensure_ascii=False)
     assert "&lt;b&gt;again" in text and "refund · cancelled" in text and "Open dashboard" in text
     assert hook["json"]["type"] == "flarewatch.spike"

@@ -168,7 +168,7 @@ def test_advance__opens_escalates_closes_and_alerts_again_on_a_repeat():
 
 def test_advance__one_elevated_bucket_is_not_an_alert_unless_strong():
     params = OnlineParams()
-    assert _run([(25, True), (10, False), (25, True), (10, False)], params) == []
+    assert _run([(25, True), (10, False), (10, False), (25, True), (10, False)], params) == []
     state, events = advance(DetectorState(), _verdict(0, 90, True, True), HOURLY, params)
     assert [e.action for e in events] == ["open"] and state.alert_start is not None
 
@@ -197,12 +197,17 @@ def test_step_frame__a_sustained_moderate_rise_alerts_from_the_long_window():
 def test_step_frame__a_half_hour_burst_of_a_few_posts_is_not_an_alert():
     values = np.random.default_rng(4).poisson(1.0, 8 * 96)
     start = 7 * 96 + 80  # 20:00 on day 8, about one post a quarter hour
-    values[start : start + 4] = [1, 5, 7, 2]
+    values[start : start + 4] = [1, 5, 6, 2]  # about 6 above expectation: under an hour's 7
     counts = _series(values, QUARTER)
     replay = step_frame(counts, counts * 2, first_post=counts.index[0])
     elevated = [v.bucket for v in replay.verdicts if v.elevated and v.bucket >= counts.index[start]]
     assert len(elevated) >= 2  # two elevated quarters in a row, but under an hour's worth of excess
     assert [o for o in _opens(replay) if o >= counts.index[start]] == []
+
+
+def test_advance__one_quiet_bucket_never_breaks_a_run_at_wide_buckets():
+    # Hourly buckets: a storm's second hour can dip below the threshold before the third rises.
+    assert _run([(25, True), (10, False), (25, True)], OnlineParams()) == ["open@2"]
 
 
 def test_advance__a_run_survives_a_short_quiet_gap_at_narrow_buckets():

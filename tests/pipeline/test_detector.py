@@ -19,12 +19,18 @@ from tests.conftest import T0, make_post, score_down_as_negative
 DAYS = 3
 
 
-def _seed(engine, *, burst_hours: int = 2, first: int = 0) -> None:
-    """Three days of 8 negative posts an hour for acme, then a burst of 60 an hour from T0."""
+def _seed(engine, *, burst_hours: int = 2, first: int = 0, one_voice: bool = False) -> None:
+    """Three days of 8 negative posts an hour for acme, then a burst of 60 an hour from T0.
+
+    Each post of an hour is by another author; with `one_voice` one author writes the burst.
+    """
     posts = []
     for hour in range(-DAYS * 24, burst_hours):
         for k in range(60 if hour >= 0 else 8):
-            posts.append(make_post(first + len(posts), "service down", minutes=hour * 60 + k))
+            author = "angry" if one_voice and hour >= 0 else f"u{k}"
+            posts.append(
+                make_post(first + len(posts), "service down", author=author, minutes=hour * 60 + k)
+            )
     with session_scope(engine) as session:
         queries.save_posts(session, posts)
         score_down_as_negative(session, "m1")
@@ -42,6 +48,11 @@ def test_scan__alerts_once_at_the_bucket_that_confirms_the_burst(sqlite_engine):
     _seed(sqlite_engine)
     alerted = _scan_every_bucket(sqlite_engine, timedelta(hours=3))
     assert alerted == [T0 + timedelta(minutes=30)]
+
+
+def test_scan__one_author_posting_a_flood_is_no_surge(sqlite_engine):
+    _seed(sqlite_engine, one_voice=True)
+    assert _scan_every_bucket(sqlite_engine, timedelta(hours=3)) == []
 
 
 def test_scan__never_re_decides_a_bucket_it_already_judged(sqlite_engine):
@@ -124,10 +135,12 @@ def test_scan_brands__fast__strong_surge_alerts_within_minutes_once(engine):
     """1-minute buckets confirm a 10x surge in minutes; the 15-minute detector adds no second alert."""
     history = range(-DAYS * 24 * 60, 0)
     posts = [
-        make_post(10**6 + 2 * m + k, "service down", minutes=m) for m in history for k in (0, 1)
+        make_post(10**6 + 2 * m + k, "service down", author=f"u{k}", minutes=m)
+        for m in history
+        for k in (0, 1)
     ]
     posts += [
-        make_post(100_000 + 30 * m + k, "service down", minutes=m)
+        make_post(100_000 + 30 * m + k, "service down", author=f"s{k}", minutes=m)
         for m in range(45)
         for k in range(20)
     ]

@@ -145,7 +145,7 @@ def early_warnings() -> None:
         with st.container(border=True):
             st.warning(
                 f"**Possible incident** for {md(event['brand'] or 'all brands')}: "
-                f"{event['observed']} negative posts against a baseline of "
+                f"{event['observed']} people posting negatively against a baseline of "
                 f"{event['baseline']:.0f} ({event['ratio']:.1f}×) since "
                 f"{event['started_at']:%Y-%m-%d %H:%M} UTC.",
                 icon=":material/warning:",

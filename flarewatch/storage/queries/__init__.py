@@ -4,6 +4,7 @@ from flarewatch.storage.queries.authors import latest_negative_post, outreach_au
 from flarewatch.storage.queries.detector import (
     data_start,
     load_state,
+    negative_authors,
     open_event_elsewhere,
     save_state,
     update_alert_event,
@@ -157,6 +158,7 @@ from flarewatch.storage.queries.views import (
     negative_posts,
     platform_activity,
     posts_with_scores,
+    reviewed_unscored,
     sentiment_by,
     timeline,
 )
@@ -232,6 +234,7 @@ __all__ = [
     "mark_removed",
     "mark_spike_alerted",
     "model_versions",
+    "negative_authors",
     "negative_posts",
     "next_claim_expiry",
     "open_alert_event",
@@ -256,6 +259,7 @@ __all__ = [
     "refresh_planner_statistics",
     "release_claims",
     "reply_targets",
+    "reviewed_unscored",
     "save_alerted_silences",
     "save_authors",
     "save_claimed_scores",

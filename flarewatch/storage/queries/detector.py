@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from flarewatch.storage.queries._sql import bucket_epoch, effective_label, score_window
+from flarewatch.storage.queries.views import reviewed_unscored
 from flarewatch.storage.schema import (
     DetectorState,
     Post,
+    SentimentScore,
     SpikeAlertDelivery,
     SpikeEvent,
     UTCDateTime,
@@ -78,3 +82,31 @@ def open_event_elsewhere(session: Session, brand: str | None, bucket_minutes: in
         DetectorState.event_id.is_not(None),
     )
     return session.scalars(stmt.limit(1)).first()
+
+
+def negative_authors(
+    session: Session,
+    *,
+    model_version: str,
+    bucket_minutes: int,
+    brand: str | None,
+    start: datetime,
+    end: datetime,
+) -> Counter[int]:
+    """People posting negatively per bucket (epoch seconds): each author counts once a bucket.
+
+    A post without a known author counts alone; labels are a reviewer's where one was set.
+    """
+    seconds = bucket_minutes * 60
+    bucket = bucket_epoch(session, SentimentScore.created_at, seconds).label("bucket")
+    who = func.coalesce(SentimentScore.author_id, -SentimentScore.post_id)
+    stmt = score_window(model_version, brand, start, end).add_columns(
+        bucket, func.count(func.distinct(who))
+    )
+    stmt = stmt.where(effective_label() == "negative").group_by(bucket)
+    counts: Counter[int] = Counter({int(b): int(n) for b, n in session.execute(stmt)})
+    # Posts a reviewer marked negative before the model scored them: few, each counted alone.
+    for at, label in reviewed_unscored(session, model_version, brand, start, end):
+        if label == "negative":
+            counts[int(at.timestamp()) // seconds * seconds] += 1
+    return counts

@@ -96,12 +96,12 @@ def _labelled_buckets(
     scored = score_window(model_version, brand, start, end).add_columns(bucket, label, func.count())
     for b, lbl, n in session.execute(scored.group_by(bucket, label)):
         counts[int(b), str(lbl)] += int(n)
-    for at, lbl in _reviewed_unscored(session, model_version, brand, start, end):
+    for at, lbl in reviewed_unscored(session, model_version, brand, start, end):
         counts[int(at.timestamp()) // seconds * seconds, lbl] += 1
     return counts
 
 
-def _reviewed_unscored(
+def reviewed_unscored(
     session: Session,
     model_version: str,
     brand: str | None,
