@@ -15,6 +15,8 @@ def verdict(row: pd.Series, now: datetime) -> str:
     stream = row.get("stream_state")
     if stream in ("reconnecting", "lagging"):
         return stream  # a stream says at once what it is doing; no need to wait for staleness
+    if stream == "polling" and not row["consecutive_failures"]:
+        return "polling (stream refused)"
     if row["consecutive_failures"]:
         return f"failing ({int(row['consecutive_failures'])} in a row)"
     last = row["last_success_at"]

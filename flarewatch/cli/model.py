@@ -92,6 +92,28 @@ def model_train(
     train(args, log=lambda line: click.echo(line, nl=True))
 
 
+@model.command("soup")
+@click.argument("ingredients", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Corpus root whose dev splits tune the soup's biases and temperature.",
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Artifact directory.")
+@click.option(
+    "--rank", type=int, default=16, show_default=True, help="LoRA rank of every ingredient."
+)
+@friendly_errors
+def model_soup(ingredients: tuple[str, ...], data: str, out: str, rank: int) -> None:
+    """Average artifacts (or a run's best/checkpoint .safetensors) fine-tuned from one start."""
+    from pathlib import Path
+
+    from flarewatch.models.soup import make_soup
+
+    make_soup([Path(p) for p in ingredients], Path(data), Path(out), rank=rank, log=click.echo)
+
+
 @model.command("evaluate")
 @click.option(
     "--data",

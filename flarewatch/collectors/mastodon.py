@@ -29,12 +29,17 @@ from flarewatch.domain import RawAuthor, RawPost, parse_time
 TAG_RE = re.compile(r"<[^>]+>")
 BREAK_RE = re.compile(r"</p>\s*<p>|<br\s*/?>")
 PAGE_SIZE = 40  # Mastodon's maximum for timelines and search
+# An instance's whole public timeline, or only its local accounts' (streams, gap fills).
+TIMELINES = ("timeline:public", "timeline:local")
 
 
 def make_client(instance: str, *, token: str | None = None) -> Mastodon:
-    """A Mastodon.py client for one instance that raises on rate limits instead of sleeping."""
+    """A Mastodon.py client for one instance that raises on rate limits instead of sleeping.
+
+    `instance` is a host name (https), or a whole base URL such as `http://127.0.0.1:3000`.
+    """
     return Mastodon(
-        api_base_url=f"https://{instance}",
+        api_base_url=instance if "://" in instance else f"https://{instance}",
         access_token=token,
         ratelimit_method="throw",
         version_check_mode="none",
@@ -169,16 +174,16 @@ class MastodonCollector:
         """Yield pages oldest first after `since` (a status id); the first run takes the newest page."""
         what, instance = parse_query(query)
         client = self._clients.setdefault(instance, self.client_for(instance))
-        if not what.startswith(("#", "from:")):
+        if not what.startswith(("#", "from:", "timeline:")):
             self._check_version(client, instance)
-        cursor, uris = since, _Uris(client, self.retry)
+        cursor, uris = since, StatusUris(client, self.retry)
         while True:
             request = functools.partial(self._request, client, what, cursor)
             statuses = self.retry(request, _translator(client))
             if not statuses:
                 return
             cursor = newest_id([str(s["id"]) for s in statuses])
-            yield Page(_posts(instance, statuses, uris), cursor)
+            yield Page(statuses_to_posts(instance, statuses, uris), cursor)
             if since is None:
                 return
 
@@ -193,6 +198,9 @@ class MastodonCollector:
             self._checked.add(instance)
 
     def _request(self, client: Mastodon, what: str, min_id: str | None) -> list[Any]:
+        if what in TIMELINES:
+            local = what == "timeline:local"
+            return list(client.timeline_public(min_id=min_id, limit=PAGE_SIZE, local=local))
         if what.startswith("from:"):
             account = client.account_lookup(what.removeprefix("from:"))
             statuses = client.account_statuses(
@@ -207,15 +215,17 @@ class MastodonCollector:
         return list(result["statuses"])
 
 
-class _Uris:
+class StatusUris:
     """Status id on one instance -> ActivityPub `uri`, from the statuses seen or looked up."""
 
-    def __init__(self, client: Mastodon, retry: Retrier):
-        self.client, self.retry = client, retry
+    def __init__(self, client: Mastodon, retry: Retrier, max_known: int = 100_000):
+        self.client, self.retry, self.max_known = client, retry, max_known
         self.known: dict[str, str | None] = {}
 
     def learn(self, statuses: list[Any]) -> None:
         """Remember the `uri` of every status on a page (and of boosted ones)."""
+        if len(self.known) > self.max_known:  # a long-lived stream must not grow without end
+            self.known.clear()
         for status in statuses:
             inner = status.get("reblog") or status
             self.known[str(inner["id"])] = str(inner["uri"])
@@ -230,7 +240,8 @@ class _Uris:
         return self.known[status_id]
 
 
-def _posts(instance: str, statuses: list[Any], uris: _Uris) -> list[RawPost]:
+def statuses_to_posts(instance: str, statuses: list[Any], uris: StatusUris) -> list[RawPost]:
+    """Normalise statuses of `instance`, replies pointing at their parent's `uri`."""
     uris.learn(statuses)
     return [status_to_post(s, instance, uris.of(_reply_parent(s))) for s in statuses]
 

@@ -13,9 +13,18 @@ from typing import Any
 from flarewatch.config import ConfigError
 from flarewatch.matching import Matcher
 
-SOURCES = ("x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream")
+SOURCES = (
+    "x",
+    "reddit",
+    "mastodon",
+    "bluesky",
+    "hackernews",
+    "bluesky_stream",
+    "mastodon_stream",
+    "x_stream",
+)
 # Sources that listen to a live stream instead of polling on an interval.
-STREAM_SOURCES = ("bluesky_stream",)
+STREAM_SOURCES = ("bluesky_stream", "mastodon_stream", "x_stream")
 # Where a brand speaks for itself: its own account on each platform, and its Statuspage page.
 OWN_ACCOUNT_KEYS = ("x", "mastodon", "bluesky", "statuspage")
 DEFAULT_INTERVALS = {
@@ -25,6 +34,9 @@ DEFAULT_INTERVALS = {
     "bluesky": 300,
     "hackernews": 600,
     "bluesky_stream": 0,
+    "mastodon_stream": 0,
+    # The filtered stream's fallback: polled this often when X refuses the stream.
+    "x_stream": 900,
 }
 CREDENTIAL_VARS = (
     "X_BEARER_TOKEN",
@@ -110,11 +122,20 @@ def _quote(term: str) -> str:
     return f'"{term}"' if " " in term else term
 
 
+def x_parts(brand: Brand) -> list[str]:
+    """The brand's X search terms: each term, mention and hashtag, to be OR-ed."""
+    parts = [_quote(t) for t in brand.terms] + [f"@{h}" for h in brand.handles]
+    return parts + [f"#{t}" for t in brand.hashtags]
+
+
+def x_suffix(brand: Brand, options: Mapping[str, Any]) -> str:
+    """What every X query of the brand ends with: its excludes and the filter (no retweets)."""
+    return " ".join([*(f'-"{e}"' for e in brand.exclude), options.get("filter", "-is:retweet")])
+
+
 def x_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     """One X search per brand: every term, mention and hashtag, retweets excluded."""
-    parts = [_quote(t) for t in brand.terms] + [f"@{h}" for h in brand.handles]
-    parts += [f"#{t}" for t in brand.hashtags]
-    suffix = " ".join([*(f'-"{e}"' for e in brand.exclude), options.get("filter", "-is:retweet")])
+    parts, suffix = x_parts(brand), x_suffix(brand, options)
     keys = [f"({' OR '.join(parts)}) {suffix}".strip()] if parts else []
     own = brand.own_handle("x")
     return [*keys, f"from:{own} -is:retweet"] if own else keys
@@ -143,6 +164,18 @@ def mastodon_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     return [*keys, f"from:{own}"] if own else keys
 
 
+def mastodon_stream_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
+    """Per instance: each hashtag stream, and the public or local timeline when asked for.
+
+    A timeline's key is the same for every brand: one connection, matched on our side.
+    """
+    keys = []
+    for instance in options.get("instances", []):
+        keys += [f"#{tag}@{instance}" for tag in brand.hashtags]
+        keys += [f"timeline:{t}@{instance}" for t in options.get("timelines", [])]
+    return keys
+
+
 def term_queries(brand: Brand, options: Mapping[str, Any]) -> list[str]:
     """One query per term (Hacker News search has no OR)."""
     return [_quote(t) for t in brand.terms]
@@ -167,6 +200,8 @@ QUERY_BUILDERS: dict[str, Callable[[Brand, Mapping[str, Any]], list[str]]] = {
     "bluesky": bluesky_queries,
     "hackernews": term_queries,
     "bluesky_stream": stream_queries,
+    "mastodon_stream": mastodon_stream_queries,
+    "x_stream": x_queries,
 }
 
 

@@ -153,7 +153,7 @@ def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[Cor
         [train.labels[i] for i in order],
         train.source,
     )
-    return train, [_preprocessed(Corpus("tweeteval", "dev", val.texts, val.labels))]
+    return train, [preprocessed(Corpus("tweeteval", "dev", val.texts, val.labels))]
 
 
 def _mixed_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[Corpus]]:
@@ -163,10 +163,10 @@ def _mixed_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[C
     train = LabelledTexts(
         preprocess_all(r[0] for r in rows), [r[1] for r in rows], f"{args.data}:mix"
     )
-    return train, [_preprocessed(read_domain(args.data, d, "dev")) for d in DOMAINS]
+    return train, [preprocessed(read_domain(args.data, d, "dev")) for d in DOMAINS]
 
 
-def _preprocessed(corpus: Corpus) -> Corpus:
+def preprocessed(corpus: Corpus) -> Corpus:
     return replace(corpus, texts=preprocess_all(corpus.texts))
 
 
@@ -410,16 +410,7 @@ def artifact_config(
         else sha256_files(data / "train_text.txt", data / "train_labels.txt")
     )
     return {
-        "format": "flarewatch-minilm-lora/1",
-        "base_model": minilm.HUB_NAME,
-        "base_sha256": minilm.BASE_SHA256,
-        "hidden_size": 384,
-        "labels": list(LABELS),
-        "max_length": args.max_length,
-        "pooling": "mean",
-        "preprocessing": "flarewatch.models.text.preprocess",
-        "temperature": calibration["temperature"],
-        "logit_bias": calibration["logit_bias"],
+        **decision_config(args.max_length, calibration),
         "training": {
             **asdict(args),
             "data": data.name,
@@ -432,5 +423,22 @@ def artifact_config(
             "dev_history": state.history,
             "data_sha256": digest,
         },
+    }
+
+
+def decision_config(max_length: int, calibration: dict[str, Any]) -> dict[str, Any]:
+    """What every artifact's `flarewatch.json` says besides how it was made: the network's
+    shape, the decision rule (`logit_bias`, `temperature`) and its dev metrics."""
+    return {
+        "format": "flarewatch-minilm-lora/1",
+        "base_model": minilm.HUB_NAME,
+        "base_sha256": minilm.BASE_SHA256,
+        "hidden_size": 384,
+        "labels": list(LABELS),
+        "max_length": max_length,
+        "pooling": "mean",
+        "preprocessing": "flarewatch.models.text.preprocess",
+        "temperature": calibration["temperature"],
+        "logit_bias": calibration["logit_bias"],
         "dev": {"objective": calibration["objective"], "domains": calibration["domains"]},
     }

@@ -59,7 +59,7 @@ def describe(result: RunResult) -> str:
     return f"{line}; failed: {result.error}" if result.error else line
 
 
-def _for_query(posts: list[RawPost], query: Query) -> list[RawPost]:
+def for_query(posts: list[RawPost], query: Query) -> list[RawPost]:
     """Tag posts with the query's brand, dropping those that mention it only in an exclude.
 
     Posts by the brand's own account on this source are marked as ours, whichever query found
@@ -92,7 +92,7 @@ def collect_query(
     try:
         for page in pages:
             with session_scope(engine) as session:
-                saved = queries.save_posts(session, _for_query(page.posts, query))
+                saved = queries.save_posts(session, for_query(page.posts, query))
                 queries.set_cursor(session, collector.source, query.key, page.cursor)
             result.received += saved.received
             result.inserted += saved.inserted

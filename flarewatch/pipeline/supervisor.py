@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from flarewatch.collectors.watch import STREAM_SOURCES, Watch, credentials, load_watch
+from flarewatch.collectors.watch import STREAM_SOURCES, Watch, credentials, load_watch, scrub
 from flarewatch.config import ConfigError
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline.ingest import Scheduler, _collectors
+from flarewatch.pipeline.live import Listener, make_listener
 from flarewatch.pipeline.monitor import ScanOptions, scan_brands
 from flarewatch.pipeline.score import (
     WorkerOptions,
@@ -26,7 +27,8 @@ from flarewatch.pipeline.score import (
     score_pending,
     wait_for_scores,
 )
-from flarewatch.pipeline.stream import StreamIngest, make_stream
+from flarewatch.storage import queries
+from flarewatch.storage.engine import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class Supervisor:
     echo: Callable[[str], Any] = print
     stop: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
-    streams: list[StreamIngest] = field(default_factory=list)
+    streams: list[Listener] = field(default_factory=list)
     upkeep: Callable[[], Any] | None = None
 
     def run(self) -> None:
@@ -120,17 +122,24 @@ class Supervisor:
     def _streams(self) -> list[threading.Thread]:
         threads = []
         for name in (n for n in self.watch.sources if n in STREAM_SOURCES):
-            ingest = make_stream(
-                self.engine, self.watch, name, on_saved=lambda _n: self.wake.set(), env=self.env
-            )
+            try:
+                ingest = make_listener(
+                    self.engine, self.watch, name, on_saved=lambda _n: self.wake.set(), env=self.env
+                )
+            except ConfigError as exc:  # e.g. a missing token: the other sources still run
+                message = scrub(str(exc), self.env)
+                self.echo(f"{name}: skipped: {message}")
+                with session_scope(self.engine) as session:
+                    queries.record_source_failure(session, name, message)
+                continue
             self.streams.append(ingest)
             threads.append(threading.Thread(target=self._guard(self._runner(ingest)), name=name))
         return threads
 
-    def _runner(self, ingest: StreamIngest) -> Callable[[], None]:
+    def _runner(self, ingest: Listener) -> Callable[[], None]:
         return lambda: asyncio.run(self._listen(ingest))
 
-    async def _listen(self, ingest: StreamIngest) -> None:
+    async def _listen(self, ingest: Listener) -> None:
         stop = asyncio.Event()
 
         async def relay() -> None:

@@ -16,8 +16,12 @@ EXAMPLE = Path(__file__).parents[2] / "watch.example.toml"
 def test_load_watch__example_file__queries_per_source():
     watch = load_watch(EXAMPLE)
     assert set(watch.sources) == {
-        "x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream"
+        "x", "reddit", "mastodon", "bluesky", "hackernews", "bluesky_stream", "mastodon_stream"
     }  # fmt: skip
+    assert [q.key for q in watch.queries("mastodon_stream")] == [
+        "#acmedown@mastodon.social",
+        "#acmedown@hachyderm.io",
+    ]
     assert [q.key for q in watch.queries("bluesky_stream")] == ["acmecloud|acme cloud"]
     assert watch.sources["bluesky_stream"].options["endpoint"].startswith("wss://")
     assert [q.key for q in watch.queries("x")] == [

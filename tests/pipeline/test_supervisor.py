@@ -135,3 +135,73 @@ def test_score_pending__bounded_worker_pass__stops_after_max_chunks(engine):
     started = time.monotonic()
     assert score_pending(engine, scorer, worker=worker, chunk=2, max_chunks=1) == 0
     assert time.monotonic() - started < 1.0  # nothing to claim: back at once, no waiting
+
+
+def test_supervisor__mastodon_stream_from_watch_file__stored_scored_x_skipped_without_token(engine):
+    import tomllib
+
+    from tests.helpers.fake_mastodon import FakeMastodon, status
+
+    fake = FakeMastodon()
+    fake.route_tag("acme")
+    fake.start()
+    watch = parse_watch(
+        tomllib.loads(
+            f"""
+[[brands]]
+name = "acme"
+terms = ["acme"]
+hashtags = ["acme"]
+
+[sources.mastodon_stream]
+instances = ["{fake.url}"]
+backoff_s = 0.05
+flush_seconds = 0.2
+
+[sources.x_stream]
+"""
+        )
+    )
+    scorer, lines = KeywordScorer(), []
+    supervisor = Supervisor(engine, watch, scorer, None, echo=lines.append)
+    thread = threading.Thread(target=supervisor.run)
+    thread.start()
+    try:
+        assert _wait(lambda: fake.open_streams() == 1)
+        for n in range(3):
+            fake.publish(status(n, f"acme is down {n}", tags=("acme",)))
+
+        def scored():
+            with session_scope(engine) as session:
+                return queries.count_scores(session, scorer.version)
+
+        assert _wait(lambda: scored() == 3)
+    finally:
+        supervisor.stop.set()
+        thread.join(20)
+        fake.stop()
+    assert not thread.is_alive()
+    with session_scope(engine) as session:
+        health = {h["source"]: h for h in queries.source_health(session)}
+        cursor = queries.get_cursor(session, "mastodon_stream", f"#acme@{fake.url}")
+    assert health["mastodon_stream"]["stream_state"] == "stopped"
+    assert cursor == status(2, "")["id"]
+    # No X_BEARER_TOKEN: the X stream is skipped with one line, the others run.
+    assert (
+        lines[0].startswith("x_stream: skipped: missing credential")
+        and "X_BEARER_TOKEN" in lines[0]
+    )
+    assert "X_BEARER_TOKEN" in health["x_stream"]["last_error"]
+
+
+def test_make_listener__x_stream_without_token__one_line_error(sqlite_engine):
+    from flarewatch.config import ConfigError
+    from flarewatch.pipeline.live import make_listener
+
+    watch = parse_watch(
+        {"brands": [{"name": "acme", "terms": ["acme"]}], "sources": {"x_stream": {}}}
+    )
+    with pytest.raises(ConfigError, match="X_BEARER_TOKEN"):
+        make_listener(sqlite_engine, watch, "x_stream", env={})
+    listener = make_listener(sqlite_engine, watch, "x_stream", env={"X_BEARER_TOKEN": "t"})
+    assert [values for _, values in listener.stream.rules.values()] == [["(acme) -is:retweet"]]

@@ -15,7 +15,7 @@ from flarewatch import api
 from flarewatch.alerts.channels import AlertSettings
 from flarewatch.collectors.watch import Query
 from flarewatch.matching import Matcher
-from flarewatch.pipeline.ingest import _for_query
+from flarewatch.pipeline.ingest import for_query
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from tests.conftest import T0, make_post, score_down_as_negative
@@ -75,7 +75,7 @@ def test_for_query__author_matching_our_account_is_ours_even_with_an_excluded_wo
         make_post(2, "acme anvil sale", author="fan", brand=None),
         make_post(3, "acme is down", author="fan", brand=None),
     ]
-    kept = _for_query(posts, query)
+    kept = for_query(posts, query)
     assert [(p.external_id, p.is_own, p.brand) for p in kept] == [
         ("1", True, "acme"),
         ("3", False, "acme"),

@@ -57,14 +57,15 @@ def record_stream_state(
     inserted: int = 0,
     at: datetime | None = None,
 ) -> None:
-    """Note a stream's state (connected, reconnecting, lagging, stopped) and how far behind it is.
+    """Note a stream's state (connected, reconnecting, lagging, polling, stopped) and its lag.
 
-    `error` (free of secrets) counts as a failure; a connected or lagging stream as a success.
+    `error` (free of secrets) counts as a failure; a connected, lagging or polling stream (one
+    refused by the platform that polls instead) as a success.
     """
     row = _health(session, source)
     if error is not None:
         record_source_failure(session, source, error, inserted, at)
-    elif state in ("connected", "lagging"):
+    elif state in ("connected", "lagging", "polling"):
         record_source_success(session, source, inserted, at)
     row.stream_state, row.lag_seconds = state, lag_seconds
 
