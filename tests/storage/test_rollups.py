@@ -73,6 +73,8 @@ def test_rollup__equals_the_scores_after_inserts_rescores_deletes_and_retention(
         negative = [i for i, t in session.execute(select(Post.id, Post.text)) if "down" in t]
         _score_all_positive(session, A, negative)
         _score_all_positive(session, A, negative[:5])
+        # The same post twice in one call: the last wins, counted once.
+        queries.save_scores(session, B, [_one_score(negative[0], "neutral")] * 2)
         assert _rolled_up(session) == _recomputed(session)
     with session_scope(engine) as session:
         # New text drops both models' scores; our own post drops them for good.

@@ -73,7 +73,9 @@ def _unscored(model_version: str) -> ColumnElement[bool]:
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
     """Upsert scores given as dicts with post_id, label, p_negative, p_neutral, p_positive."""
     now = utcnow()
-    rows = [{**s, "model_version": model_version, "scored_at": now} for s in scores]
+    # One row per post, the last given winning: the rollup counts each saved row once.
+    unique = {s["post_id"]: s for s in scores}
+    rows = [{**s, "model_version": model_version, "scored_at": now} for s in unique.values()]
     window = _post_windows(session, [r["post_id"] for r in rows])
     for row in rows:
         row.update(window.get(row["post_id"], NO_WINDOW))
