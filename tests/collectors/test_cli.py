@@ -71,11 +71,14 @@ class _EmbeddingKeywordScorer(KeywordScorer):
 
 
 def _seed_calm_days_then_burst(tmp_path) -> None:
-    """Three calm days of acme posts, then an hour of many "down" posts ending now."""
+    """Three calm days of acme posts, then an hour of "down" posts by many people ending now."""
     now = datetime.now(UTC)
     offset = int((now - T0).total_seconds() // 60)
     posts = [make_post(i, "fine today", minutes=offset - 3 * 24 * 60 + i * 30) for i in range(144)]
-    posts += [make_post(1000 + i, "site down", minutes=offset - 60 + i // 3) for i in range(180)]
+    posts += [
+        make_post(1000 + i, "site down", author=f"u{i}", minutes=offset - 60 + i // 3)
+        for i in range(180)
+    ]
     engine = make_engine(f"sqlite:///{tmp_path / 'fw.db'}")
     upgrade(engine)
     with session_scope(engine) as session:

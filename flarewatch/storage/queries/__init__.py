@@ -81,6 +81,7 @@ from flarewatch.storage.queries.postmortems import (
 )
 from flarewatch.storage.queries.posts import (
     AUTHOR_UPDATE_COLUMNS,
+    NEW_POST,
     POST_UPDATE_COLUMNS,
     SaveResult,
     author_ids,
@@ -110,7 +111,17 @@ from flarewatch.storage.queries.replies import (
     set_ticket_status,
 )
 from flarewatch.storage.queries.retention import PurgeResult, purge_before
-from flarewatch.storage.queries.rollups import rebuild_score_buckets, score_bucket_drift
+from flarewatch.storage.queries.rollups import (
+    BucketKey,
+    apply_deltas,
+    bucket_of,
+    lock_posts,
+    rebuild_score_buckets,
+    rolled_up_labels,
+    score_bucket_drift,
+    score_key,
+    stored_keys,
+)
 from flarewatch.storage.queries.scores import (
     claim_unscored,
     count_claims,
@@ -170,6 +181,7 @@ __all__ = [
     "FEEDBACK",
     "MAX_NAME_CHARS",
     "MAX_QUERY_CHARS",
+    "NEW_POST",
     "OUTBOUND_FIELDS",
     "PG_SEARCH",
     "POST_UPDATE_COLUMNS",
@@ -178,6 +190,7 @@ __all__ = [
     "SPIKE_EVENT_FIELDS",
     "SQLITE_SEARCH",
     "WORD",
+    "BucketKey",
     "Feed",
     "PurgeResult",
     "SaveResult",
@@ -186,6 +199,7 @@ __all__ = [
     "alert_deliveries",
     "alert_feedback",
     "alerted_silences",
+    "apply_deltas",
     "apply_incident_event",
     "approve_outbound",
     "archive_incident",
@@ -193,6 +207,7 @@ __all__ = [
     "author_handles",
     "author_ids",
     "brands",
+    "bucket_of",
     "claim_reply",
     "claim_unscored",
     "clear_label_override",
@@ -232,6 +247,7 @@ __all__ = [
     "linked_incident",
     "list_incidents",
     "load_state",
+    "lock_posts",
     "mark_removed",
     "mark_spike_alerted",
     "model_versions",
@@ -262,6 +278,7 @@ __all__ = [
     "release_claims",
     "reply_targets",
     "reviewed_unscored",
+    "rolled_up_labels",
     "save_alerted_silences",
     "save_authors",
     "save_claimed_scores",
@@ -272,6 +289,7 @@ __all__ = [
     "save_state",
     "save_ticket",
     "score_bucket_drift",
+    "score_key",
     "search_incidents",
     "sent_updates",
     "sentiment_by",
@@ -295,6 +313,7 @@ __all__ = [
     "spike_event",
     "spike_events",
     "spike_matches",
+    "stored_keys",
     "time_range",
     "timeline",
     "timeline_notes",
