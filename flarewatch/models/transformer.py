@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -203,11 +204,7 @@ class SentimentModel:
         import torch
 
         if quantize:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # quantize_dynamic is deprecated, still works
-                quantized = torch.ao.quantization.quantize_dynamic(
-                    _module(self.network), {torch.nn.Linear}, dtype=torch.qint8
-                )
+            quantized = _int8(_module(self.network))
             wrapped = isinstance(self.network, _LogitsOnly)
             self.network = _LogitsOnly(quantized) if wrapped else quantized
             self.version += "+int8"
@@ -360,6 +357,26 @@ class _LogitsOnly:
     def eval(self) -> _LogitsOnly:
         self.model.eval()
         return self
+
+
+# Kept in float: each layer's FFN down projection, whose input (the GELU output) has outliers
+# that one int8 scale per batch crushes, and the classification head (a few weights, the logits).
+_FLOAT_LAYERS = re.compile(r"(layer\.\d+\.output\.dense|head|classifier(\.\w+)?)$")
+
+
+def _int8(module: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantisation, per output channel, of the linear layers that tolerate it."""
+    import torch
+
+    qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+    names = {
+        name: qconfig
+        for name, layer in module.named_modules()
+        if isinstance(layer, torch.nn.Linear) and not _FLOAT_LAYERS.search(name)
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # quantize_dynamic is deprecated, still works
+        return torch.ao.quantization.quantize_dynamic(module, names, dtype=torch.qint8)
 
 
 def _module(network: Any) -> torch.nn.Module:

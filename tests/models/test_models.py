@@ -203,6 +203,19 @@ def test_from_pretrained__quantized_hf(tmp_path, tiny_tokenizer):
     assert model.version.endswith("+int8") and len(model.predict(["ok"])) == 1
 
 
+@pytest.mark.slow  # builds and loads a Hugging Face model
+def test_quantize__ffn_down_projections_and_the_head_stay_float(tmp_path, tiny_tokenizer):
+    import torch
+
+    path = _tiny_classifier(tmp_path / "tiny", tiny_tokenizer, {0: "NEG", 1: "NEU", 2: "POS"})
+    network = SentimentModel.from_pretrained(str(path), quantize=True).network
+    layers = dict(getattr(network, "model", network).named_modules())
+    kept = {n for n, m in layers.items() if type(m) is torch.nn.Linear}
+    assert kept and all(n.endswith(("output.dense", "classifier")) for n in kept)
+    assert not any(n.endswith("attention.output.dense") for n in kept)
+    assert any(type(m).__name__ == "Linear" and type(m) is not torch.nn.Linear for m in layers.values())
+
+
 # --- data readers and the evaluate CLI --------------------------------------------------------
 
 
