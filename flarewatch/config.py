@@ -75,6 +75,8 @@ class Settings(BaseSettings):
         zendesk_subdomain: Zendesk account (`acme` for acme.zendesk.com) for hand-offs.
         zendesk_email: Zendesk agent email the API token belongs to.
         handoff_webhook_url: URL that receives `outreach.handoff` events (secret: it may embed a token).
+        ticket_poll_minutes: How often `flarewatch run` reads Zendesk tickets' statuses back
+            (only tickets not yet solved or closed); 0 for never.
         extra: Keys of the config file Flarewatch does not know (kept, never used).
     """
 
@@ -123,6 +125,7 @@ class Settings(BaseSettings):
     zendesk_subdomain: str | None = None
     zendesk_email: str | None = None
     handoff_webhook_url: SecretStr | None = None
+    ticket_poll_minutes: int = Field(default=10, ge=0)
     extra: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     @field_validator(

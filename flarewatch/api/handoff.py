@@ -10,7 +10,6 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from flarewatch.actions.helpdesk import (
-    CLOSED_STATUSES,
     Handoff,
     Helpdesk,
     WebhookHelpdesk,
@@ -20,6 +19,12 @@ from flarewatch.actions.helpdesk import (
 from flarewatch.api.outreach import outreach
 from flarewatch.config import ConfigError, Settings
 from flarewatch.pipeline.frames import get_incident, incident_row
+from flarewatch.pipeline.handoff import (
+    TICKET_FIELDS,
+    poll_incident_tickets,
+    store_ticket_status,
+    zendesk_from_settings,
+)
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -28,8 +33,7 @@ TICKET_COLUMNS = ["helpdesk", "scope", "author_ids", "ticket_id", "url", "status
 
 def zendesk_for(settings: Settings, env: Mapping[str, str] | None = None) -> ZendeskHelpdesk:
     """The configured Zendesk account; ConfigError names what is missing."""
-    environ = os.environ if env is None else env
-    return ZendeskHelpdesk.from_env(settings.zendesk_subdomain, settings.zendesk_email, environ)
+    return zendesk_from_settings(settings, os.environ if env is None else env)
 
 
 def helpdesk_for(settings: Settings, kind: str, env: Mapping[str, str] | None = None) -> Helpdesk:
@@ -111,28 +115,8 @@ def _ticket(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def poll_tickets(engine: Engine, incident_id: int, helpdesk: Helpdesk) -> pd.DataFrame:
     """Read each ticket's status back; a solved or closed ticket resolves its authors' outreach."""
-    with session_scope(engine) as session:
-        tickets = queries.incident_tickets(session, incident_id)
-    rows = []
-    for ticket in (t for t in tickets if t["helpdesk"] == helpdesk.name and t["ticket_id"]):
-        out = {k: ticket[k] for k in ("helpdesk", "scope", "author_ids", "ticket_id", "url")}
-        try:
-            status = helpdesk.status(str(ticket["ticket_id"]))
-        except ValueError as exc:
-            rows.append({**out, "status": ticket["status"], "error": str(exc)})
-            continue
-        if status is not None:
-            _store_status(engine, incident_id, ticket, status)
-        rows.append({**out, "status": status or ticket["status"], "error": None})
+    rows = poll_incident_tickets(engine, incident_id, helpdesk)
     return pd.DataFrame(rows, columns=TICKET_COLUMNS)
-
-
-def _store_status(engine: Engine, incident_id: int, ticket: Mapping[str, Any], status: str) -> None:
-    with session_scope(engine) as session:
-        queries.set_ticket_status(session, incident_id, ticket["helpdesk"], ticket["scope"], status)
-        if status in CLOSED_STATUSES:
-            for author_id in ticket["author_ids"]:
-                queries.set_outreach_status(session, incident_id, int(author_id), "resolved")
 
 
 def outreach_tickets(engine: Engine, incident_id: int) -> pd.DataFrame:
@@ -153,13 +137,13 @@ def note_tickets(
         tickets = queries.incident_tickets(session, incident_id)
     rows = []
     for ticket in (t for t in tickets if t["helpdesk"] == helpdesk.name and t["ticket_id"]):
-        out = {k: ticket[k] for k in ("helpdesk", "scope", "author_ids", "ticket_id", "url")}
+        out = {k: ticket[k] for k in TICKET_FIELDS}
         try:
             status = helpdesk.note(str(ticket["ticket_id"]), text)
         except ValueError as exc:
             rows.append({**out, "status": ticket["status"], "error": str(exc)})
             continue
         if status is not None:
-            _store_status(engine, incident_id, ticket, status)
+            store_ticket_status(engine, incident_id, ticket, status)
         rows.append({**out, "status": status, "error": None})
     return pd.DataFrame(rows, columns=TICKET_COLUMNS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -14,10 +14,12 @@ from flarewatch.alerts.channels import AlertSettings, destinations, destinations
 from flarewatch.alerts.message import alert_from_event
 from flarewatch.analysis.online import FAST_BUCKET_MINUTES, FAST_PARAMS, OnlineParams
 from flarewatch.analysis.updates import parse_silence_limits
+from flarewatch.collectors.watch import credentials
 from flarewatch.config import load_settings
 from flarewatch.models.base import SentimentScorer
 from flarewatch.pipeline import detector
 from flarewatch.pipeline.frames import Embedder, negative_posts, spike_events
+from flarewatch.pipeline.handoff import TicketPoll, ticket_poll_for
 from flarewatch.pipeline.ingest import RunResult, run_watch
 from flarewatch.pipeline.memory import describe_spike
 from flarewatch.pipeline.score import score_pending
@@ -215,6 +217,26 @@ class SilenceCheck:
         return [f"{describe_silence(event)} {outcome or ''}".rstrip() for event, outcome in found]
 
 
+class PeriodicCheck(Protocol):
+    """A check the monitor loop runs each upkeep, which does nothing until it is due."""
+
+    def run_due(self, now: datetime | None = None) -> list[str]: ...
+
+
+def upkeep_for(
+    engine: Engine, checks: Sequence[PeriodicCheck], echo: Callable[[str], Any] = print
+) -> Callable[[], None]:
+    """The loop's upkeep: planner statistics, then each due check, echoing what each reports."""
+
+    def upkeep() -> None:
+        keep_statistics_fresh(engine)
+        for check in checks:
+            for line in check.run_due():
+                echo(line)
+
+    return upkeep
+
+
 def run(
     engine: Engine,
     watch_file: str,
@@ -224,6 +246,7 @@ def run(
     batch_size: int = 64,
     cycles: int | None = None,
     echo: Callable[[str], Any] = print,
+    tickets: TicketPoll | None = None,
 ) -> None:
     """The main loop: collect every source on its interval, score new posts, scan, alert.
 
@@ -232,15 +255,17 @@ def run(
     many passes in this thread, scoring after each save (streams need the supervisor).
     After each collection (each minute under the supervisor) it also checks for silent sources
     (at most every few minutes): a feed gone quiet for far longer than usual, although its
-    source runs fine, alerts once.
+    source runs fine, alerts once. With Zendesk set up it reads back the status of tickets not
+    yet solved or closed every `ticket_poll_minutes` (`tickets` overrides that poll).
     """
     options = scan or ScanOptions()
-    silence = SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
-
-    def upkeep() -> None:
-        keep_statistics_fresh(engine)
-        for line in silence.run_due():
-            echo(line)
+    checks: list[PeriodicCheck] = [
+        SilenceCheck(engine, alert=options.alert, base_url=options.base_url)
+    ]
+    tickets = tickets or ticket_poll_for(engine, load_settings(), credentials())
+    if tickets is not None:
+        checks.append(tickets)
+    upkeep = upkeep_for(engine, checks, echo)
 
     if cycles is None:
         from flarewatch.pipeline.supervisor import supervise

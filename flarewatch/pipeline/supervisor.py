@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # SCORE_WAIT_SECONDS have passed (a backlog must not stop the scan).
 SCAN_DELAY_SECONDS = 5.0
 SCORE_WAIT_SECONDS = 30.0
-# Planner statistics and the silent-source check run this often (each does less when not due).
+# Planner statistics, the silent-source check and the ticket poll run this often (each does less when not due).
 UPKEEP_SECONDS = 60.0
 # Chunks a scoring pass takes before the loop scans: new posts never starve the scan.
 CHUNKS_PER_PASS = 4
@@ -103,7 +103,9 @@ class Supervisor:
         try:
             self.upkeep()
         except Exception:
-            log.exception("upkeep (statistics, silence check) failed; retrying next minute")
+            log.exception(
+                "upkeep (statistics, silence check, ticket poll) failed; retrying next minute"
+            )
 
     def _polling(self) -> list[threading.Thread]:
         names = [n for n in self.watch.sources if n not in STREAM_SOURCES]

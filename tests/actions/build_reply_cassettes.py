@@ -287,6 +287,22 @@ def zendesk_cassettes() -> None:
             ),
         ],
     )
+    # The monitor loop's poll: one show of the open ticket, then nothing (solved is not asked again).
+    write(
+        "zendesk_ticket_poll",
+        [interaction("GET", ZENDESK + "tickets/35436.json", {"ticket": zendesk_ticket("solved")})],
+    )
+    write(
+        "zendesk_poll_401",
+        [
+            interaction(
+                "GET",
+                ZENDESK + "tickets/35436.json",
+                {"error": "Couldn't authenticate you"},
+                status=401,
+            )
+        ],
+    )
     write(
         "zendesk_401",
         [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from flarewatch.storage import queries
@@ -88,3 +90,33 @@ def test_tickets__saved_once_per_scope_and_status_updated(engine):
             "solved",
             [author],
         )
+
+
+def test_open_tickets__unsolved_of_open_or_recently_resolved_incidents(engine):
+    incident_id, author = _seed(engine)
+    with session_scope(engine) as s:
+        other = queries.open_incident(s, "older outage", brand="acme", opened_at=T0).id
+        for incident, scope, ticket_id, status in (
+            (incident_id, "author:1", "7", "open"),
+            (incident_id, "author:2", "8", "solved"),
+            (incident_id, "author:3", None, None),  # the helpdesk gave no id: nothing to ask
+            (incident_id, "problem", "9", None),
+            (other, "problem", "10", "pending"),
+        ):
+            queries.save_ticket(
+                s, incident, "zendesk", scope, author_ids=[author], ticket_id=ticket_id,
+                url=None, status=status,
+            )  # fmt: skip
+        queries.save_ticket(
+            s, incident_id, "webhook", "problem", author_ids=[author], ticket_id="HD-7", url=None,
+            status=None,
+        )  # fmt: skip
+        queries.close_incident(s, other, resolved_at=T0 - timedelta(days=30))
+    with session_scope(engine) as s:
+        found = queries.open_tickets(s, "zendesk", ("solved", "closed"), T0 - timedelta(days=14))
+        assert [(t["incident_id"], t["ticket_id"]) for t in found] == [
+            (incident_id, "7"),
+            (incident_id, "9"),
+        ]
+        older = queries.open_tickets(s, "zendesk", ("solved", "closed"), T0 - timedelta(days=31))
+        assert [t["ticket_id"] for t in older] == ["7", "9", "10"]

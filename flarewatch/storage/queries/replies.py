@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from flarewatch.domain import OUTREACH_STATUSES, REPLY_KINDS, NotFoundError
 from flarewatch.storage.queries._sql import effective_label, score_window, upsert
 from flarewatch.storage.schema import (
     Author,
+    Incident,
     Outreach,
     OutreachReply,
     OutreachTicket,
@@ -216,6 +217,25 @@ def incident_tickets(session: Session, incident_id: int) -> list[dict[str, Any]]
     """Every helpdesk ticket of an incident."""
     stmt = select(OutreachTicket).where(OutreachTicket.incident_id == incident_id)
     columns = ("helpdesk", "scope", "author_ids", "ticket_id", "url", "status", "updated_at")
+    return [{c: getattr(t, c) for c in columns} for t in session.scalars(stmt)]
+
+
+def open_tickets(
+    session: Session, helpdesk: str, closed: Sequence[str], resolved_since: datetime
+) -> list[dict[str, Any]]:
+    """`helpdesk`'s tickets whose status is not in `closed`, of incidents open or resolved since."""
+    stmt = (
+        select(OutreachTicket)
+        .join(Incident, Incident.id == OutreachTicket.incident_id)
+        .where(
+            OutreachTicket.helpdesk == helpdesk,
+            OutreachTicket.ticket_id.is_not(None),
+            or_(OutreachTicket.status.is_(None), OutreachTicket.status.not_in(list(closed))),
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at >= resolved_since),
+        )
+        .order_by(OutreachTicket.id)
+    )
+    columns = ("incident_id", "helpdesk", "scope", "author_ids", "ticket_id", "url", "status")
     return [{c: getattr(t, c) for c in columns} for t in session.scalars(stmt)]
 
 
