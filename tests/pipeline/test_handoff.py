@@ -103,10 +103,10 @@ def test_ticket_poll__failing_helpdesk_logged_in_one_line_and_the_loop_goes_on(
 def test_ticket_poll__interval_respected(sqlite_engine):
     incident_id, ids = seed(sqlite_engine)
     poll = TicketPoll(sqlite_engine, zendesk(), every=timedelta(minutes=10))
-    assert poll.run_due(T0) == []  # nothing open: no request
-    _ticket(sqlite_engine, incident_id, ids["ann"], "35436", "new")
-    assert poll.run_due(T0 + timedelta(minutes=9, seconds=59)) == []  # not due: no request
-    with recording("zendesk_ticket_poll"):
+    with recording("zendesk_ticket_poll"):  # one show of the ticket: a second request fails
+        assert poll.run_due(T0) == []  # nothing open: no request
+        _ticket(sqlite_engine, incident_id, ids["ann"], "35436", "new")
+        assert poll.run_due(T0 + timedelta(minutes=9, seconds=59)) == []  # not due: no request
         lines = poll.run_due(T0 + timedelta(minutes=10))
     assert lines == [f"ticket 35436 (incident {incident_id}): solved — 1 author resolved"]
     assert poll.last == T0 + timedelta(minutes=10)
@@ -117,10 +117,10 @@ def test_ticket_poll__only_open_and_recently_resolved_incidents(sqlite_engine):
     _ticket(sqlite_engine, incident_id, ids["ann"], "35436", "pending")
     with session_scope(sqlite_engine) as s:
         queries.close_incident(s, incident_id, resolved_at=T0)
-    poll = TicketPoll(sqlite_engine, zendesk(), every=timedelta(minutes=10))
-    assert poll.run_due(T0 + timedelta(days=15)) == []  # resolved long ago: left to the CLI
-    poll = TicketPoll(sqlite_engine, zendesk(), every=timedelta(minutes=10))
-    with recording("zendesk_ticket_poll"):
+    with recording("zendesk_ticket_poll"):  # one show of the ticket: a second request fails
+        poll = TicketPoll(sqlite_engine, zendesk(), every=timedelta(minutes=10))
+        assert poll.run_due(T0 + timedelta(days=15)) == []  # resolved long ago: left to the CLI
+        poll = TicketPoll(sqlite_engine, zendesk(), every=timedelta(minutes=10))
         lines = poll.run_due(T0 + timedelta(days=13))
     assert lines == [f"ticket 35436 (incident {incident_id}): solved — 1 author resolved"]
 
