@@ -213,7 +213,9 @@ def test_quantize__ffn_down_projections_and_the_head_stay_float(tmp_path, tiny_t
     kept = {n for n, m in layers.items() if type(m) is torch.nn.Linear}
     assert kept and all(n.endswith(("output.dense", "classifier")) for n in kept)
     assert not any(n.endswith("attention.output.dense") for n in kept)
-    assert any(type(m).__name__ == "Linear" and type(m) is not torch.nn.Linear for m in layers.values())
+    assert any(
+        type(m).__name__ == "Linear" and type(m) is not torch.nn.Linear for m in layers.values()
+    )
 
 
 # --- data readers and the evaluate CLI --------------------------------------------------------
