@@ -16,7 +16,9 @@ past its 48-hour cold start.
 `--short` is the test-suite version: one brand, one 10x surge, one disconnect, about 3 minutes.
 
 Figures: ingest lag (event time to stored: `posts.collected_at`), score lag (to `scored_at`),
-per surge its ratio and onset-to-alert seconds (the alert's arrival at the sink), alerts outside
+per surge its ratio, onset-to-alert seconds (the alert's arrival at the sink), the messages the
+sink got for it (`alerts`: an alert that escalates is sent again) and the distinct alert events
+among them (`alert_events`: one surge, one event), alerts outside
 every surge (`false_alerts`), brand posts published but never stored (`lost`) and stored twice
 (`duplicated`). Wall times on a shared 2-core machine move with the other load on it.
 """
@@ -328,9 +330,12 @@ def _alerts(producer: Producer, sink: Sink) -> tuple[list[dict[str, Any]], int]:
         ]  # fmt: skip
         claimed.update(i for i, _ in hits)
         first = hits[0][1] - onset if hits else None
+        # An alert sent again because it escalated is the same event: one surge, one event.
+        events = {sink.received[i][1]["alert"]["event_id"] for i, _ in hits}
         surges.append(
             {"brand": surge.brand, "ratio": surge.ratio,
-             "onset_to_alert_s": None if first is None else round(first, 1), "alerts": len(hits)}
+             "onset_to_alert_s": None if first is None else round(first, 1), "alerts": len(hits),
+             "alert_events": len(events)}
         )  # fmt: skip
     return surges, len(sink.received) - len(claimed)
 
