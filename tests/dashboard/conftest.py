@@ -19,6 +19,7 @@ APP = "flarewatch/dashboard/app.py"
 # Posts end at the current quarter hour, so the open incident looks live in a browser too.
 SHIFT = (datetime.now(UTC) - T0) // timedelta(minutes=15) * 15
 NOW = T0 + timedelta(minutes=SHIFT)
+FAN_POSTS, ANGRY_POSTS = 190, 120  # fans one every 15 min back from NOW; the angry in 2 hours
 
 
 def _fan_post(i: int) -> RawPost:
@@ -35,7 +36,7 @@ def seed(url: str) -> int:
     """Store 2 days of posts with a negative burst at the end, score them, open incidents."""
     engine = make_engine(url)
     upgrade(engine)
-    posts = [_fan_post(i) for i in range(190)]
+    posts = [_fan_post(i) for i in range(FAN_POSTS)]
     posts += [
         make_post(
             1000 + i,
@@ -44,7 +45,7 @@ def seed(url: str) -> int:
             minutes=SHIFT - (i % 8) * 15,
             followers=100 * i,
         )
-        for i in range(120)
+        for i in range(ANGRY_POSTS)
     ]
     with session_scope(engine) as s:
         queries.save_posts(s, posts)
