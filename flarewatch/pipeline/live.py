@@ -18,7 +18,7 @@ from flarewatch.collectors.watch import Watch, scrub
 from flarewatch.config import ConfigError
 from flarewatch.domain import RawPost
 from flarewatch.pipeline.ingest import for_query
-from flarewatch.pipeline.stream import LAGGING_SECONDS, StreamStats, make_stream
+from flarewatch.pipeline.stream import StreamStats, flush_every, make_stream
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 
@@ -83,7 +83,7 @@ class LiveIngest:
         )
         worker.start()
         lock = asyncio.Lock()
-        flusher = asyncio.create_task(self._flush_every(stop, lock))
+        flusher = asyncio.create_task(flush_every(self._flush, self.flush_seconds, stop, lock))
         try:
             while not stop.is_set() and worker.is_alive():
                 with contextlib.suppress(TimeoutError):
@@ -136,23 +136,12 @@ class LiveIngest:
         if event.sent_at is not None:
             self.stats.lag_seconds = max(0.0, self.clock() - event.sent_at)
 
-    async def _flush_every(self, stop: asyncio.Event, lock: asyncio.Lock) -> None:
-        while not stop.is_set():
-            await asyncio.sleep(self.flush_seconds)
-            await self._flush(lock)
-
-    def _state(self) -> str:
-        lag = self.stats.lag_seconds
-        if self.stats.state == "connected" and lag is not None and lag > LAGGING_SECONDS:
-            return "lagging"
-        return self.stats.state
-
     async def _flush(self, lock: asyncio.Lock) -> None:
         async with lock:
             if not (self._posts or self._deletes or self._cursors or self._dirty):
                 return
             batch = _Batch(
-                self._posts, self._deletes, self._cursors, self._state(), self._error,
+                self._posts, self._deletes, self._cursors, self.stats.shown_state(), self._error,
                 self.stats.lag_seconds,
             )  # fmt: skip
             self._posts, self._deletes, self._cursors = {}, {}, {}

@@ -48,6 +48,22 @@ class StreamStats:
     state: str = "connecting"
     lag_seconds: float | None = None
 
+    def shown_state(self) -> str:
+        """The state health shows: a connected stream whose newest event is old is lagging."""
+        lag = self.lag_seconds
+        if self.state == "connected" and lag is not None and lag > LAGGING_SECONDS:
+            return "lagging"
+        return self.state
+
+
+async def flush_every(
+    flush: Callable[[asyncio.Lock], Any], seconds: float, stop: asyncio.Event, lock: asyncio.Lock
+) -> None:
+    """Save a stream's micro-batch every `seconds` until `stop` is set."""
+    while not stop.is_set():
+        await asyncio.sleep(seconds)
+        await flush(lock)
+
 
 @dataclass
 class _Batch:
@@ -90,7 +106,7 @@ class StreamIngest:
         self._seen = self.stored_cursor
         self.jetstream.on_status = self._status
         lock = asyncio.Lock()
-        flusher = asyncio.create_task(self._flush_every(stop, lock))
+        flusher = asyncio.create_task(flush_every(self._flush, self.flush_seconds, stop, lock))
         try:
             async for event in self.jetstream.events(lambda: self.stored_cursor, stop):
                 self._take(event)
@@ -129,24 +145,13 @@ class StreamIngest:
         elif isinstance(event, HandleChanged) and self.resolver is not None:
             self.resolver.learn(event.did, event.handle)
 
-    async def _flush_every(self, stop: asyncio.Event, lock: asyncio.Lock) -> None:
-        while not stop.is_set():
-            await asyncio.sleep(self.flush_seconds)
-            await self._flush(lock)
-
-    def _state(self) -> str:
-        lag = self.stats.lag_seconds
-        if self.stats.state == "connected" and lag is not None and lag > LAGGING_SECONDS:
-            return "lagging"
-        return self.stats.state
-
     async def _flush(self, lock: asyncio.Lock) -> None:
         async with lock:
             moved = self._seen != self.stored_cursor
             if not (self._posts or self._deletes or moved or self._dirty):
                 return
             batch = _Batch(
-                self._posts, self._deletes, self._seen, self._state(), self._error,
+                self._posts, self._deletes, self._seen, self.stats.shown_state(), self._error,
                 self.stats.lag_seconds,
             )  # fmt: skip
             self._posts, self._deletes, self._error, self._dirty = {}, [], None, False
