@@ -161,13 +161,18 @@ def copy_seed(engine: Engine, n: int, now: datetime) -> None:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
             )
-    # The scores were written around save_scores: count them into the timelines' rollup.
+    # Posts and scores were written around save_posts and save_scores: count them into the
+    # timelines' and the breakdowns' rollups.
     with session_scope(engine) as session:
         _log(f"score rollup: {queries.rebuild_score_buckets(session)} rows")
+        _log(f"facet rollups: {queries.rebuild_facet_buckets(session)} rows")
     # As docs/postgres.md advises after a bulk import: statistics, and the visibility map that
     # keeps the window queries index-only.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM (ANALYZE) authors, posts, sentiment_scores, score_buckets")
+        conn.exec_driver_sql(
+            "VACUUM (ANALYZE) authors, posts, sentiment_scores, score_buckets, post_buckets,"
+            " facet_buckets"
+        )
     _log("seeded")
 
 

@@ -189,6 +189,46 @@ class ScoreBucket(Base):
     posts: Mapped[int] = mapped_column(Integer)
 
 
+# A post's language in the facet rollups when it has none: longer than `Post.language` can hold,
+# so it never stands for a real tag (a key column cannot be NULL, and '' is a tag one may store).
+NO_LANGUAGE_KEY = "(no language tag)"
+
+
+class PostBucket(Base):
+    """How many posts were created per brand, 15-minute bucket, platform and language.
+
+    Kept in the same transaction as every post insert and language change (posts are never
+    deleted), so breakdowns and source activity read these rows instead of every post.
+    """
+
+    __tablename__ = "post_buckets"
+    __table_args__ = (Index("ix_post_buckets_bucket", "bucket"),)
+
+    # '' for posts without a brand, as in `score_buckets`.
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(32), primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer)
+    # Newest post and collection time in the bucket: neither ever changes once a post is stored.
+    last_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FacetBucket(Base):
+    """`score_buckets` split further by the post's platform and language, for the breakdowns."""
+
+    __tablename__ = "facet_buckets"
+
+    model_version: Mapped[str] = mapped_column(String(256), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(128), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer)
+
+
 class ScoreClaim(Base):
     """A scoring worker's leased claim on one post for one model version."""
 

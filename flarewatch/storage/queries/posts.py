@@ -25,10 +25,16 @@ from flarewatch.storage.queries._sql import (
     chunks,
     clean_text,
     in_window,
+    insert,
     key_chunks,
     upsert,
 )
-from flarewatch.storage.queries.rollups import apply_deltas, stored_keys
+from flarewatch.storage.queries.facets import (
+    count_new_posts,
+    count_score_changes,
+    move_languages,
+    stored_facets,
+)
 from flarewatch.storage.schema import (
     Author,
     CollectorCursor,
@@ -144,7 +150,7 @@ def _existing_posts(
 
 def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
     # A score judged the old text: without it the post is scored again, on what it says now.
-    apply_deltas(session, [], stored_keys(session, post_ids))
+    count_score_changes(session, [], stored_facets(session, post_ids))
     for chunk in chunks(post_ids):
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
@@ -179,6 +185,16 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
             row["author_id"] = ids.get((post.author.platform, post.author.external_id))
     # Stored posts are updated in id order, the order scorers lock them in (rollups.lock_posts).
     rows.sort(key=lambda r: existing.get((r["platform"], r["external_id"]), (NEW_POST, None))[0])
+    count_new_posts(session, _store_posts(session, rows, set(existing)))
+    _drop_stale_scores(session, changed)
+    _refresh_score_engagement(session, set(existing))
+    _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
+    return SaveResult(
+        len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
+    )
+
+
+def _upsert_posts(session: Session, rows: list[dict[str, Any]]) -> None:
     upsert(
         session,
         Post.__table__,
@@ -187,12 +203,28 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
         POST_UPDATE_COLUMNS,
         where=Post.__table__.c.purged_at.is_(None),
     )
-    _drop_stale_scores(session, changed)
-    _refresh_score_engagement(session, set(existing))
-    _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
-    return SaveResult(
-        len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
-    )
+
+
+def _store_posts(
+    session: Session, rows: list[dict[str, Any]], existing: set[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Upsert posts; returns the rows this transaction inserted, for the post rollup.
+
+    SQLite has one writer, so a post not found before is one we insert. On PostgreSQL another
+    transaction may insert it meanwhile: new posts go in with DO NOTHING ... RETURNING, and only
+    those that then already existed are updated instead.
+    """
+    new = [r for r in rows if (r["platform"], r["external_id"]) not in existing]
+    if session.get_bind().dialect.name != "postgresql" or not new:
+        _upsert_posts(session, rows)
+        return new
+    _upsert_posts(session, rows[: len(rows) - len(new)])
+    table = Post.__table__
+    stmt = insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
+    stmt = stmt.returning(table.c.platform, table.c.external_id)
+    inserted = {tuple(key) for key in session.execute(stmt, new)}
+    _upsert_posts(session, [r for r in new if (r["platform"], r["external_id"]) not in inserted])
+    return [r for r in new if (r["platform"], r["external_id"]) in inserted]
 
 
 def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
@@ -203,7 +235,7 @@ def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
     for _, condition in key_chunks(keys):
         session.execute(update(Post).where(condition).values(is_own=True))
         own = list(session.scalars(select(Post.id).where(condition)))
-        apply_deltas(session, [], stored_keys(session, own))
+        count_score_changes(session, [], stored_facets(session, own))
         session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
 
 
@@ -297,6 +329,7 @@ def post_languages(session: Session, post_ids: Sequence[int]) -> dict[int, str |
 def set_post_languages(session: Session, languages: Mapping[int, str]) -> None:
     """Store detected languages (ISO 639-1 codes) on posts."""
     if languages:
+        move_languages(session, languages)
         rows = [{"pid": pid, "language": lang} for pid, lang in languages.items()]
         stmt = (
             update(Post).where(Post.id == bindparam("pid")).values(language=bindparam("language"))

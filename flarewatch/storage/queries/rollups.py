@@ -105,8 +105,7 @@ def rolled_up_labels(
     """
     if seconds % ROLLUP_SECONDS:
         return None
-    lo = None if start is None else -(-int(start.timestamp()) // ROLLUP_SECONDS) * ROLLUP_SECONDS
-    hi = None if end is None else int(end.timestamp()) // ROLLUP_SECONDS * ROLLUP_SECONDS
+    lo, hi = whole_buckets(start, end)
     if lo is not None and hi is not None and lo >= hi:
         return _model_labels(session, model_version, seconds, brand, start, end) + _overrides(
             session, model_version, seconds, brand, start, end
@@ -129,6 +128,24 @@ def rolled_up_labels(
         counts.update(_model_labels(session, model_version, seconds, brand, _at(hi), end))
     counts.update(_overrides(session, model_version, seconds, brand, start, end))
     return +counts
+
+
+def whole_buckets(start: datetime | None, end: datetime | None) -> tuple[int | None, int | None]:
+    """The first rollup bucket starting at or after `start` and the first one not ending by `end`.
+
+    Whole buckets [lo, hi) lie inside the window; None stands for an open side.
+    """
+    lo = None if start is None else first_bucket_from(start)
+    hi = None if end is None else int(end.timestamp()) // ROLLUP_SECONDS * ROLLUP_SECONDS
+    return lo, hi
+
+
+def first_bucket_from(at: datetime) -> int:
+    """Start of the first rollup bucket that begins at or after `at`, in epoch seconds."""
+    # Whole seconds rounded up: a bucket starting a fraction of a second before `at` would
+    # count that fraction's posts too.
+    seconds = int(at.timestamp()) + (at.microsecond > 0)
+    return -(-seconds // ROLLUP_SECONDS) * ROLLUP_SECONDS
 
 
 def _at(epoch: int) -> datetime:

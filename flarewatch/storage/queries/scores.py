@@ -25,8 +25,9 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     upsert,
 )
+from flarewatch.storage.queries.facets import count_score_changes, score_facet, scored_facets
 from flarewatch.storage.queries.posts import _post_windows
-from flarewatch.storage.queries.rollups import apply_deltas, lock_posts, score_key, stored_keys
+from flarewatch.storage.queries.rollups import lock_posts
 from flarewatch.storage.schema import (
     Post,
     ScoreClaim,
@@ -80,7 +81,7 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
     for row in rows:
         row.update(window.get(row["post_id"], NO_WINDOW))
     lock_posts(session, [r["post_id"] for r in rows])
-    replaced = stored_keys(session, [r["post_id"] for r in rows], model_version)
+    facets, replaced = scored_facets(session, [r["post_id"] for r in rows], model_version)
     upsert(
         session,
         SentimentScore.__table__,
@@ -88,8 +89,13 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
         ("post_id", "model_version"),
         ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
     )
-    keys = (score_key(model_version, r["brand"], r["created_at"], r["label"]) for r in rows)
-    apply_deltas(session, [k for k in keys if k is not None], replaced)
+    keys = (
+        score_facet(
+            model_version, r["brand"], r["created_at"], facets.get(r["post_id"]), r["label"]
+        )
+        for r in rows
+    )
+    count_score_changes(session, [k for k in keys if k is not None], [k for _, k in replaced])
     return len(rows)
 
 

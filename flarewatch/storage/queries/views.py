@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +26,12 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     scored_in_window,
 )
-from flarewatch.storage.queries.rollups import rolled_up_labels
+from flarewatch.storage.queries.facets import activity_since, facet_counts
+from flarewatch.storage.queries.rollups import (
+    first_bucket_from,
+    rolled_up_labels,
+    whole_buckets,
+)
 from flarewatch.storage.queries.scores import _scored_exists
 from flarewatch.storage.schema import (
     Author,
@@ -224,8 +229,98 @@ def sentiment_by(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[tuple[str | None, str, int]]:
-    """Count posts per (platform or language, label) in a window; unscored count as `unscored`."""
+    """Count posts per (platform or language, label) in a window; unscored count as `unscored`.
+
+    Whole 15-minute buckets come from the facet rollups, the window's ragged ends from the posts.
+    """
     check_choice("breakdown", column, BREAKDOWN_COLUMNS)
+    lo, hi = whole_buckets(start, end)
+    # The rollups keep no brand apart from '': a window of brand '' is read from the posts.
+    if brand == "" or (lo is not None and hi is not None and lo >= hi):
+        counts = _counted_by(session, column, model_version, brand, start, end)
+    else:
+        counts = _rolled_up_by(session, column, model_version, brand, lo, hi)
+        if lo is not None and start is not None and start < _at(lo):
+            counts.update(_counted_by(session, column, model_version, brand, start, _at(lo)))
+        if hi is not None and end is not None and _at(hi) < end:
+            counts.update(_counted_by(session, column, model_version, brand, _at(hi), end))
+    return sorted(
+        ((g, lbl, n) for (g, lbl), n in counts.items() if n > 0),
+        key=lambda row: (row[0] is None, row[0] or "", row[1]),
+    )
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _rolled_up_by(
+    session: Session,
+    column: str,
+    model_version: str,
+    brand: str | None,
+    lo: int | None,
+    hi: int | None,
+) -> Counter[tuple[str | None, str]]:
+    """`_counted_by` over whole rollup buckets [lo, hi): rollups, reviewers' labels, own posts."""
+    totals, counts = facet_counts(session, column, model_version, brand, lo, hi)
+    start = None if lo is None else _at(lo)
+    end = None if hi is None else _at(hi)
+    for group, model_label, label in _reviewed(session, column, model_version, brand, start, end):
+        if model_label is not None:
+            counts[group, model_label] -= 1
+        counts[group, label] += 1
+    labelled: Counter[str | None] = Counter()
+    for (g, _), n in counts.items():
+        labelled[g] += n
+    own = _own_by(session, column, brand, start, end)
+    for g in totals.keys() | labelled.keys() | own.keys():
+        counts[g, "unscored"] += totals[g] - own[g] - labelled[g]
+    return counts
+
+
+def _reviewed(
+    session: Session,
+    column: str,
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[tuple[str | None, str | None, str]]:
+    """(group, model's label or None, reviewer's label) of the window's reviewed posts."""
+    # Reviewed posts are few: reading them first and the posts by id keeps the planner from
+    # walking every post of the window to probe for an override.
+    reviewed = dict(session.execute(select(LabelOverride.post_id, LabelOverride.label)).all())
+    group = getattr(Post, column)
+    found = []
+    for chunk in chunks(list(reviewed)):
+        stmt = select(Post.id, group, SentimentScore.label).outerjoin(
+            SentimentScore, scored_by(model_version)
+        )
+        stmt = in_window(stmt.where(Post.id.in_(chunk)), brand, start, end)
+        found += [(g, lbl, reviewed[pid]) for pid, g, lbl in session.execute(stmt)]
+    return found
+
+
+def _own_by(
+    session: Session, column: str, brand: str | None, start: datetime | None, end: datetime | None
+) -> Counter[str | None]:
+    """The brand's own posts per group in the window, through their partial index."""
+    group = getattr(Post, column)
+    own = in_window(select(group, func.count()).where(Post.is_own == true()), brand, start, end)
+    return Counter({g: int(n) for g, n in session.execute(own.group_by(group))})
+
+
+def _counted_by(
+    session: Session,
+    column: str,
+    model_version: str,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[tuple[str | None, str]]:
+    """Posts per (group, label) in a window read post by post; negative where own posts outnumber
+    the unscored (as before the rollups, the reference the rolled-up breakdown must equal)."""
     group = getattr(Post, column).label("group")
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (
@@ -240,30 +335,44 @@ def sentiment_by(
     )  # fmt: skip
     # Our own posts (never scored) are subtracted through their partial index: a filter on
     # `is_own` would read every post row of the window instead of the covering index.
-    own = in_window(select(group, func.count()).where(Post.is_own == true()), brand, start, end)
-    for g, n in session.execute(own.group_by(group)):
-        counts[(g, "unscored")] -= int(n)
-    return [(g, lbl, n) for (g, lbl), n in counts.items() if n > 0]
+    for g, n in _own_by(session, column, brand, start, end).items():
+        counts[(g, "unscored")] -= n
+    return counts
 
 
 def platform_activity(session: Session, since: datetime) -> list[dict[str, Any]]:
-    """Per platform: posts created since `since`, and the newest collected and created times."""
+    """Per platform: posts created since `since`, and the newest collected and created times.
+
+    Whole 15-minute buckets come from the post rollup, the part before the first from the posts.
+    """
+    lo = first_bucket_from(since)
+    found = activity_since(session, lo)
+    if since < _at(lo):
+        for platform, n, created, collected in _activity(session, since, _at(lo)):
+            had = found.get(platform, (0, created, collected))
+            found[platform] = (had[0] + n, max(had[1], created), max(had[2], collected))
+    return [
+        {
+            "platform": platform,
+            "posts": n,
+            "last_collected_at": as_utc(collected),
+            "last_post_at": as_utc(created),
+        }
+        for platform, (n, created, collected) in sorted(found.items())
+        if n > 0
+    ]
+
+
+def _activity(
+    session: Session, since: datetime, until: datetime
+) -> list[tuple[str, int, datetime, datetime]]:
+    """Per platform: posts created in [since, until), newest post and collection time."""
     # `platform || ''` stops SQLite from walking the whole (platform, external_id) index to
-    # group in order; the day's posts come from the created_at index instead.
+    # group in order; the posts come from the created_at index instead.
     platform = (Post.platform + "").label("platform")
     stmt = (
-        select(
-            platform,
-            func.count().label("posts"),
-            func.max(Post.collected_at).label("last_collected_at"),
-            func.max(Post.created_at).label("last_post_at"),
-        )
-        .where(Post.created_at >= since)
+        select(platform, func.count(), func.max(Post.created_at), func.max(Post.collected_at))
+        .where(Post.created_at >= since, Post.created_at < until)
         .group_by(platform)
-        .order_by(platform)
     )
-    rows = [dict(r._mapping) for r in session.execute(stmt)]
-    for row in rows:
-        row["last_collected_at"] = as_utc(row["last_collected_at"])
-        row["last_post_at"] = as_utc(row["last_post_at"])
-    return rows
+    return [(str(p), int(n), as_utc(c), as_utc(k)) for p, n, c, k in session.execute(stmt)]
