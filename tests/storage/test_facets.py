@@ -16,6 +16,7 @@ from sqlalchemy import select
 from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
 from flarewatch.storage.engine import alembic_config, make_engine, session_scope, upgrade
+from flarewatch.storage.queries import facets, views
 from flarewatch.storage.queries.views import _counted_by
 from flarewatch.storage.schema import FacetBucket, LabelOverride, Post, PostBucket, SentimentScore
 from tests.conftest import POSTGRES_URL, T0, make_post, postgres_schema
@@ -273,3 +274,21 @@ def test_sentiment_by__window_starting_just_after_a_bucket_boundary(engine):
         activity = queries.platform_activity(session, start)
     assert rows == [("x", "unscored", 1)]
     assert [(a["platform"], a["posts"]) for a in activity] == [("x", 1)]
+
+
+@pytest.mark.parametrize("minutes", [15, 60])
+def test_timeline__post_totals_from_the_rollup_equal_the_posts(engine, minutes, monkeypatch):
+    _history(engine, 17)
+    windows = [
+        {"model_version": A, "brand": brand, "start": start, "end": end}
+        for start, end in _windows(random.Random(17))
+        for brand in ("acme", None)
+    ]
+    with session_scope(engine) as session:
+        rolled_up = [queries.timeline(session, bucket_minutes=minutes, **w) for w in windows]
+        # The reference: every window's totals counted from the posts, as before the rollup.
+        monkeypatch.setattr(views, "post_totals", facets._counted_totals)
+        counted = [queries.timeline(session, bucket_minutes=minutes, **w) for w in windows]
+    assert rolled_up == counted
+    assert sum(bool(rows) for rows in rolled_up) > 15
+    assert any(lbl == "unscored" for rows in rolled_up for _, lbl, _ in rows)

@@ -11,8 +11,8 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.queries._sql import bucket_epoch, chunks, insert
-from flarewatch.storage.queries.rollups import apply_deltas, bucket_of
+from flarewatch.storage.queries._sql import bucket_epoch, chunks, in_window, insert
+from flarewatch.storage.queries.rollups import _at, apply_deltas, bucket_of, whole_buckets
 from flarewatch.storage.schema import (
     NO_LANGUAGE_KEY,
     ROLLUP_SECONDS,
@@ -156,9 +156,9 @@ def count_new_posts(session: Session, rows: Iterable[dict[str, Any]]) -> None:
 def move_languages(session: Session, languages: Mapping[int, str]) -> None:
     """Move posts about to get a new language, and their scores, to that language's rollup rows.
 
-    On PostgreSQL the posts are locked first (in id order, as scorers lock them): a scorer saving
-    a score of one of them meanwhile either finishes first, and its score is moved here, or waits
-    and reads the new language.
+    On PostgreSQL the posts are locked first, as scorers lock them (`lock_posts`, in id order): a
+    scorer saving a score of one of them meanwhile either commits first, and its score is moved
+    here, or waits and reads the new language.
     """
     moves: dict[PostKey, tuple[int, datetime, datetime]] = {}
     changed: dict[int, str] = {}
@@ -166,7 +166,7 @@ def move_languages(session: Session, languages: Mapping[int, str]) -> None:
         Post.id, Post.brand, Post.created_at, Post.collected_at, Post.platform, Post.language
     ).order_by(Post.id)
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     for chunk in chunks(sorted(languages)):
         for pid, brand, at, collected, platform, old in session.execute(
             stmt.where(Post.id.in_(chunk))
@@ -224,6 +224,46 @@ def facet_counts(
     for g, label, n in session.execute(stmt):
         labels[_group(column, g), str(label)] += int(n)
     return totals, labels
+
+
+def post_totals(
+    session: Session,
+    seconds: int,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[int]:
+    """Posts per bucket of `seconds` (as epoch seconds) in a window, our own posts included.
+
+    Whole 15-minute buckets come from the post rollup, the window's ragged ends from the posts.
+    """
+    lo, hi = whole_buckets(start, end)
+    # The rollup keeps no brand apart from '': a window of brand '' is read from the posts.
+    if seconds % ROLLUP_SECONDS or brand == "" or (lo is not None and hi is not None and lo >= hi):
+        return _counted_totals(session, seconds, brand, start, end)
+    stmt = select(PostBucket.bucket, func.sum(PostBucket.posts))
+    stmt = _buckets(stmt, PostBucket, brand, lo, hi).group_by(PostBucket.bucket)
+    totals: Counter[int] = Counter()
+    for b, n in session.execute(stmt):
+        totals[int(b) // seconds * seconds] += int(n)
+    if lo is not None and start is not None and start < _at(lo):
+        totals.update(_counted_totals(session, seconds, brand, start, _at(lo)))
+    if hi is not None and end is not None and _at(hi) < end:
+        totals.update(_counted_totals(session, seconds, brand, _at(hi), end))
+    return totals
+
+
+def _counted_totals(
+    session: Session,
+    seconds: int,
+    brand: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> Counter[int]:
+    """Posts per bucket, an index-only count over the window's posts."""
+    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
+    stmt = in_window(select(bucket, func.count()), brand, start, end).group_by(bucket)
+    return Counter({int(b): int(n) for b, n in session.execute(stmt)})
 
 
 def activity_since(session: Session, lo: int) -> dict[str, tuple[int, datetime, datetime]]:

@@ -97,7 +97,9 @@ def refresh_planner_statistics(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # A role that does not own the tables (the dashboard's) gets a warning, not an error.
-        session.execute(text("ANALYZE posts, sentiment_scores, authors"))
+        session.execute(
+            text("ANALYZE posts, sentiment_scores, authors, post_buckets, facet_buckets")
+        )
     elif dialect == "sqlite":
         session.execute(text("PRAGMA analysis_limit=1000"))
         session.execute(text("ANALYZE"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,8 +26,9 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     scored_in_window,
 )
-from flarewatch.storage.queries.facets import activity_since, facet_counts
+from flarewatch.storage.queries.facets import activity_since, facet_counts, post_totals
 from flarewatch.storage.queries.rollups import (
+    _at,
     first_bucket_from,
     rolled_up_labels,
     whole_buckets,
@@ -61,15 +62,13 @@ def timeline(
         labelled[b] += n
     # Unscored posts are the rest of each bucket: counting them directly would probe the
     # scores once per post, which is what the scores' window columns are there to avoid.
-    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
-    totals = in_window(select(bucket, func.count()), brand, start, end)
-    # Our own posts are few and have a partial index: subtracting them keeps the totals an
-    # index-only count, which a filter on `is_own` would not be.
+    # Our own posts are few and have a partial index: subtracting them keeps the totals a
+    # rollup read (or an index-only count), which a filter on `is_own` would not be.
     own = _own_buckets(session, seconds, brand, start, end)
-    for b, n in session.execute(totals.group_by(bucket)):
-        n = int(n) - own[int(b)]
-        if n > labelled[int(b)]:
-            counts[int(b), "unscored"] = n - labelled[int(b)]
+    for b, n in sorted(post_totals(session, seconds, brand, start, end).items()):
+        n -= own[b]
+        if n > labelled[b]:
+            counts[b, "unscored"] = n - labelled[b]
     return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
 
 
@@ -250,10 +249,6 @@ def sentiment_by(
     )
 
 
-def _at(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
 def _rolled_up_by(
     session: Session,
     column: str,
@@ -288,17 +283,21 @@ def _reviewed(
     end: datetime | None,
 ) -> list[tuple[str | None, str | None, str]]:
     """(group, model's label or None, reviewer's label) of the window's reviewed posts."""
-    # Reviewed posts are few: reading them first and the posts by id keeps the planner from
-    # walking every post of the window to probe for an override.
+    # Reviewed posts are few: reading them first and the posts by id only (the window tested
+    # here) keeps the planner from walking every post of the window to find them.
     reviewed = dict(session.execute(select(LabelOverride.post_id, LabelOverride.label)).all())
-    group = getattr(Post, column)
+    stmt = select(Post.id, getattr(Post, column), Post.brand, Post.created_at, SentimentScore.label)
+    stmt = stmt.outerjoin(SentimentScore, scored_by(model_version))
     found = []
     for chunk in chunks(list(reviewed)):
-        stmt = select(Post.id, group, SentimentScore.label).outerjoin(
-            SentimentScore, scored_by(model_version)
-        )
-        stmt = in_window(stmt.where(Post.id.in_(chunk)), brand, start, end)
-        found += [(g, lbl, reviewed[pid]) for pid, g, lbl in session.execute(stmt)]
+        for pid, group, post_brand, at, label in session.execute(stmt.where(Post.id.in_(chunk))):
+            at = as_utc(at)
+            if (
+                (brand is None or post_brand == brand)
+                and (start is None or at >= start)
+                and (end is None or at < end)
+            ):
+                found.append((group, label, reviewed[pid]))
     return found
 
 
