@@ -236,13 +236,17 @@ def sentiment_by(
     lo, hi = whole_buckets(start, end)
     # The rollups keep no brand apart from '': a window of brand '' is read from the posts.
     if brand == "" or (lo is not None and hi is not None and lo >= hi):
-        counts = _counted_by(session, column, model_version, brand, start, end)
+        counts = _labels_by(session, column, model_version, brand, start, end)
     else:
         counts = _rolled_up_by(session, column, model_version, brand, lo, hi)
         if lo is not None and start is not None and start < _at(lo):
-            counts.update(_counted_by(session, column, model_version, brand, start, _at(lo)))
+            counts.update(_labels_by(session, column, model_version, brand, start, _at(lo)))
         if hi is not None and end is not None and _at(hi) < end:
-            counts.update(_counted_by(session, column, model_version, brand, _at(hi), end))
+            counts.update(_labels_by(session, column, model_version, brand, _at(hi), end))
+    # Our own posts (never scored) are subtracted through their partial index: a filter on
+    # `is_own` would read every post row of the window instead of the covering index.
+    for g, n in _own_by(session, column, brand, start, end).items():
+        counts[(g, "unscored")] -= n
     return sorted(
         ((g, lbl, n) for (g, lbl), n in counts.items() if n > 0),
         key=lambda row: (row[0] is None, row[0] or "", row[1]),
@@ -257,7 +261,7 @@ def _rolled_up_by(
     lo: int | None,
     hi: int | None,
 ) -> Counter[tuple[str | None, str]]:
-    """`_counted_by` over whole rollup buckets [lo, hi): rollups, reviewers' labels, own posts."""
+    """`_labels_by` over whole rollup buckets [lo, hi), from the rollups and reviewers' labels."""
     totals, counts = facet_counts(session, column, model_version, brand, lo, hi)
     start = None if lo is None else _at(lo)
     end = None if hi is None else _at(hi)
@@ -268,9 +272,8 @@ def _rolled_up_by(
     labelled: Counter[str | None] = Counter()
     for (g, _), n in counts.items():
         labelled[g] += n
-    own = _own_by(session, column, brand, start, end)
-    for g in totals.keys() | labelled.keys() | own.keys():
-        counts[g, "unscored"] += totals[g] - own[g] - labelled[g]
+    for g in totals.keys() | labelled.keys():
+        counts[g, "unscored"] += totals[g] - labelled[g]
     return counts
 
 
@@ -310,7 +313,7 @@ def _own_by(
     return Counter({g: int(n) for g, n in session.execute(own.group_by(group))})
 
 
-def _counted_by(
+def _labels_by(
     session: Session,
     column: str,
     model_version: str,
@@ -318,8 +321,10 @@ def _counted_by(
     start: datetime | None,
     end: datetime | None,
 ) -> Counter[tuple[str | None, str]]:
-    """Posts per (group, label) in a window read post by post; negative where own posts outnumber
-    the unscored (as before the rollups, the reference the rolled-up breakdown must equal)."""
+    """Posts per (group, label) in a window, our own posts included, read post by post.
+
+    The breakdown as it was before the rollups: the reference the rolled-up one must equal.
+    """
     group = getattr(Post, column).label("group")
     label = func.coalesce(effective_label(), "unscored").label("label")
     stmt = (
@@ -332,10 +337,6 @@ def _counted_by(
             in_window(stmt, brand, start, end).group_by(group, label)
         )}
     )  # fmt: skip
-    # Our own posts (never scored) are subtracted through their partial index: a filter on
-    # `is_own` would read every post row of the window instead of the covering index.
-    for g, n in _own_by(session, column, brand, start, end).items():
-        counts[(g, "unscored")] -= n
     return counts
 
 
