@@ -28,6 +28,7 @@ from flarewatch.storage.queries._sql import (
     key_chunks,
     upsert,
 )
+from flarewatch.storage.queries.incident_authors import tracking_incident_authors
 from flarewatch.storage.queries.rollups import apply_deltas, stored_keys
 from flarewatch.storage.schema import (
     Author,
@@ -142,11 +143,12 @@ def _existing_posts(
     return found
 
 
-def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
-    # A score judged the old text: without it the post is scored again, on what it says now.
-    apply_deltas(session, [], stored_keys(session, post_ids))
-    for chunk in chunks(post_ids):
-        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
+def _delete_scores(session: Session, post_ids: list[int]) -> None:
+    """Delete every model's scores of these posts and take them out of the rollups."""
+    with tracking_incident_authors(session, post_ids):
+        apply_deltas(session, [], stored_keys(session, post_ids))
+        for chunk in chunks(post_ids):
+            session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
 
 # Sorts after every stored post's id.
@@ -187,8 +189,9 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
         POST_UPDATE_COLUMNS,
         where=Post.__table__.c.purged_at.is_(None),
     )
-    _drop_stale_scores(session, changed)
-    _refresh_score_engagement(session, set(existing))
+    # A score judged the old text: without it the post is scored again, on what it says now.
+    _delete_scores(session, changed)
+    _refresh_score_engagement(session, existing)
     _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
     return SaveResult(
         len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
@@ -202,9 +205,7 @@ def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
     """
     for _, condition in key_chunks(keys):
         session.execute(update(Post).where(condition).values(is_own=True))
-        own = list(session.scalars(select(Post.id).where(condition)))
-        apply_deltas(session, [], stored_keys(session, own))
-        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
+        _delete_scores(session, list(session.scalars(select(Post.id).where(condition))))
 
 
 def mark_removed(session: Session, platform: str, external_ids: Sequence[str]) -> int:
@@ -249,16 +250,19 @@ def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]
     return found
 
 
-def _refresh_score_engagement(session: Session, keys: set[tuple[str, str]]) -> None:
+def _refresh_score_engagement(
+    session: Session, existing: Mapping[tuple[str, str], tuple[int, str | None]]
+) -> None:
     """Copy the new engagement of posts collected again onto their scores."""
     current = select(ENGAGEMENT).where(Post.id == SentimentScore.post_id).scalar_subquery()
-    for _, condition in key_chunks(keys):
-        posts = select(Post.id).where(condition)
-        session.execute(
-            update(SentimentScore)
-            .where(SentimentScore.post_id.in_(posts))
-            .values(engagement=current)
-        )
+    with tracking_incident_authors(session, [post_id for post_id, _ in existing.values()]):
+        for _, condition in key_chunks(set(existing)):
+            posts = select(Post.id).where(condition)
+            session.execute(
+                update(SentimentScore)
+                .where(SentimentScore.post_id.in_(posts))
+                .values(engagement=current)
+            )
 
 
 def time_range(

@@ -25,6 +25,7 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     upsert,
 )
+from flarewatch.storage.queries.incident_authors import tracking_incident_authors
 from flarewatch.storage.queries.posts import _post_windows
 from flarewatch.storage.queries.rollups import apply_deltas, lock_posts, score_key, stored_keys
 from flarewatch.storage.schema import (
@@ -81,13 +82,14 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
         row.update(window.get(row["post_id"], NO_WINDOW))
     lock_posts(session, [r["post_id"] for r in rows])
     replaced = stored_keys(session, [r["post_id"] for r in rows], model_version)
-    upsert(
-        session,
-        SentimentScore.__table__,
-        rows,
-        ("post_id", "model_version"),
-        ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
-    )
+    with tracking_incident_authors(session, [r["post_id"] for r in rows]):
+        upsert(
+            session,
+            SentimentScore.__table__,
+            rows,
+            ("post_id", "model_version"),
+            ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
+        )
     keys = (score_key(model_version, r["brand"], r["created_at"], r["label"]) for r in rows)
     apply_deltas(session, [k for k in keys if k is not None], replaced)
     return len(rows)
