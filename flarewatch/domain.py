@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 INCIDENT_STATUSES = ("open", "resolved", "closed")
+# An incident is judged on its posts from a day before it opened to a day after it was resolved.
+INCIDENT_LOOKBACK = timedelta(hours=24)
+INCIDENT_AFTERMATH = timedelta(hours=24)
 OUTREACH_STATUSES = ("new", "contacted", "followed_up", "handed_off", "resolved", "ignored")
 # What an answer to an unhappy author is: the first reply, or the "it's fixed" follow-up.
 REPLY_KINDS = ("reply", "followup")
@@ -233,3 +236,32 @@ def parse_time(value: Any) -> datetime:
     except ValueError:
         raise ValueError(f"unreadable timestamp {text!r}") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# Five negative posts already mean "keeps complaining"; more adds little to the priority.
+REPETITION_SATURATES = 5
+# Reach is full at a million followers, engagement at a hundred interactions.
+REACH_SATURATES = 1_000_000
+ENGAGEMENT_SATURATES = 100
+
+
+@dataclass(frozen=True)
+class PriorityWeights:
+    """How much each signal weighs in an unhappy author's 0-100 outreach priority; they sum to 1."""
+
+    negativity: float = 0.35
+    repetition: float = 0.25
+    reach: float = 0.20
+    engagement: float = 0.10
+    recency: float = 0.10
+    recency_half_life_hours: float = 6.0
+
+
+@dataclass(frozen=True)
+class OutreachFilter:
+    """Which of an incident's unhappy authors a list shows; the defaults show every one."""
+
+    statuses: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    min_priority: float = 0.0
+    handle: str = ""

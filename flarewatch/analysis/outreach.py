@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from flarewatch.domain import (
+    ENGAGEMENT_SATURATES,
+    REACH_SATURATES,
+    REPETITION_SATURATES,
+    PriorityWeights,
+)
 
 OUTREACH_COLUMNS = [
     "author_id",
@@ -28,28 +34,17 @@ OUTREACH_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class PriorityWeights:
-    """How much each signal weighs in the 0-100 priority; they sum to 1."""
-
-    negativity: float = 0.35
-    repetition: float = 0.25
-    reach: float = 0.20
-    engagement: float = 0.10
-    recency: float = 0.10
-    recency_half_life_hours: float = 6.0
-
-
 def _signals(frame: pd.DataFrame, now: datetime, w: PriorityWeights) -> dict[str, pd.Series]:
     age_h = ((now - frame["last_post_at"]).dt.total_seconds() / 3600).clip(lower=0.0)
     negative = frame["negative_posts"].fillna(0).astype(float)
     return {
         "negativity": frame["mean_p_negative"].fillna(0.0).astype(float),
-        # Five negative posts already mean "keeps complaining"; more adds little.
-        "repetition": (np.log1p(negative) / math.log1p(5)).clip(upper=1.0),
-        "reach": (np.log10(1 + frame["followers"].fillna(0).astype(float)) / 6).clip(upper=1.0),
+        "repetition": (np.log1p(negative) / math.log1p(REPETITION_SATURATES)).clip(upper=1.0),
+        "reach": (
+            np.log10(1 + frame["followers"].fillna(0).astype(float)) / math.log10(REACH_SATURATES)
+        ).clip(upper=1.0),
         "engagement": (
-            np.log1p(frame["engagement"].fillna(0).astype(float)) / math.log1p(100)
+            np.log1p(frame["engagement"].fillna(0).astype(float)) / math.log1p(ENGAGEMENT_SATURATES)
         ).clip(upper=1.0),
         "recency": 0.5 ** (age_h / w.recency_half_life_hours),
     }

@@ -82,9 +82,11 @@ from flarewatch.api.memory import (
 )
 from flarewatch.api.outreach import (
     OUTREACH_TABLE_COLUMNS,
+    OutreachPage,
     latest_complaints,
     outreach,
     outreach_authors,
+    outreach_page,
     set_outreach,
     with_complaints,
 )
@@ -188,6 +190,7 @@ __all__ = [
     "Embedder",
     "Engine",
     "HoldError",
+    "OutreachPage",
     "Preview",
     "ReplayOptions",
     "ReplyDraft",
@@ -255,6 +258,7 @@ __all__ = [
     "outbound",
     "outreach",
     "outreach_authors",
+    "outreach_page",
     "outreach_replies",
     "outreach_tickets",
     "own_accounts",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors
+from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors, reasons
+from flarewatch.domain import OutreachFilter, PriorityWeights
 from flarewatch.pipeline.frames import IncidentScope, incident_scope
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
@@ -49,7 +52,9 @@ def outreach_authors(
     """`outreach` without the latest complaint texts: cheaper when only some rows are shown."""
     scope = scope or incident_scope(engine, incident_id, model_version)
     with session_scope(engine) as session:
-        rows = queries.outreach_authors(session, **scope.window())
+        rows = queries.incident_author_activity(
+            session, incident_id, model_version=scope.model_version
+        )
         states = queries.outreach_states(session, incident_id)
     ranked = rank_authors(rows, now or min(scope.end, datetime.now(UTC)))
     ids = ranked["author_id"]
@@ -57,6 +62,45 @@ def outreach_authors(
     for column in ("assignee", "note"):
         ranked[column] = _none_for_missing(ids.map({a: s[column] for a, s in states.items()}))
     return ranked[[*OUTREACH_COLUMNS, "status", "assignee", "note"]]
+
+
+@dataclass(frozen=True)
+class OutreachPage:
+    """One page of an incident's ranked unhappy authors, and how many there are."""
+
+    rows: pd.DataFrame  # OUTREACH_COLUMNS, status, assignee, note; highest priority first
+    authors: int
+    not_contacted: int
+    matching: int
+    platforms: list[str]
+
+
+def outreach_page(
+    engine: Engine,
+    incident_id: int,
+    where: OutreachFilter | None = None,
+    *,
+    limit: int | None = None,
+    now: datetime | None = None,
+    model_version: str | None = None,
+) -> OutreachPage:
+    """The `limit` highest priorities matching `where`, ranked and filtered in the database.
+
+    What the Outreach page shows at any incident size: the database returns only these rows.
+    """
+    scope = incident_scope(engine, incident_id, model_version)
+    now = now or min(scope.end, datetime.now(UTC))
+    args: dict[str, Any] = {
+        "model_version": scope.model_version,
+        "now": now,
+        "weights": PriorityWeights(),
+        "where": where or OutreachFilter(),
+    }
+    with session_scope(engine) as session:
+        top = queries.top_incident_authors(session, incident_id, limit=limit, **args)
+        counts = queries.incident_author_counts(session, incident_id, **args)
+    top["reason"] = reasons(top, now) if not top.empty else pd.Series(dtype=object)
+    return OutreachPage(top[[*OUTREACH_COLUMNS, "status", "assignee", "note"]], **counts)
 
 
 def _none_for_missing(values: pd.Series) -> pd.Series:

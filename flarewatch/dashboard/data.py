@@ -13,7 +13,8 @@ from flarewatch import api
 from flarewatch.analysis.report import Posture
 from flarewatch.analysis.spikes import Spike
 from flarewatch.config import Settings, load_settings
-from flarewatch.domain import PostMortem, TimelineEntry
+from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
+from flarewatch.domain import OutreachFilter, PostMortem, TimelineEntry
 from flarewatch.render.export import outreach_csv
 
 # Live views refresh every half minute; slow-moving ones (incident list, health) less often.
@@ -79,9 +80,11 @@ def negative_posts(
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
-def outreach(incident_id: int) -> pd.DataFrame:
-    """Ranked unhappy authors with their outreach state (complaint texts: `with_complaints`)."""
-    return api.outreach_authors(engine(), incident_id)
+def outreach_page(
+    incident_id: int, where: OutreachFilter, limit: int = OUTREACH_ROWS_SHOWN
+) -> api.OutreachPage:
+    """The highest priorities among unhappy authors matching `where`, and how many there are."""
+    return api.outreach_page(engine(), incident_id, where, limit=limit)
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
@@ -95,8 +98,9 @@ def with_complaints(incident_id: int, rows: pd.DataFrame) -> pd.DataFrame:
     return api.with_complaints(rows, complaints(incident_id, tuple(rows["author_id"])))
 
 
-def outreach_export(incident_id: int, rows: pd.DataFrame) -> bytes:
-    """The CSV of these outreach rows, complaint links included (built when downloaded)."""
+def outreach_export(incident_id: int, where: OutreachFilter) -> bytes:
+    """The CSV of every author matching `where`, complaint links included (built when downloaded)."""
+    rows = api.outreach_page(engine(), incident_id, where).rows
     found = api.latest_complaints(engine(), incident_id, rows["author_id"].tolist())
     return outreach_csv(api.with_complaints(rows, found))
 
@@ -169,7 +173,7 @@ def save_outreach(
         assignee=_text_or_none(assignee),
         note=_text_or_none(note),
     )
-    outreach.clear()
+    outreach_page.clear()
 
 
 @st.cache_data(ttl=LIVE_TTL_S)
@@ -223,7 +227,7 @@ def send_answers(
         per_minute=config.outreach_per_minute,
         spacing=config.reply_spacing,
     )
-    outreach.clear()
+    outreach_page.clear()
     answers.clear()
     return result
 
@@ -315,7 +319,15 @@ def set_label_override(post_id: int, label: str) -> None:
     The label wins over the model's in every view; model scores stay as they are.
     """
     api.set_label(engine(), post_id, label, labelled_by="dashboard")
-    views = (timeline, spikes, negative_posts, outreach, complaints, compare_incidents, breakdown)
+    views = (
+        timeline,
+        spikes,
+        negative_posts,
+        outreach_page,
+        complaints,
+        compare_incidents,
+        breakdown,
+    )
     for view in views:
         view.clear()
 

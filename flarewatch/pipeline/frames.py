@@ -16,7 +16,13 @@ from flarewatch.analysis.kpis import label_counts
 from flarewatch.analysis.spikes import Spike, SpikeParams, detect_spikes
 from flarewatch.analysis.themes import Theme, find_themes
 from flarewatch.config import load_settings
-from flarewatch.domain import LABELS, OTHER_LANGUAGE, IncidentRecord
+from flarewatch.domain import (
+    INCIDENT_AFTERMATH,
+    INCIDENT_LOOKBACK,
+    LABELS,
+    OTHER_LANGUAGE,
+    IncidentRecord,
+)
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.queries.detector import data_start
@@ -143,10 +149,8 @@ def _themes(
     return find_themes(texts, vectors, ids=frame["id"].tolist(), max_k=max_k, stop_terms=stop)
 
 
-LOOKBACK = timedelta(hours=24)
-
-
-AFTERMATH = timedelta(hours=24)
+LOOKBACK = INCIDENT_LOOKBACK
+AFTERMATH = INCIDENT_AFTERMATH
 
 
 INCIDENT_COLUMNS = ["id", "title", "brand", "severity", "status", "opened_at", "resolved_at"]

@@ -148,6 +148,8 @@ class SentimentScore(Base):
         Index("ix_scores_post_model_label", "post_id", "model_version", "label", "p_negative"),
         Index("ix_scores_brand_window", "model_version", "brand", *SCORE_WINDOW_COLUMNS),
         Index("ix_scores_window", "model_version", *SCORE_WINDOW_COLUMNS),
+        # An author's newest post in an incident, again after one of their scores went away.
+        Index("ix_scores_author", "author_id", "model_version", "brand", "created_at", "label"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -268,6 +270,32 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Start of the silence stretch already alerted ("we are silent"), so it alerts once.
     dark_alerted_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IncidentAuthor(Base):
+    """One author's scored posts in an incident's window, per model: what Outreach ranks.
+
+    Kept in the same transaction as every change to the scores and rebuilt when the window
+    changes (opened, resolved), so ranking a big incident's authors reads one row per author
+    instead of every post. Counts follow the model's labels; reviewers' overrides apply on read.
+    """
+
+    __tablename__ = "incident_authors"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(String(256), primary_key=True)
+    author_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    # As of the author's latest scored post: the ranking's reach without a join to authors.
+    followers: Mapped[int | None] = mapped_column(Integer)
+    # Posts other than `other_language`, and of those the negative ones.
+    posts: Mapped[int] = mapped_column(Integer)
+    negative_posts: Mapped[int] = mapped_column(Integer)
+    p_negative_sum: Mapped[float] = mapped_column(Float)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Outreach(Base):

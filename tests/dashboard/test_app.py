@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import flarewatch.dashboard
 from flarewatch import api
+from flarewatch.domain import OutreachFilter
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope
 from tests.dashboard.conftest import ANGRY_POSTS, FAN_POSTS, NOW, add_early_warning
@@ -127,8 +128,9 @@ def test_outreach__csv_is_built_on_download_with_every_complaint_link(seeded_url
 
     with _session(seeded_url) as s:
         incident_id = queries.list_incidents(s, status="open")[0].id
-    rows = data.outreach(incident_id)
-    table = list(csv.DictReader(io.StringIO(data.outreach_export(incident_id, rows).decode())))
+    rows = data.outreach_page(incident_id, OutreachFilter()).rows
+    export = data.outreach_export(incident_id, OutreachFilter())
+    table = list(csv.DictReader(io.StringIO(export.decode())))
     assert len(table) == len(rows) > 0
     assert all(row["latest_url"].startswith("https://") for row in table)
     assert "latest_post" not in table[0]  # post text stays out of exports
@@ -139,7 +141,7 @@ def test_outreach__saving_an_edit_stores_empty_cells_as_no_value(seeded_url):
 
     with _session(seeded_url) as s:
         incident_id = queries.list_incidents(s, status="open")[0].id
-    author_id = int(data.outreach(incident_id)["author_id"].iloc[0])
+    author_id = int(data.outreach_page(incident_id, OutreachFilter()).rows["author_id"].iloc[0])
     data.save_outreach(incident_id, author_id, "contacted", float("nan"), " ")
     with _session(seeded_url) as s:
         state = queries.outreach_states(s, incident_id)[author_id]

@@ -222,7 +222,7 @@ def test_migration_0020__fills_the_rollups_from_stored_posts_and_scores(engine):
     _history(engine, 13)
     with session_scope(engine) as session:
         before = queries.sentiment_by(session, "language", model_version=A, brand="acme")
-    command.downgrade(alembic_config(engine), "0019")
+    command.downgrade(alembic_config(engine), "0021")
     upgrade(engine)
     with session_scope(engine) as session:
         assert session.scalar(select(PostBucket.posts).limit(1)) is not None

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 
 from flarewatch import api
-from flarewatch.domain import RawAuthor, RawPost
+from flarewatch.domain import OutreachFilter, RawAuthor, RawPost
 from flarewatch.pipeline.ingest import import_posts
 from flarewatch.storage import queries
 from flarewatch.storage.engine import make_engine, session_scope, upgrade
@@ -172,6 +172,8 @@ def _dashboard(engine: Engine) -> None:
     api.with_complaints(ranked, api.latest_complaints(engine, incident.id, authors))
     api.set_outreach(engine, incident.id, authors[0], status="contacted", note="DM sent")
     api.outreach(engine, incident.id)
+    api.outreach_page(engine, incident.id, limit=500)
+    api.outreach_page(engine, incident.id, OutreachFilter(("new",), ("x",), 10, "u1"), limit=500)
     api.compare_incidents(engine, bucket_minutes=60)
     for column in ("platform", "language"):
         api.breakdown(engine, column, **window)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from flarewatch import api
-from flarewatch.dashboard import OUTREACH_ROWS_SHOWN, data, state
-from flarewatch.domain import OUTREACH_STATUSES
+from flarewatch.dashboard import data, state
+from flarewatch.domain import OUTREACH_STATUSES, OutreachFilter
 
 EDITABLE = ("status", "assignee", "note")
 SHOWN = "outreach_shown"
@@ -110,28 +111,36 @@ def send_form(incident_id: int) -> None:
         st.rerun()
 
 
-def filters(table: pd.DataFrame) -> pd.DataFrame:
-    """Status, platform, priority and handle filters; their values stick across pages."""
+def chosen_filter() -> OutreachFilter:
+    """The filters as last set (they stick across pages): the database applies them."""
     state.default("keep_outreach_status", ["new", "contacted"])
     state.default("keep_outreach_min_priority", 0)
+    return OutreachFilter(
+        statuses=tuple(st.session_state["keep_outreach_status"] or ()),
+        platforms=tuple(st.session_state.get("keep_outreach_platform") or ()),
+        min_priority=float(st.session_state["keep_outreach_min_priority"]),
+        handle=str(st.session_state.get("keep_outreach_search") or ""),
+    )
+
+
+def filters(offered: list[str]) -> None:
+    """Status, platform, priority and handle filters; a change reruns the page with them."""
     cols = st.columns([4, 2, 2, 3])
-    statuses = cols[0].pills(
-        "Status", OUTREACH_STATUSES, selection_mode="multi", key="keep_outreach_status"
-    )
-    offered = state.only_options("keep_outreach_platform", sorted(set(table["platform"].dropna())))
-    platforms = cols[1].pills(
-        "Platform", offered, selection_mode="multi", key="keep_outreach_platform"
-    )
-    floor = cols[2].slider("Priority at least", 0, 100, key="keep_outreach_min_priority")
-    search = cols[3].text_input("Handle contains", key="keep_outreach_search")
-    keep = table["priority"] >= floor
-    if statuses:
-        keep &= table["status"].isin(statuses)
-    if platforms:
-        keep &= table["platform"].isin(platforms)
-    if search:
-        keep &= table["handle"].fillna("").str.contains(search, case=False, regex=False)
-    return table[keep].reset_index(drop=True)
+    cols[0].pills("Status", OUTREACH_STATUSES, selection_mode="multi", key="keep_outreach_status")
+    cols[1].pills("Platform", offered, selection_mode="multi", key="keep_outreach_platform")
+    cols[2].slider("Priority at least", 0, 100, key="keep_outreach_min_priority")
+    cols[3].text_input("Handle contains", key="keep_outreach_search")
+
+
+def ranked_page(incident_id: int) -> api.OutreachPage:
+    """The page for the chosen filters, forgetting platforms this incident does not offer."""
+    where = chosen_filter()
+    page = data.outreach_page(incident_id, where)
+    offered = state.only_options("keep_outreach_platform", page.platforms)
+    kept = tuple(p for p in where.platforms if p in offered)
+    if kept != where.platforms:
+        page = data.outreach_page(incident_id, replace(where, platforms=kept))
+    return page
 
 
 def save_edits(incident_id: int, editor_key: str) -> None:
@@ -184,22 +193,20 @@ def body() -> None:
     if incident is None:
         return
     incident_id = int(incident.name)
-    table = data.outreach(incident_id)
-    open_count = int((table["status"] == "new").sum())
-    st.caption(f"{len(table)} unhappy authors; {open_count} not contacted yet.")
+    page = ranked_page(incident_id)
+    st.caption(f"{page.authors} unhappy authors; {page.not_contacted} not contacted yet.")
     answer_metrics(incident_id)
-    shown = filters(table)
-    limit = OUTREACH_ROWS_SHOWN
-    if len(shown) > limit:
+    filters(page.platforms)
+    if page.matching > len(page.rows):
         st.caption(
-            f"Showing the {limit} highest priorities of {len(shown)} matching authors: "
-            "narrow the filters, or download them all."
+            f"Showing the {len(page.rows)} highest priorities of {page.matching} matching "
+            "authors: narrow the filters, or download them all."
         )
-    editor(incident_id, data.with_complaints(incident_id, shown.head(limit)))
-    answer_form(incident_id, shown.head(limit))
+    editor(incident_id, data.with_complaints(incident_id, page.rows))
+    answer_form(incident_id, page.rows)
     st.download_button(
-        f"Download CSV ({len(shown)} rows)",
-        partial(data.outreach_export, incident_id, shown),
+        f"Download CSV ({page.matching} rows)",
+        partial(data.outreach_export, incident_id, chosen_filter()),
         file_name=f"outreach_incident_{incident_id}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -19,7 +19,8 @@ from flarewatch.domain import (
     NotFoundError,
     check_choice,
 )
-from flarewatch.storage.queries._sql import upsert
+from flarewatch.storage.queries._sql import as_utc, upsert
+from flarewatch.storage.queries.incident_authors import rebuild_incident_authors
 from flarewatch.storage.queries.search import index_incident
 from flarewatch.storage.schema import (
     Author,
@@ -52,6 +53,7 @@ def open_incident(
     session.add(incident)
     session.flush()
     index_incident(session, incident.id)
+    rebuild_incident_authors(session, incident.id)
     return incident
 
 
@@ -69,15 +71,25 @@ def close_incident(
     """Mark an incident resolved."""
     incident = get_incident(session, incident_id)
     incident.status = "resolved"
-    incident.resolved_at = resolved_at or utcnow()
+    _set_resolved_at(session, incident, resolved_at or utcnow())
     return incident
+
+
+def _set_resolved_at(session: Session, incident: Incident, at: datetime) -> None:
+    """Resolve at `at`: the window now ends a day later, so its author rows are recounted."""
+    if incident.resolved_at is not None and as_utc(incident.resolved_at) == as_utc(at):
+        return
+    incident.resolved_at = at
+    session.flush()
+    rebuild_incident_authors(session, incident.id)
 
 
 def finish_incident(session: Session, incident_id: int, at: datetime | None = None) -> Incident:
     """Mark an incident closed (customers answered); one still open is resolved at that time."""
     incident = get_incident(session, incident_id)
     at = at or utcnow()
-    incident.resolved_at = incident.resolved_at or at
+    if incident.resolved_at is None:
+        _set_resolved_at(session, incident, at)
     incident.status = "closed"
     incident.closed_at = at
     return incident

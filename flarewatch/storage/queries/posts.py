@@ -35,6 +35,7 @@ from flarewatch.storage.queries.facets import (
     move_languages,
     stored_facets,
 )
+from flarewatch.storage.queries.incident_authors import tracking_incident_authors
 from flarewatch.storage.schema import (
     Author,
     CollectorCursor,
@@ -148,11 +149,12 @@ def _existing_posts(
     return found
 
 
-def _drop_stale_scores(session: Session, post_ids: list[int]) -> None:
-    # A score judged the old text: without it the post is scored again, on what it says now.
-    count_score_changes(session, [], stored_facets(session, post_ids))
-    for chunk in chunks(post_ids):
-        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
+def _delete_scores(session: Session, post_ids: list[int]) -> None:
+    """Delete every model's scores of these posts and take them out of the rollups."""
+    with tracking_incident_authors(session, post_ids):
+        count_score_changes(session, [], stored_facets(session, post_ids))
+        for chunk in chunks(post_ids):
+            session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
 
 
 # Sorts after every stored post's id.
@@ -186,8 +188,9 @@ def save_posts(session: Session, posts: Iterable[RawPost]) -> SaveResult:
     # Stored posts are updated in id order, the order scorers lock them in (rollups.lock_posts).
     rows.sort(key=lambda r: existing.get((r["platform"], r["external_id"]), (NEW_POST, None))[0])
     count_new_posts(session, _store_posts(session, rows, set(existing)))
-    _drop_stale_scores(session, changed)
-    _refresh_score_engagement(session, set(existing))
+    # A score judged the old text: without it the post is scored again, on what it says now.
+    _delete_scores(session, changed)
+    _refresh_score_engagement(session, existing)
     _mark_own(session, {k for k, p in unique.items() if p.is_own} & set(existing))
     return SaveResult(
         len(unique), len(unique) - len(existing), len(changed), len(given) - len(unique)
@@ -234,9 +237,7 @@ def _mark_own(session: Session, keys: set[tuple[str, str]]) -> None:
     """
     for _, condition in key_chunks(keys):
         session.execute(update(Post).where(condition).values(is_own=True))
-        own = list(session.scalars(select(Post.id).where(condition)))
-        count_score_changes(session, [], stored_facets(session, own))
-        session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(own)))
+        _delete_scores(session, list(session.scalars(select(Post.id).where(condition))))
 
 
 def mark_removed(session: Session, platform: str, external_ids: Sequence[str]) -> int:
@@ -281,16 +282,19 @@ def _post_windows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]
     return found
 
 
-def _refresh_score_engagement(session: Session, keys: set[tuple[str, str]]) -> None:
+def _refresh_score_engagement(
+    session: Session, existing: Mapping[tuple[str, str], tuple[int, str | None]]
+) -> None:
     """Copy the new engagement of posts collected again onto their scores."""
     current = select(ENGAGEMENT).where(Post.id == SentimentScore.post_id).scalar_subquery()
-    for _, condition in key_chunks(keys):
-        posts = select(Post.id).where(condition)
-        session.execute(
-            update(SentimentScore)
-            .where(SentimentScore.post_id.in_(posts))
-            .values(engagement=current)
-        )
+    with tracking_incident_authors(session, [post_id for post_id, _ in existing.values()]):
+        for _, condition in key_chunks(set(existing)):
+            posts = select(Post.id).where(condition)
+            session.execute(
+                update(SentimentScore)
+                .where(SentimentScore.post_id.in_(posts))
+                .values(engagement=current)
+            )
 
 
 def time_range(

@@ -26,6 +26,7 @@ from flarewatch.storage.queries._sql import (
     upsert,
 )
 from flarewatch.storage.queries.facets import count_score_changes, score_facet, scored_facets
+from flarewatch.storage.queries.incident_authors import tracking_incident_authors
 from flarewatch.storage.queries.posts import _post_windows
 from flarewatch.storage.queries.rollups import lock_posts
 from flarewatch.storage.schema import (
@@ -82,13 +83,14 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
         row.update(window.get(row["post_id"], NO_WINDOW))
     lock_posts(session, [r["post_id"] for r in rows])
     facets, replaced = scored_facets(session, [r["post_id"] for r in rows], model_version)
-    upsert(
-        session,
-        SentimentScore.__table__,
-        rows,
-        ("post_id", "model_version"),
-        ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
-    )
+    with tracking_incident_authors(session, [r["post_id"] for r in rows]):
+        upsert(
+            session,
+            SentimentScore.__table__,
+            rows,
+            ("post_id", "model_version"),
+            ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
+        )
     keys = (
         score_facet(
             model_version, r["brand"], r["created_at"], facets.get(r["post_id"]), r["label"]
