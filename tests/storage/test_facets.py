@@ -299,3 +299,42 @@ def test_timeline__post_totals_from_the_rollup_equal_the_posts(engine, minutes, 
     assert rolled_up == counted
     assert sum(bool(rows) for rows in rolled_up) > 15
     assert any(lbl == "unscored" for rows in rolled_up for _, lbl, _ in rows)
+
+
+@pytest.mark.postgres
+def test_facet_buckets__a_language_set_while_the_post_is_scored_moves_its_score() -> None:
+    with postgres_schema() as schema:
+        engine = make_engine(
+            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
+        )
+        upgrade(engine)
+        with session_scope(engine) as session:
+            queries.save_posts(session, [replace(make_post(1, "down"), language="en-US")])
+            post_id = int(session.scalar(select(Post.id)) or 0)
+        scored = threading.Event()
+
+        def score() -> None:
+            with session_scope(engine) as session:
+                _score(session, random.Random(1), A, [post_id])
+                scored.set()
+                time.sleep(0.5)  # commits while the language is already being set
+
+        def set_language() -> None:
+            assert scored.wait(10)
+            with session_scope(engine) as session:
+                queries.set_post_languages(session, {post_id: "en"})
+
+        threads = [threading.Thread(target=score), threading.Thread(target=set_language)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        with session_scope(engine) as session:
+            languages = {
+                r.language
+                for r in session.scalars(select(FacetBucket).where(FacetBucket.posts > 0))
+            }
+            drift = queries.facet_bucket_drift(session)
+        engine.dispose()
+    assert languages == {"en"}
+    assert drift == 0

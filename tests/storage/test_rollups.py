@@ -182,6 +182,7 @@ def test_rollup__two_transactions_scoring_one_post_count_it_once() -> None:
         with session_scope(engine) as session:
             rolled, recomputed = _rolled_up(session), _recomputed(session)
             drift = queries.score_bucket_drift(session)
+            facet_drift = queries.facet_bucket_drift(session)
         engine.dispose()
     assert rolled == recomputed == Counter({(A, "acme", bucket_of(T0), "positive"): 1})
-    assert drift == 0
+    assert drift == facet_drift == 0
