@@ -338,3 +338,31 @@ def test_facet_buckets__a_language_set_while_the_post_is_scored_moves_its_score(
         engine.dispose()
     assert languages == {"en"}
     assert drift == 0
+
+
+def test_save_posts__new_posts_read_back_as_given(engine):
+    """New posts go in through their own insert (RETURNING on PostgreSQL): every column survives."""
+    given = replace(
+        make_post(1, "down 😡 مرحبا", minutes=7, likes=4),
+        created_at=T0 + timedelta(microseconds=123_457),
+        language="pt-BR",
+        raw={"nested": [1, "ü", None, {"x": 1.5}]},
+        reply_to="9",
+        quote_of="8",
+        reply_count=2,
+        quote_count=1,
+        repost_count=3,
+        removed=True,
+        is_own=True,
+    )
+    with session_scope(engine) as session:
+        queries.save_posts(session, [given, make_post(2)])
+    with session_scope(engine) as session:
+        post = session.scalars(select(Post).where(Post.external_id == "1")).one()
+        stored = {f: getattr(post, f) for f in ("platform", "brand", "text", "created_at", "url")}
+        stored |= {f: getattr(post, f) for f in ("language", "raw", "reply_to", "quote_of")}
+        stored |= {f: getattr(post, f) for f in ("like_count", "repost_count", "reply_count")}
+        stored |= {"quote_count": post.quote_count, "removed": post.removed, "is_own": post.is_own}
+        assert post.author_id is not None
+        assert session.scalar(select(Post.raw).where(Post.external_id == "2")) is None
+    assert stored == {f: getattr(given, f) for f in stored}

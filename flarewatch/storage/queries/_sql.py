@@ -97,6 +97,34 @@ def executemany_positional(
     return True
 
 
+def executemany_returning(
+    session: Session, stmt: Any, table: Any, rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: run `stmt` (an INSERT ... RETURNING) for `rows` as one psycopg executemany.
+
+    Returns the rows it returned. SQLAlchemy would send multi-row VALUES statements instead,
+    which cost four times the CPU of the whole ingest. Values go through each column type's
+    bind processor, as in `executemany_positional`.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = stmt.compile(dialect=dialect, column_keys=keys)
+    processors = [(k, table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in keys]
+    params = [{k: f(row[k]) if f else row[k] for k, f in processors} for row in rows]
+    # psycopg's own cursor: the DB-API one SQLAlchemy types knows no `returning`.
+    driver: Any = connection.connection.dbapi_connection
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(str(compiled), params, returning=True)
+        found = list(cursor.fetchall())
+        while cursor.nextset():
+            found += cursor.fetchall()
+    finally:
+        cursor.close()
+    return found
+
+
 def clean_text(value: str | None) -> str | None:
     # PostgreSQL text cannot hold NUL and it never carries meaning in a post: drop it on every
     # backend alike, so a post reads back the same wherever it is stored.

@@ -24,6 +24,7 @@ from flarewatch.storage.queries._sql import (
     check_fits,
     chunks,
     clean_text,
+    executemany_returning,
     in_window,
     insert,
     key_chunks,
@@ -225,7 +226,7 @@ def _store_posts(
     table = Post.__table__
     stmt = insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"])
     stmt = stmt.returning(table.c.platform, table.c.external_id)
-    inserted = {tuple(key) for key in session.execute(stmt, new)}
+    inserted = {tuple(key) for key in executemany_returning(session, stmt, table, new)}
     _upsert_posts(session, [r for r in new if (r["platform"], r["external_id"]) not in inserted])
     return [r for r in new if (r["platform"], r["external_id"]) in inserted]
 
