@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from flarewatch import api
 from flarewatch.dashboard import OUTREACH_ROWS_SHOWN
-from flarewatch.domain import OutreachFilter, PriorityWeights, RawAuthor, RawPost
+from flarewatch.domain import OutreachFilter, RawAuthor, RawPost
 from flarewatch.pipeline.frames import SPIKE_HISTORY
 from flarewatch.storage import queries
 from flarewatch.storage.engine import current_revision, make_engine, session_scope, upgrade
@@ -249,7 +249,6 @@ def page_queries(engine: Engine) -> dict[str, Callable[[Session], Any]]:
     ranking: dict[str, Any] = {
         "model_version": MODEL,
         "now": now,
-        "weights": PriorityWeights(),
         "where": OutreachFilter(statuses=("new", "contacted")),
     }
     shown = api.outreach_page(engine, incident.id, limit=OUTREACH_ROWS_SHOWN).rows

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from flarewatch.analysis.outreach import OUTREACH_COLUMNS, rank_authors, reasons
-from flarewatch.domain import OutreachFilter, PriorityWeights
+from flarewatch.domain import OutreachFilter
 from flarewatch.pipeline.frames import IncidentScope, incident_scope
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
@@ -93,7 +93,6 @@ def outreach_page(
     args: dict[str, Any] = {
         "model_version": scope.model_version,
         "now": now,
-        "weights": PriorityWeights(),
         "where": where or OutreachFilter(),
     }
     with session_scope(engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -24,6 +26,13 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from flarewatch.domain import (
+    ENGAGEMENT_SATURATES,
+    REACH_SATURATES,
+    REPETITION_SATURATES,
+    PriorityWeights,
+)
 
 
 def utcnow() -> datetime:
@@ -272,6 +281,28 @@ class Incident(Base):
     dark_alerted_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def _capped(count: str, full: int, signal: str) -> str:
+    # Never a logarithm of zero or less: a count is 0 while its row is being recounted.
+    return f"CASE WHEN {count} <= 0 THEN 0 WHEN {count} >= {full} THEN 1 ELSE {signal} END"
+
+
+def _base_priority(w: PriorityWeights) -> str:
+    """`analysis.outreach.priorities` without recency, over an incident author row, in SQL."""
+    repetition = f"ln(1 + negative_posts) / {math.log1p(REPETITION_SATURATES)!r}"
+    reach = f"log10(1 + coalesce(followers, 0)) / {math.log10(REACH_SATURATES)!r}"
+    engagement = f"ln(1 + engagement) / {math.log1p(ENGAGEMENT_SATURATES)!r}"
+    parts = [
+        f"{w.negativity!r} * (CASE WHEN posts > 0 THEN p_negative_sum / posts ELSE 0 END)",
+        f"{w.repetition!r} * ({_capped('negative_posts', REPETITION_SATURATES, repetition)})",
+        f"{w.reach!r} * ({_capped('coalesce(followers, 0)', REACH_SATURATES - 1, reach)})",
+        f"{w.engagement!r} * ({_capped('engagement', ENGAGEMENT_SATURATES, engagement)})",
+    ]
+    return "100 * (" + " + ".join(parts) + ")"
+
+
+BASE_PRIORITY = _base_priority(PriorityWeights())
+
+
 class IncidentAuthor(Base):
     """One author's scored posts in an incident's window, per model: what Outreach ranks.
 
@@ -281,6 +312,20 @@ class IncidentAuthor(Base):
     """
 
     __tablename__ = "incident_authors"
+    __table_args__ = (
+        # The Outreach page's first read: the highest base priorities of an incident.
+        Index("ix_incident_authors_base", "incident_id", "model_version", "base_priority"),
+        # Its counts: the unhappy authors per platform, index-only.
+        Index(
+            "ix_incident_authors_unhappy",
+            "incident_id",
+            "model_version",
+            "platform",
+            "author_id",
+            postgresql_where=sql_text("negative_posts >= 1"),
+            sqlite_where=sql_text("negative_posts >= 1"),
+        ),
+    )
 
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
@@ -296,6 +341,9 @@ class IncidentAuthor(Base):
     p_negative_sum: Mapped[float] = mapped_column(Float)
     engagement: Mapped[int] = mapped_column(BigInteger)
     last_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The priority without recency, kept by the database: ranking reads it instead of computing
+    # four logarithms per author.
+    base_priority: Mapped[float] = mapped_column(Float, Computed(BASE_PRIORITY, persisted=True))
 
 
 class Outreach(Base):

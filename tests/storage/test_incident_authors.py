@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete
 
 from flarewatch.analysis.outreach import rank_authors
-from flarewatch.domain import OutreachFilter, PriorityWeights, RawAuthor, RawPost
+from flarewatch.domain import OutreachFilter, RawAuthor, RawPost
 from flarewatch.pipeline.frames import incident_window
 from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
@@ -137,7 +137,6 @@ def test_ranking_in_sql__same_order_and_priorities_as_pandas(engine):
             acme,
             model_version=A,
             now=now,
-            weights=PriorityWeights(),
             where=OutreachFilter(),
             limit=None,
         )
@@ -159,7 +158,7 @@ def test_ranking_in_sql__filters_limit_and_counts(engine):
         everyone = _top(session, acme, now, OutreachFilter(), None)
         some = _top(session, acme, now, where, None)
         counts = queries.incident_author_counts(
-            session, acme, model_version=A, now=now, weights=PriorityWeights(), where=where
+            session, acme, model_version=A, now=now, where=where
         )
     assert len(first) == 3 and first["author_id"].tolist() == everyone["author_id"][:3].tolist()
     kept = everyone[
@@ -184,7 +183,23 @@ def _top(session, incident_id: int, now, where: OutreachFilter, limit: int | Non
         incident_id,
         model_version=A,
         now=now,
-        weights=PriorityWeights(),
         where=where,
         limit=limit,
     )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [OutreachFilter(), OutreachFilter(platforms=("mastodon",), min_priority=30)],
+    ids=["everyone", "filtered"],
+)
+def test_ranking_in_sql__a_page_is_the_head_of_the_whole_ranking(engine, where):
+    """The first read bounds the second by base priority: it must never drop a top author."""
+    rng = random.Random(5)
+    acme, _ = _history(engine, rng)
+    now = T0 + timedelta(days=2, hours=3)
+    with session_scope(engine) as session:
+        whole = _top(session, acme, now, where, None)["author_id"].tolist()
+        assert len(whole) > 6
+        for limit in (1, 2, 5, len(whole) - 1, len(whole) + 3):
+            assert _top(session, acme, now, where, limit)["author_id"].tolist() == whole[:limit]

@@ -172,7 +172,7 @@ def _upsert(session: Session, deltas: dict[tuple[int, str, int], _Delta]) -> Non
         set_={
             **{c: table.c[c] + new[c] for c in summed},
             "followers": func.coalesce(new.followers, table.c.followers),
-            "last_post_at": later(new.last_post_at, table.c.last_post_at),
+            "last_post_at": later(session, new.last_post_at, table.c.last_post_at),
         },
     )
     session.execute(stmt, rows)
@@ -207,9 +207,11 @@ def _recount_last_posts(session: Session, keys: list[tuple[IncidentWindow, str, 
             session.execute(stmt)
 
 
-def later(a: Any, b: Any) -> Any:
-    """The later of two times, either possibly NULL (GREATEST is not SQLite)."""
-    return case((b.is_(None), a), (a.is_(None), b), (a > b, a), else_=b)
+def later(session: Session, a: Any, b: Any) -> Any:
+    """The later of two times, either possibly NULL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.greatest(a, b)  # ignores NULLs
+    return func.max(func.coalesce(a, b), func.coalesce(b, a))
 
 
 def rebuild_incident_authors(session: Session, incident_id: int) -> None:

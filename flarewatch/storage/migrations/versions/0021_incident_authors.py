@@ -21,6 +21,16 @@ branch_labels = None
 depends_on = None
 
 DAY = timedelta(hours=24)
+# The outreach priority without recency, at the default weights (analysis.outreach).
+BASE_PRIORITY = (
+    "100 * (0.35 * (CASE WHEN posts > 0 THEN p_negative_sum / posts ELSE 0 END) + "
+    "0.25 * (CASE WHEN negative_posts <= 0 THEN 0 WHEN negative_posts >= 5 THEN 1 "
+    "ELSE ln(1 + negative_posts) / 1.791759469228055 END) + 0.2 * (CASE WHEN "
+    "coalesce(followers, 0) <= 0 THEN 0 WHEN coalesce(followers, 0) >= 999999 THEN 1 "
+    "ELSE log10(1 + coalesce(followers, 0)) / 6.0 END) + 0.1 * (CASE WHEN engagement "
+    "<= 0 THEN 0 WHEN engagement >= 100 THEN 1 ELSE ln(1 + engagement) / "
+    "4.61512051684126 END)) "
+)
 RECOUNT = """
 INSERT INTO incident_authors (incident_id, model_version, author_id, platform, followers, posts,
                               negative_posts, p_negative_sum, engagement, last_post_at)
@@ -50,8 +60,22 @@ def upgrade() -> None:
         sa.Column("p_negative_sum", sa.Float(), nullable=False),
         sa.Column("engagement", sa.BigInteger(), nullable=False),
         sa.Column("last_post_at", sa.DateTime(), nullable=True),
+        sa.Column("base_priority", sa.Float(), sa.Computed(BASE_PRIORITY, persisted=True)),
         sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("incident_id", "model_version", "author_id"),
+    )
+    op.create_index(
+        "ix_incident_authors_base",
+        "incident_authors",
+        ["incident_id", "model_version", "base_priority"],
+    )
+    unhappy = sa.text("negative_posts >= 1")
+    op.create_index(
+        "ix_incident_authors_unhappy",
+        "incident_authors",
+        ["incident_id", "model_version", "platform", "author_id"],
+        postgresql_where=unhappy,
+        sqlite_where=unhappy,
     )
     op.create_index(
         "ix_scores_author",
