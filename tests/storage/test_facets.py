@@ -218,7 +218,7 @@ def test_rebuild_facet_buckets__recounts_what_drifted(engine):
         assert queries.facet_bucket_drift(session) == 0
 
 
-def test_migration_0020__fills_the_rollups_from_stored_posts_and_scores(engine):
+def test_migration_0022__fills_the_rollups_from_stored_posts_and_scores(engine):
     _history(engine, 13)
     with session_scope(engine) as session:
         before = queries.sentiment_by(session, "language", model_version=A, brand="acme")

@@ -83,6 +83,14 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
         row.update(window.get(row["post_id"], NO_WINDOW))
     lock_posts(session, [r["post_id"] for r in rows])
     facets, replaced = scored_facets(session, [r["post_id"] for r in rows], model_version)
+    keys = (
+        score_facet(
+            model_version, r["brand"], r["created_at"], facets.get(r["post_id"]), r["label"]
+        )
+        for r in rows
+    )
+    # The incident authors are written last, as every writer does: no two transactions wait on
+    # each other's rollup rows in opposite orders.
     with tracking_incident_authors(session, [r["post_id"] for r in rows]):
         upsert(
             session,
@@ -91,13 +99,7 @@ def save_scores(session: Session, model_version: str, scores: Iterable[dict[str,
             ("post_id", "model_version"),
             ("label", "p_negative", "p_neutral", "p_positive", "scored_at", *NO_WINDOW),
         )
-    keys = (
-        score_facet(
-            model_version, r["brand"], r["created_at"], facets.get(r["post_id"]), r["label"]
-        )
-        for r in rows
-    )
-    count_score_changes(session, [k for k in keys if k is not None], [k for _, k in replaced])
+        count_score_changes(session, [k for k in keys if k is not None], [k for _, k in replaced])
     return len(rows)
 
 

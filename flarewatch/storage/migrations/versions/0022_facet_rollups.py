@@ -1,6 +1,6 @@
 """facet rollups: posts per brand, 15 minutes, platform and language, and each model's labels too
 
-Revision ID: 0020
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-11-29
 
@@ -8,15 +8,12 @@ Create Date: 2026-11-29
 each model's labels per brand, 15-minute bucket, platform and language. Both are filled here from
 the stored rows in one pass each and kept in step from then on: the breakdowns by platform and
 language and the sources' activity read them instead of every post of their window.
-
-It comes after 0021: both were written from 0019 at the same time, and databases already at
-0021 upgrade through this one.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
