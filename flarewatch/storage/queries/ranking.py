@@ -93,11 +93,12 @@ def _among(session: Session, column: Any, ids: list[int]) -> Any:
     return column.in_(ids)
 
 
-def _rows(session: Session, window: IncidentWindow, model_version: str) -> Any:
+def _rows(session: Session, window: IncidentWindow, model_version: str) -> tuple[Any, Any]:
     """Each author's counts in the incident under reviewers' labels, with the base priority.
 
     Authors no reviewer relabelled are read as stored, by a plain filter that keeps the base
     priority's index usable in order; the few others are recounted with the reviewers' labels.
+    Returns every author's row, and the stored rows alone.
     """
     ia, c = IncidentAuthor, _corrections(window, model_version)
     mine = (ia.incident_id == window.id, ia.model_version == model_version)
@@ -114,7 +115,7 @@ def _rows(session: Session, window: IncidentWindow, model_version: str) -> Any:
         ia.base_priority.label("base"),
     ).where(*mine)
     if not relabelled:
-        return stored.subquery("rows")
+        return stored.subquery("rows"), stored.subquery("stored")
     recounted = (
         select(
             ia.author_id,
@@ -133,7 +134,7 @@ def _rows(session: Session, window: IncidentWindow, model_version: str) -> Any:
     # The stored column's own expression, over the recounted columns of the same names.
     rebased = select(*recounted.c, literal_column(BASE_PRIORITY, Float).label("base"))
     kept = stored.where(~_among(session, ia.author_id, relabelled))
-    return union_all(kept, rebased).subquery("rows")
+    return union_all(kept, rebased).subquery("rows"), kept.subquery("stored")
 
 
 def _activity_columns(rows: Any) -> list[Any]:
@@ -165,9 +166,8 @@ def priority(session: Session, rows: Any, now: datetime) -> Any:
     return func.round((rows.c.base + RECENCY_POINTS * recency) * 10, type_=Float) / 10
 
 
-def _ranked(session: Session, incident_id: int, model_version: str, now: datetime) -> Any:
+def _ranked(session: Session, rows: Any, incident_id: int, now: datetime) -> Any:
     """Unhappy authors with their priority: the rows the filters apply to."""
-    rows = _rows(session, window_of(get_incident(session, incident_id)), model_version)
     stmt = select(
         *_activity_columns(rows),
         rows.c.base,
@@ -175,6 +175,10 @@ def _ranked(session: Session, incident_id: int, model_version: str, now: datetim
         literal(incident_id).label("incident_id"),
     ).where(rows.c.negative_posts >= 1)
     return stmt.subquery("ranked")
+
+
+def _incident_rows(session: Session, incident_id: int, model_version: str) -> tuple[Any, Any]:
+    return _rows(session, window_of(get_incident(session, incident_id)), model_version)
 
 
 def _status_in(ranked: Any, statuses: tuple[str, ...]) -> Any:
@@ -244,9 +248,12 @@ def top_incident_authors(
     it, by their index. Names and support's notes are read for the rows returned; ties go to
     the most recent poster.
     """
-    ranked = _ranked(session, incident_id, model_version, now)
+    rows, stored = _incident_rows(session, incident_id, model_version)
+    ranked = _ranked(session, rows, incident_id, now)
     inner = _filtered(ranked, where)
-    if limit is not None and (bound := _bound(session, ranked, where, limit)) is not None:
+    # Any `limit` authors bound the rest: the stored ones alone are read in index order.
+    plain = _ranked(session, stored, incident_id, now)
+    if limit is not None and (bound := _bound(session, plain, where, limit)) is not None:
         inner = inner.where(ranked.c.base >= bound)
     order = (ranked.c.priority.desc(), ranked.c.last_post_at.desc(), ranked.c.author_id)
     top = inner.order_by(*order).limit(limit).subquery("top")
@@ -286,7 +293,9 @@ def incident_author_counts(
     where: OutreachFilter,
 ) -> dict[str, Any]:
     """Unhappy authors, those not contacted yet and those matching `where`, with the platforms."""
-    ranked = _ranked(session, incident_id, model_version, now)
+    ranked = _ranked(
+        session, _incident_rows(session, incident_id, model_version)[0], incident_id, now
+    )
     o = Outreach
     status = func.coalesce(o.status, "new")
     matching = _matching(ranked, where, platforms=False, status=status)
@@ -319,7 +328,7 @@ def incident_author_activity(
 
     Read from the incident's author rows, so it costs one row per author, not one per post.
     """
-    rows = _rows(session, window_of(get_incident(session, incident_id)), model_version)
+    rows, _ = _incident_rows(session, incident_id, model_version)
     columns = _activity_columns(rows)
     stmt = (
         select(
