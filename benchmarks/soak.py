@@ -154,6 +154,8 @@ def _counts(engine: Any, version: str) -> dict[str, int]:
             "claims": queries.count_claims(session, version),
             # Timeline rollup buckets that disagree with the scores they count.
             "rollup_drift": queries.score_bucket_drift(session),
+            "facet_drift": queries.facet_bucket_drift(session),
+            "incident_author_drift": queries.incident_author_drift(session),
         }
 
 
@@ -226,6 +228,10 @@ def _summary(
         "lost_posts": (sent - stored) + (after["posts"] - after["scores"]),
         "rollup_drift_at_stop": at_stop["rollup_drift"],
         "rollup_drift_after_drain": after["rollup_drift"],
+        "facet_drift_at_stop": at_stop["facet_drift"],
+        "facet_drift_after_drain": after["facet_drift"],
+        "incident_author_drift_at_stop": at_stop["incident_author_drift"],
+        "incident_author_drift_after_drain": after["incident_author_drift"],
     }
 
 

@@ -122,8 +122,11 @@ def test_incident_authors__equal_the_window_query_through_a_history(engine, seed
         _score_some(session, rng, A)
     _assert_same(engine, acme, A)
     with session_scope(engine) as session:
+        assert queries.incident_author_drift(session) == 0
         session.execute(delete(IncidentAuthor).where(IncidentAuthor.incident_id == every))
+        assert queries.incident_author_drift(session) > 0
         rebuild_incident_authors(session, every)
+        assert queries.incident_author_drift(session) == 0
     _assert_same(engine, every, A)
 
 
