@@ -97,9 +97,8 @@ def refresh_planner_statistics(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # A role that does not own the tables (the dashboard's) gets a warning, not an error.
-        session.execute(
-            text("ANALYZE posts, sentiment_scores, authors, post_buckets, facet_buckets")
-        )
+        tables = "posts, sentiment_scores, authors, post_buckets, facet_buckets, incident_authors"
+        session.execute(text(f"ANALYZE {tables}"))
     elif dialect == "sqlite":
         session.execute(text("PRAGMA analysis_limit=1000"))
         session.execute(text("ANALYZE"))
