@@ -56,6 +56,13 @@ def model() -> None:
     show_default=True,
     help="Skip the first N examples of the seeded shuffle (those --init saw).",
 )
+@click.option(
+    "--domain-power",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Multi-domain mix: each domain's share ∝ its size**power (0 equal, 1 natural).",
+)
 @friendly_errors
 def model_train(
     data: str,
@@ -70,6 +77,7 @@ def model_train(
     threads: int,
     init: str | None,
     skip: int,
+    domain_power: float,
 ) -> None:
     """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
     from flarewatch.models.train import TrainingArguments, train
@@ -88,6 +96,7 @@ def model_train(
         threads=threads,
         init=init,
         skip=skip,
+        domain_power=domain_power,
     )
     train(args, log=lambda line: click.echo(line, nl=True))
 
