@@ -108,6 +108,7 @@ def score_pending(
         return _score_as_worker(engine, scorer, worker, (batch_size, chunk, max_chunks), progress)
 
     def fetch() -> list[tuple[int, str]]:
+        _advance(engine, scorer.version)
         with session_scope(engine) as session:
             return list(queries.unscored_posts(session, scorer.version, limit=chunk))
 
@@ -137,7 +138,14 @@ def _score_loop(
     return done
 
 
+def _advance(engine: Engine, version: str) -> None:
+    """Let the pending queries start at the model's first unscored post."""
+    with session_scope(engine) as session:
+        queries.advance_score_progress(session, version)
+
+
 def _claim(engine: Engine, version: str, worker: WorkerOptions, chunk: int) -> Any:
+    _advance(engine, version)
     lease_until = utcnow() + timedelta(seconds=worker.lease_seconds)
     with session_scope(engine) as session:
         return queries.claim_unscored(

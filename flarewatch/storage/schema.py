@@ -240,6 +240,23 @@ class FacetBucket(Base):
     posts: Mapped[int] = mapped_column(Integer)
 
 
+class ScoreProgress(Base):
+    """How far one model's scoring has got: every post below `scored_below` has its score.
+
+    The scorers' pending queries start there instead of reading every post of the database.
+    `mark` is the next post id as of `mark_at`: once every transaction that began before then
+    has ended, no post below it can still appear, and the progress may pass it.
+    """
+
+    __tablename__ = "score_progress"
+
+    model_version: Mapped[str] = mapped_column(String(256), primary_key=True)
+    scored_below: Mapped[int] = mapped_column(BigInteger, default=0)
+    mark: Mapped[int | None] = mapped_column(BigInteger)
+    mark_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    swept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ScoreClaim(Base):
     """A scoring worker's leased claim on one post for one model version."""
 

@@ -37,6 +37,7 @@ from flarewatch.storage.queries.facets import (
     stored_facets,
 )
 from flarewatch.storage.queries.incident_authors import tracking_incident_authors
+from flarewatch.storage.queries.progress import lower_score_progress
 from flarewatch.storage.schema import (
     Author,
     CollectorCursor,
@@ -156,6 +157,7 @@ def _delete_scores(session: Session, post_ids: list[int]) -> None:
         count_score_changes(session, [], stored_facets(session, post_ids))
         for chunk in chunks(post_ids):
             session.execute(delete(SentimentScore).where(SentimentScore.post_id.in_(chunk)))
+    lower_score_progress(session, post_ids)
 
 
 # Sorts after every stored post's id.

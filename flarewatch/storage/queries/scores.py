@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     delete,
     exists,
     func,
@@ -28,6 +27,7 @@ from flarewatch.storage.queries._sql import (
 from flarewatch.storage.queries.facets import count_score_changes, score_facet, scored_facets
 from flarewatch.storage.queries.incident_authors import tracking_incident_authors
 from flarewatch.storage.queries.posts import _post_windows
+from flarewatch.storage.queries.progress import unscored
 from flarewatch.storage.queries.rollups import lock_posts
 from flarewatch.storage.schema import (
     Post,
@@ -42,13 +42,13 @@ def unscored_posts(
     session: Session, model_version: str, limit: int = 1000
 ) -> list[tuple[int, str]]:
     """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
-    stmt = select(Post.id, Post.text).where(_unscored(model_version)).order_by(Post.id).limit(limit)
+    stmt = select(Post.id, Post.text).where(unscored(model_version)).order_by(Post.id).limit(limit)
     return [(int(i), str(t)) for i, t in session.execute(stmt)]
 
 
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
-    stmt = select(func.count()).select_from(Post).where(_unscored(model_version))
+    stmt = select(func.count()).select_from(Post).where(unscored(model_version))
     return int(session.scalar(stmt) or 0)
 
 
@@ -57,19 +57,9 @@ def count_unscored_between(
 ) -> int:
     """Count posts created in [start, end) that `model_version` has not scored yet."""
     stmt = select(func.count(Post.id)).where(
-        Post.created_at >= start, Post.created_at < end, _unscored(model_version)
+        Post.created_at >= start, Post.created_at < end, unscored(model_version)
     )
     return int(session.scalar(stmt) or 0)
-
-
-def _unscored(model_version: str) -> ColumnElement[bool]:
-    # NOT EXISTS, never NOT IN (subquery): PostgreSQL cannot turn NOT IN into an anti-join (NULL
-    # semantics), and once the scored ids outgrow work_mem it rescans them for every post.
-    return and_(
-        Post.purged_at.is_(None),
-        Post.is_own.is_(False),
-        ~exists().where(scored_by(model_version)),
-    )
 
 
 def save_scores(session: Session, model_version: str, scores: Iterable[dict[str, Any]]) -> int:
@@ -140,7 +130,7 @@ def claim_unscored(
             literal(lease_until, UTCDateTime()),
         )
         .where(
-            _unscored(model_version),
+            unscored(model_version),
             ~exists().where(
                 claims.c.post_id == Post.id,
                 claims.c.model_version == model_version,
