@@ -31,12 +31,14 @@ def unscored_anywhere(model_version: str) -> ColumnElement[bool]:
     )
 
 
-def unscored(model_version: str) -> ColumnElement[bool]:
-    """`unscored_anywhere`, read from the model's progress on: what the pending queries use."""
-    floor = select(ScoreProgress.scored_below).where(ScoreProgress.model_version == model_version)
-    return and_(
-        Post.id >= func.coalesce(floor.scalar_subquery(), 0), unscored_anywhere(model_version)
-    )
+def unscored(session: Session, model_version: str) -> ColumnElement[bool]:
+    """`unscored_anywhere`, from the model's progress on: what the pending queries use.
+
+    The progress is read first and bound as a value: as a subquery PostgreSQL could not know
+    how few posts lie above it, and hashed every score of the model for the anti-join.
+    """
+    stmt = select(ScoreProgress.scored_below).where(ScoreProgress.model_version == model_version)
+    return and_(Post.id >= (session.scalar(stmt) or 0), unscored_anywhere(model_version))
 
 
 def advance_score_progress(

@@ -42,13 +42,18 @@ def unscored_posts(
     session: Session, model_version: str, limit: int = 1000
 ) -> list[tuple[int, str]]:
     """Return up to `limit` (post id, text) pairs that `model_version` has not scored yet."""
-    stmt = select(Post.id, Post.text).where(unscored(model_version)).order_by(Post.id).limit(limit)
+    stmt = (
+        select(Post.id, Post.text)
+        .where(unscored(session, model_version))
+        .order_by(Post.id)
+        .limit(limit)
+    )
     return [(int(i), str(t)) for i, t in session.execute(stmt)]
 
 
 def count_unscored(session: Session, model_version: str) -> int:
     """Count posts that `model_version` has not scored yet."""
-    stmt = select(func.count()).select_from(Post).where(unscored(model_version))
+    stmt = select(func.count()).select_from(Post).where(unscored(session, model_version))
     return int(session.scalar(stmt) or 0)
 
 
@@ -57,7 +62,7 @@ def count_unscored_between(
 ) -> int:
     """Count posts created in [start, end) that `model_version` has not scored yet."""
     stmt = select(func.count(Post.id)).where(
-        Post.created_at >= start, Post.created_at < end, unscored(model_version)
+        Post.created_at >= start, Post.created_at < end, unscored(session, model_version)
     )
     return int(session.scalar(stmt) or 0)
 
@@ -130,7 +135,7 @@ def claim_unscored(
             literal(lease_until, UTCDateTime()),
         )
         .where(
-            unscored(model_version),
+            unscored(session, model_version),
             ~exists().where(
                 claims.c.post_id == Post.id,
                 claims.c.model_version == model_version,
