@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,6 +157,10 @@ def _pipeline(engine: Engine) -> None:
     import_posts(engine, _posts(POSTS, POSTS // 2))  # then collectors bring more ...
     worker = api.WorkerOptions("plan-guard", lease_seconds=60, poll_seconds=0)
     api.score_pending(engine, scorer, chunk=500, worker=worker)  # ... and `score --worker` runs
+    # Posts collected again with new text lose their scores: the rollups and the incident's
+    # authors give them back (an author's newest post looked up again), and they are rescored.
+    import_posts(engine, [replace(p, text=p.text + " (edited)") for p in _posts(0, 200)])
+    api.score_pending(engine, scorer, chunk=500, worker=worker)
     api.scan_brands(engine, api.ScanOptions(now=NOW, alert=False), echo=lambda _line: None)
 
 
@@ -198,6 +202,7 @@ def test_plans__pipeline_and_dashboard__no_per_row_rescan(pg: Engine) -> None:
     finally:
         event.remove(pg, "before_cursor_execute", guard.before_execute)
     assert any("NOT (EXISTS" in s or "NOT EXISTS" in s for s in guard.explained)
+    assert any(s.lstrip().startswith("UPDATE incident_authors") for s in guard.explained)
     assert len(guard.explained) > 40, "the guard saw too few statements to mean anything"
     report = "\n\n".join(f"{'; '.join(found)}\n{sql}" for sql, found in guard.problems)
     assert not guard.problems, f"per-row subplans over large relations:\n{report}"
