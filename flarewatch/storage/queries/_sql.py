@@ -183,6 +183,14 @@ def bucket_epoch(session: Session, column: Any, seconds: int) -> ColumnElement[A
     return func.cast(func.floor(epoch / seconds) * seconds, postgresql.BIGINT)
 
 
+def greatest(session: Session, a: Any, b: Any) -> ColumnElement[Any]:
+    """The greater of two values, either possibly NULL (then the other)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.greatest(a, b)  # ignores NULLs
+    # SQLite's two-argument max() is NULL when either is.
+    return func.max(func.coalesce(a, b), func.coalesce(b, a))
+
+
 def in_window(stmt: _S, brand: str | None, start: datetime | None, end: datetime | None) -> _S:
     return created_between(stmt, Post.brand, Post.created_at, brand, start, end)
 

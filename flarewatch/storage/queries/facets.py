@@ -7,12 +7,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
 
-from flarewatch.storage.queries._sql import bucket_epoch, chunks, in_window, insert
-from flarewatch.storage.queries.rollups import _at, apply_deltas, bucket_of, whole_buckets
+from flarewatch.storage.queries._sql import bucket_epoch, chunks, greatest, in_window, insert
+from flarewatch.storage.queries.rollups import apply_deltas, bucket_of, ragged_ends, whole_buckets
 from flarewatch.storage.schema import (
     NO_LANGUAGE_KEY,
     ROLLUP_SECONDS,
@@ -128,15 +128,16 @@ def count_posts_in(
     ]
     if not rows:
         return
-    latest = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     stmt = insert(session, PostBucket.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(POST_KEY),
         set_={
             "posts": PostBucket.posts + stmt.excluded.posts,
-            "last_created_at": latest(PostBucket.last_created_at, stmt.excluded.last_created_at),
-            "last_collected_at": latest(
-                PostBucket.last_collected_at, stmt.excluded.last_collected_at
+            "last_created_at": greatest(
+                session, PostBucket.last_created_at, stmt.excluded.last_created_at
+            ),
+            "last_collected_at": greatest(
+                session, PostBucket.last_collected_at, stmt.excluded.last_collected_at
             ),
         },
     )
@@ -240,29 +241,29 @@ def post_totals(
     lo, hi = whole_buckets(start, end)
     # The rollup keeps no brand apart from '': a window of brand '' is read from the posts.
     if seconds % ROLLUP_SECONDS or brand == "" or (lo is not None and hi is not None and lo >= hi):
-        return _counted_totals(session, seconds, brand, start, end)
+        return counted_totals(session, seconds, brand, start, end)
     stmt = select(PostBucket.bucket, func.sum(PostBucket.posts))
     stmt = _buckets(stmt, PostBucket, brand, lo, hi).group_by(PostBucket.bucket)
     totals: Counter[int] = Counter()
     for b, n in session.execute(stmt):
         totals[int(b) // seconds * seconds] += int(n)
-    if lo is not None and start is not None and start < _at(lo):
-        totals.update(_counted_totals(session, seconds, brand, start, _at(lo)))
-    if hi is not None and end is not None and _at(hi) < end:
-        totals.update(_counted_totals(session, seconds, brand, _at(hi), end))
+    for part_start, part_end in ragged_ends(start, end, lo, hi):
+        totals.update(counted_totals(session, seconds, brand, part_start, part_end))
     return totals
 
 
-def _counted_totals(
+def counted_totals(
     session: Session,
     seconds: int,
     brand: str | None,
     start: datetime | None,
     end: datetime | None,
+    *where: ColumnElement[bool],
 ) -> Counter[int]:
-    """Posts per bucket, an index-only count over the window's posts."""
+    """Posts (those matching `where`) per bucket, an index-only count over the window's posts."""
     bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
-    stmt = in_window(select(bucket, func.count()), brand, start, end).group_by(bucket)
+    stmt = in_window(select(bucket, func.count()).where(*where), brand, start, end)
+    stmt = stmt.group_by(bucket)
     return Counter({int(b): int(n) for b, n in session.execute(stmt)})
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from flarewatch.domain import INCIDENT_AFTERMATH, INCIDENT_LOOKBACK, OTHER_LANGUAGE
-from flarewatch.storage.queries._sql import as_utc, chunks, created_between, insert
+from flarewatch.storage.queries._sql import as_utc, chunks, created_between, greatest, insert
 from flarewatch.storage.schema import Author, Incident, IncidentAuthor, SentimentScore
 
 
@@ -173,7 +173,7 @@ def _upsert(session: Session, deltas: dict[tuple[int, str, int], _Delta]) -> Non
         set_={
             **{c: table.c[c] + new[c] for c in summed},
             "followers": func.coalesce(new.followers, table.c.followers),
-            "last_post_at": later(session, new.last_post_at, table.c.last_post_at),
+            "last_post_at": greatest(session, new.last_post_at, table.c.last_post_at),
         },
     )
     session.execute(stmt, rows)
@@ -206,13 +206,6 @@ def _recount_last_posts(session: Session, keys: list[tuple[IncidentWindow, str, 
                 .values(last_post_at=newest)
             )
             session.execute(stmt)
-
-
-def later(session: Session, a: Any, b: Any) -> Any:
-    """The later of two times, either possibly NULL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.greatest(a, b)  # ignores NULLs
-    return func.max(func.coalesce(a, b), func.coalesce(b, a))
 
 
 def rebuild_incident_authors(session: Session, incident_id: int) -> None:

@@ -29,8 +29,8 @@ from flarewatch.domain import (
     OutreachFilter,
     PriorityWeights,
 )
-from flarewatch.storage.queries._sql import as_utc, created_between, driver_rows
-from flarewatch.storage.queries.incident_authors import IncidentWindow, later, window_of
+from flarewatch.storage.queries._sql import as_utc, created_between, driver_rows, greatest
+from flarewatch.storage.queries.incident_authors import IncidentWindow, window_of
 from flarewatch.storage.queries.incidents import get_incident
 from flarewatch.storage.schema import (
     BASE_PRIORITY,
@@ -125,7 +125,7 @@ def _rows(session: Session, window: IncidentWindow, model_version: str) -> tuple
             (ia.negative_posts + c.c.negative_posts).label("negative_posts"),
             (ia.p_negative_sum + c.c.p_negative_sum).label("p_negative_sum"),
             (ia.engagement + c.c.engagement).label("engagement"),
-            later(session, ia.last_post_at, c.c.last_post_at).label("last_post_at"),
+            greatest(session, ia.last_post_at, c.c.last_post_at).label("last_post_at"),
         )
         .join(c, c.c.author_id == ia.author_id)
         .where(*mine)
@@ -147,12 +147,6 @@ def _activity_columns(rows: Any) -> list[Any]:
     ]
 
 
-def _greater(session: Session, a: Any, b: Any) -> Any:
-    return (
-        func.greatest(a, b) if session.get_bind().dialect.name == "postgresql" else func.max(a, b)
-    )
-
-
 def _epoch(session: Session, column: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
@@ -162,7 +156,7 @@ def _epoch(session: Session, column: Any) -> Any:
 def priority(session: Session, rows: Any, now: datetime) -> Any:
     """`analysis.outreach.priorities` in SQL: the same 0-100 score, rounded to one decimal."""
     age_h = (literal(as_utc(now).timestamp(), Float) - _epoch(session, rows.c.last_post_at)) / 3600
-    recency = func.power(0.5, _greater(session, age_h, 0.0) / WEIGHTS.recency_half_life_hours)
+    recency = func.power(0.5, greatest(session, age_h, 0.0) / WEIGHTS.recency_half_life_hours)
     return func.round((rows.c.base + RECENCY_POINTS * recency) * 10, type_=Float) / 10
 
 

@@ -122,10 +122,8 @@ def rolled_up_labels(
     counts: Counter[tuple[int, str]] = Counter()
     for b, lbl, n in session.execute(stmt.group_by(ScoreBucket.bucket, ScoreBucket.label)):
         counts[int(b) // seconds * seconds, str(lbl)] += int(n)
-    if lo is not None and start is not None and start < _at(lo):
-        counts.update(_model_labels(session, model_version, seconds, brand, start, _at(lo)))
-    if hi is not None and end is not None and _at(hi) < end:
-        counts.update(_model_labels(session, model_version, seconds, brand, _at(hi), end))
+    for part_start, part_end in ragged_ends(start, end, lo, hi):
+        counts.update(_model_labels(session, model_version, seconds, brand, part_start, part_end))
     counts.update(_overrides(session, model_version, seconds, brand, start, end))
     return +counts
 
@@ -138,6 +136,18 @@ def whole_buckets(start: datetime | None, end: datetime | None) -> tuple[int | N
     lo = None if start is None else first_bucket_from(start)
     hi = None if end is None else int(end.timestamp()) // ROLLUP_SECONDS * ROLLUP_SECONDS
     return lo, hi
+
+
+def ragged_ends(
+    start: datetime | None, end: datetime | None, lo: int | None, hi: int | None
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) outside its whole buckets [lo, hi): each under 15 minutes."""
+    parts = []
+    if lo is not None and start is not None and start < _at(lo):
+        parts.append((start, _at(lo)))
+    if hi is not None and end is not None and _at(hi) < end:
+        parts.append((_at(hi), end))
+    return parts
 
 
 def first_bucket_from(at: datetime) -> int:

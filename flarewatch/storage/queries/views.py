@@ -26,10 +26,16 @@ from flarewatch.storage.queries._sql import (
     scored_by,
     scored_in_window,
 )
-from flarewatch.storage.queries.facets import activity_since, facet_counts, post_totals
+from flarewatch.storage.queries.facets import (
+    activity_since,
+    counted_totals,
+    facet_counts,
+    post_totals,
+)
 from flarewatch.storage.queries.rollups import (
     _at,
     first_bucket_from,
+    ragged_ends,
     rolled_up_labels,
     whole_buckets,
 )
@@ -64,27 +70,12 @@ def timeline(
     # scores once per post, which is what the scores' window columns are there to avoid.
     # Our own posts are few and have a partial index: subtracting them keeps the totals a
     # rollup read (or an index-only count), which a filter on `is_own` would not be.
-    own = _own_buckets(session, seconds, brand, start, end)
+    own = counted_totals(session, seconds, brand, start, end, Post.is_own == true())
     for b, n in sorted(post_totals(session, seconds, brand, start, end).items()):
         n -= own[b]
         if n > labelled[b]:
             counts[b, "unscored"] = n - labelled[b]
     return [(b, lbl, n) for (b, lbl), n in sorted(counts.items())]
-
-
-def _own_buckets(
-    session: Session,
-    seconds: int,
-    brand: str | None,
-    start: datetime | None,
-    end: datetime | None,
-) -> Counter[int]:
-    """The brand's own posts per bucket (read through the partial index `ix_posts_own`)."""
-    bucket = bucket_epoch(session, Post.created_at, seconds).label("bucket")
-    stmt = in_window(
-        select(bucket, func.count(Post.id)).where(Post.is_own == true()), brand, start, end
-    )
-    return Counter({int(b): int(n) for b, n in session.execute(stmt.group_by(bucket))})
 
 
 def _labelled_buckets(
@@ -239,10 +230,8 @@ def sentiment_by(
         counts = _labels_by(session, column, model_version, brand, start, end)
     else:
         counts = _rolled_up_by(session, column, model_version, brand, lo, hi)
-        if lo is not None and start is not None and start < _at(lo):
-            counts.update(_labels_by(session, column, model_version, brand, start, _at(lo)))
-        if hi is not None and end is not None and _at(hi) < end:
-            counts.update(_labels_by(session, column, model_version, brand, _at(hi), end))
+        for part_start, part_end in ragged_ends(start, end, lo, hi):
+            counts.update(_labels_by(session, column, model_version, brand, part_start, part_end))
     # Our own posts (never scored) are subtracted through their partial index: a filter on
     # `is_own` would read every post row of the window instead of the covering index.
     for g, n in _own_by(session, column, brand, start, end).items():
