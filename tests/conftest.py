@@ -63,6 +63,14 @@ def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    """A freshly migrated PostgreSQL database only (the test skips without one)."""
+    for eng in _postgres_engine():
+        upgrade(eng)
+        yield eng
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
     """A freshly migrated SQLite database only."""
     eng = make_engine(f"sqlite:///{tmp_path / 'flarewatch.db'}")

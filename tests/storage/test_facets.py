@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from flarewatch.domain import RawAuthor, RawPost
 from flarewatch.storage import queries
-from flarewatch.storage.engine import alembic_config, make_engine, session_scope, upgrade
+from flarewatch.storage.engine import alembic_config, session_scope, upgrade
 from flarewatch.storage.queries import facets, views
 from flarewatch.storage.queries.views import _labels_by, _own_by
 from flarewatch.storage.schema import FacetBucket, LabelOverride, Post, PostBucket, SentimentScore
-from tests.conftest import POSTGRES_URL, T0, make_post, postgres_schema
+from tests.conftest import T0, make_post
 
 A, B = "m@1", "m@2"
 PLATFORMS = ("x", "reddit", "bluesky")
@@ -231,35 +231,31 @@ def test_migration_0022__fills_the_rollups_from_stored_posts_and_scores(engine):
 
 
 @pytest.mark.postgres
-def test_post_buckets__two_transactions_saving_one_new_post_count_it_once() -> None:
-    with postgres_schema() as schema:
-        engine = make_engine(
-            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
-        )
-        upgrade(engine)
-        first_saved = threading.Event()
+def test_post_buckets__two_transactions_saving_one_new_post_count_it_once(postgres_engine) -> None:
+    engine = postgres_engine
+    first_saved = threading.Event()
 
-        def first() -> None:
-            with session_scope(engine) as session:
-                queries.save_posts(session, [make_post(1, "down")])
-                first_saved.set()
-                time.sleep(0.5)  # commits while the second transaction is already saving
-
-        def second() -> None:
-            assert first_saved.wait(10)
-            with session_scope(engine) as session:
-                queries.save_posts(session, [make_post(1, "down", likes=3)])
-
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+    def first() -> None:
         with session_scope(engine) as session:
-            counted = list(session.scalars(select(PostBucket.posts)))
-            likes = session.scalar(select(Post.like_count))
-            drift = queries.facet_bucket_drift(session)
-        engine.dispose()
+            queries.save_posts(session, [make_post(1, "down")])
+            first_saved.set()
+            time.sleep(0.5)  # commits while the second transaction is already saving
+
+    def second() -> None:
+        assert first_saved.wait(10)
+        with session_scope(engine) as session:
+            queries.save_posts(session, [make_post(1, "down", likes=3)])
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with session_scope(engine) as session:
+        counted = list(session.scalars(select(PostBucket.posts)))
+        likes = session.scalar(select(Post.like_count))
+        drift = queries.facet_bucket_drift(session)
+    engine.dispose()
     assert counted == [1]
     assert likes == 3  # the second copy still updated the post
     assert drift == 0
@@ -302,40 +298,37 @@ def test_timeline__post_totals_from_the_rollup_equal_the_posts(engine, minutes, 
 
 
 @pytest.mark.postgres
-def test_facet_buckets__a_language_set_while_the_post_is_scored_moves_its_score() -> None:
-    with postgres_schema() as schema:
-        engine = make_engine(
-            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
-        )
-        upgrade(engine)
+def test_facet_buckets__a_language_set_while_the_post_is_scored_moves_its_score(
+    postgres_engine,
+) -> None:
+    engine = postgres_engine
+    with session_scope(engine) as session:
+        queries.save_posts(session, [replace(make_post(1, "down"), language="en-US")])
+        post_id = int(session.scalar(select(Post.id)) or 0)
+    scored = threading.Event()
+
+    def score() -> None:
         with session_scope(engine) as session:
-            queries.save_posts(session, [replace(make_post(1, "down"), language="en-US")])
-            post_id = int(session.scalar(select(Post.id)) or 0)
-        scored = threading.Event()
+            _score(session, random.Random(1), A, [post_id])
+            scored.set()
+            time.sleep(0.5)  # commits while the language is already being set
 
-        def score() -> None:
-            with session_scope(engine) as session:
-                _score(session, random.Random(1), A, [post_id])
-                scored.set()
-                time.sleep(0.5)  # commits while the language is already being set
-
-        def set_language() -> None:
-            assert scored.wait(10)
-            with session_scope(engine) as session:
-                queries.set_post_languages(session, {post_id: "en"})
-
-        threads = [threading.Thread(target=score), threading.Thread(target=set_language)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+    def set_language() -> None:
+        assert scored.wait(10)
         with session_scope(engine) as session:
-            languages = {
-                r.language
-                for r in session.scalars(select(FacetBucket).where(FacetBucket.posts > 0))
-            }
-            drift = queries.facet_bucket_drift(session)
-        engine.dispose()
+            queries.set_post_languages(session, {post_id: "en"})
+
+    threads = [threading.Thread(target=score), threading.Thread(target=set_language)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with session_scope(engine) as session:
+        languages = {
+            r.language for r in session.scalars(select(FacetBucket).where(FacetBucket.posts > 0))
+        }
+        drift = queries.facet_bucket_drift(session)
+    engine.dispose()
     assert languages == {"en"}
     assert drift == 0
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from flarewatch.storage import queries
-from flarewatch.storage.engine import make_engine, session_scope, upgrade
+from flarewatch.storage.engine import session_scope
 from flarewatch.storage.queries.rollups import bucket_of
 from flarewatch.storage.schema import Post, ScoreBucket, SentimentScore
-from tests.conftest import POSTGRES_URL, T0, make_post, postgres_schema, score_down_as_negative
+from tests.conftest import T0, make_post, score_down_as_negative
 
 A, B = "m@1", "m@2"
 
@@ -152,37 +152,33 @@ def _one_score(post_id: int, label: str) -> dict:
 
 
 @pytest.mark.postgres
-def test_rollup__two_transactions_scoring_one_post_count_it_once() -> None:
-    with postgres_schema() as schema:
-        engine = make_engine(
-            POSTGRES_URL or "", connect_args={"options": f"-csearch_path={schema}"}
-        )
-        upgrade(engine)
+def test_rollup__two_transactions_scoring_one_post_count_it_once(postgres_engine) -> None:
+    engine = postgres_engine
+    with session_scope(engine) as session:
+        queries.save_posts(session, [make_post(1, "down")])
+        post_id = int(session.scalar(select(Post.id)) or 0)
+    first_saved = threading.Event()
+
+    def first() -> None:
         with session_scope(engine) as session:
-            queries.save_posts(session, [make_post(1, "down")])
-            post_id = int(session.scalar(select(Post.id)) or 0)
-        first_saved = threading.Event()
+            queries.save_scores(session, A, [_one_score(post_id, "negative")])
+            first_saved.set()
+            time.sleep(0.5)  # commits while the second transaction is already saving
 
-        def first() -> None:
-            with session_scope(engine) as session:
-                queries.save_scores(session, A, [_one_score(post_id, "negative")])
-                first_saved.set()
-                time.sleep(0.5)  # commits while the second transaction is already saving
-
-        def second() -> None:
-            assert first_saved.wait(10)
-            with session_scope(engine) as session:
-                queries.save_scores(session, A, [_one_score(post_id, "positive")])
-
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+    def second() -> None:
+        assert first_saved.wait(10)
         with session_scope(engine) as session:
-            rolled, recomputed = _rolled_up(session), _recomputed(session)
-            drift = queries.score_bucket_drift(session)
-            facet_drift = queries.facet_bucket_drift(session)
-        engine.dispose()
+            queries.save_scores(session, A, [_one_score(post_id, "positive")])
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with session_scope(engine) as session:
+        rolled, recomputed = _rolled_up(session), _recomputed(session)
+        drift = queries.score_bucket_drift(session)
+        facet_drift = queries.facet_bucket_drift(session)
+    engine.dispose()
     assert rolled == recomputed == Counter({(A, "acme", bucket_of(T0), "positive"): 1})
     assert drift == facet_drift == 0
