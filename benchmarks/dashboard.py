@@ -118,10 +118,6 @@ POST_COLUMNS = (
     "id, platform, external_id, author_id, brand, text, created_at, collected_at, url, language,"
     " like_count, repost_count, reply_count, quote_count, removed"
 )
-SCORE_COLUMNS = (
-    "id, post_id, model_version, label, p_negative, p_neutral, p_positive, scored_at,"
-    " brand, created_at, author_id, engagement"
-)
 
 
 def copy_seed(engine: Engine, n: int, now: datetime) -> None:
@@ -178,10 +174,6 @@ def copy_seed(engine: Engine, n: int, now: datetime) -> None:
     _log("seeded")
 
 
-POST_COLUMNS = (
-    "id, platform, external_id, author_id, brand, text, created_at, collected_at, url, language,"
-    " like_count, repost_count, reply_count, quote_count, removed"
-)
 SCORE_ALL = """
 INSERT INTO sentiment_scores (post_id, model_version, label, p_negative, p_neutral, p_positive,
                               scored_at, brand, created_at, author_id, engagement)
