@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    pass
 from flarewatch.cli.base import Context, cli, friendly_errors, pass_ctx
+from flarewatch.models.calibrate import MAX_NEUTRAL_TO_NEGATIVE
 
 
 @cli.group()
 def model() -> None:
     """Train and evaluate sentiment models."""
+
+
+def neutral_cap_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--max-neutral-to-negative`, shared by the commands that tune a decision rule."""
+    return click.option(
+        "--max-neutral-to-negative",
+        type=click.FloatRange(0.0, 1.0),
+        default=MAX_NEUTRAL_TO_NEGATIVE,
+        show_default=True,
+        help="Cap on each dev domain's share of neutral posts decided negative (1: no cap).",
+    )(command)
 
 
 @model.command("train")
@@ -63,6 +74,7 @@ def model() -> None:
     show_default=True,
     help="Multi-domain mix: each domain's share ∝ its size**power (0 equal, 1 natural).",
 )
+@neutral_cap_option
 @friendly_errors
 def model_train(
     data: str,
@@ -78,6 +90,7 @@ def model_train(
     init: str | None,
     skip: int,
     domain_power: float,
+    max_neutral_to_negative: float,
 ) -> None:
     """Fine-tune MiniLM with LoRA, calibrate on val and write a model artifact."""
     from flarewatch.models.train import TrainingArguments, train
@@ -97,6 +110,7 @@ def model_train(
         init=init,
         skip=skip,
         domain_power=domain_power,
+        max_neutral_to_negative=max_neutral_to_negative,
     )
     train(args, log=lambda line: click.echo(line, nl=True))
 
@@ -113,14 +127,24 @@ def model_train(
 @click.option(
     "--rank", type=int, default=16, show_default=True, help="LoRA rank of every ingredient."
 )
+@neutral_cap_option
 @friendly_errors
-def model_soup(ingredients: tuple[str, ...], data: str, out: str, rank: int) -> None:
+def model_soup(
+    ingredients: tuple[str, ...], data: str, out: str, rank: int, max_neutral_to_negative: float
+) -> None:
     """Average artifacts (or a run's best/checkpoint .safetensors) fine-tuned from one start."""
     from pathlib import Path
 
     from flarewatch.models.soup import make_soup
 
-    make_soup([Path(p) for p in ingredients], Path(data), Path(out), rank=rank, log=click.echo)
+    make_soup(
+        [Path(p) for p in ingredients],
+        Path(data),
+        Path(out),
+        rank=rank,
+        max_neutral_to_negative=max_neutral_to_negative,
+        log=click.echo,
+    )
 
 
 @model.command("evaluate")

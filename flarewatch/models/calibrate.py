@@ -16,6 +16,10 @@ from flarewatch.models.metrics import (
 )
 
 COARSE = np.round(np.arange(-3.0, 3.01, 0.1), 3)
+# Every neutral post decided negative inflates the negative counts that spikes, the negative
+# share and the outreach list are built on, so the decision rule caps that share on each dev
+# domain and maximises macro recall within the cap.
+MAX_NEUTRAL_TO_NEGATIVE = 0.2
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,29 @@ def objective(dev: list[Scored], bias: np.ndarray) -> float:
     return float(np.mean([domain_score(s, bias) for s in dev]))
 
 
-def fit_bias(dev: list[Scored]) -> tuple[np.ndarray, float]:
+def neutral_to_negative(dev: list[Scored], bias: np.ndarray) -> float:
+    """The highest share of neutral texts decided negative over the 3-class domains."""
+    shares = [0.0]
+    for scored in dev:
+        gold = np.asarray(scored.corpus.labels)
+        if scored.corpus.kind != COMPLAINTS and (gold == 1).any():
+            shares.append(float(((scored.logits[gold == 1] + bias).argmax(1) == 0).mean()))
+    return max(shares)
+
+
+def fit_bias(
+    dev: list[Scored], max_neutral_to_negative: float | None = None
+) -> tuple[np.ndarray, float]:
     """Grid-search negative and positive logit offsets (neutral fixed at 0), coarse then fine.
+
+    With `max_neutral_to_negative`, only offsets that keep every 3-class domain's
+    neutral→negative share at or below it are eligible (none eligible: unconstrained).
 
     Returns:
         The bias vector (negative, neutral, positive) and its objective value.
     """
-    best, best_score = np.zeros(3), objective(dev, np.zeros(3))
+    best = np.zeros(3)
+    best_score = objective(dev, best) if _allowed(dev, best, max_neutral_to_negative) else -1.0
     for grid in (COARSE, None):
         centre = best.copy()
         steps = grid if grid is not None else np.round(np.arange(-0.1, 0.101, 0.02), 3)
@@ -59,21 +79,30 @@ def fit_bias(dev: list[Scored]) -> tuple[np.ndarray, float]:
             for pos in steps:
                 bias = np.array([neg, 0.0, pos]) + (centre if grid is None else 0.0)
                 score = objective(dev, bias)
-                if score > best_score + 1e-9:
+                if score > best_score + 1e-9 and _allowed(dev, bias, max_neutral_to_negative):
                     best, best_score = bias, score
+    if best_score < 0:
+        return fit_bias(dev)
     return np.round(best, 3), best_score
 
 
-def calibrate(dev: list[Scored]) -> dict[str, Any]:
+def _allowed(dev: list[Scored], bias: np.ndarray, cap: float | None) -> bool:
+    return cap is None or neutral_to_negative(dev, bias) <= cap + 1e-9
+
+
+def calibrate(
+    dev: list[Scored], max_neutral_to_negative: float | None = MAX_NEUTRAL_TO_NEGATIVE
+) -> dict[str, Any]:
     """Fit logit biases for the decision, then a temperature on the biased logits.
 
     Probabilities are `softmax((logits + bias) / T)`, so their arg-max is the tuned decision.
     The temperature minimises NLL over every 3-class dev text together.
 
     Returns:
-        `logit_bias`, `temperature`, `objective` (before and after) and per-domain reports.
+        `logit_bias`, `temperature`, `objective` (before and after), the neutral→negative cap
+        and whether the decision keeps it, and per-domain reports.
     """
-    bias, score = fit_bias(dev)
+    bias, score = fit_bias(dev, max_neutral_to_negative)
     sentiment = [s for s in dev if s.corpus.kind != COMPLAINTS]
     pooled = np.concatenate([s.logits for s in sentiment]) + bias
     gold = np.concatenate([s.corpus.labels for s in sentiment])
@@ -82,6 +111,8 @@ def calibrate(dev: list[Scored]) -> dict[str, Any]:
         "logit_bias": [float(b) for b in bias],
         "temperature": round(temperature, 4),
         "objective": {"argmax": round(objective(dev, np.zeros(3)), 4), "tuned": round(score, 4)},
+        "max_neutral_to_negative": max_neutral_to_negative,
+        "cap_kept": _allowed(dev, bias, max_neutral_to_negative),
         "domains": {s.corpus.domain: dev_report(s, bias, temperature) for s in dev},
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from flarewatch.models import minilm
-from flarewatch.models.calibrate import calibrate
+from flarewatch.models.calibrate import MAX_NEUTRAL_TO_NEGATIVE, calibrate
 from flarewatch.models.checkpoint import trainable_state
 from flarewatch.models.corpora import DOMAINS, is_corpus_root, read_domain
 from flarewatch.models.train import (
@@ -60,6 +60,7 @@ def make_soup(
     out: Path,
     *,
     rank: int = 16,
+    max_neutral_to_negative: float | None = MAX_NEUTRAL_TO_NEGATIVE,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Average the ingredients' weights, tune biases and temperature on the dev set, save.
@@ -80,7 +81,8 @@ def make_soup(
     model.load_state_dict(average(states), strict=False)
     model.eval()
     dev = [preprocessed(read_domain(data, d, "dev")) for d in DOMAINS]
-    calibration = calibrate(score_dev(model, minilm.load_tokenizer(), dev, args.max_length))
+    scored = score_dev(model, minilm.load_tokenizer(), dev, args.max_length)
+    calibration = calibrate(scored, max_neutral_to_negative)
     log(f"dev calibration: {json.dumps(calibration)}")
     config = soup_config(ingredients, calibration, args)
     minilm.save_artifact(model, out, config)

@@ -18,7 +18,7 @@ from torch import nn
 
 from flarewatch.domain import LABELS
 from flarewatch.models import minilm
-from flarewatch.models.calibrate import Scored, calibrate, objective
+from flarewatch.models.calibrate import MAX_NEUTRAL_TO_NEGATIVE, Scored, calibrate, objective
 from flarewatch.models.checkpoint import (
     BEST_FILE,
     RunState,
@@ -68,6 +68,8 @@ class TrainingArguments:
         balanced: Weight the loss by inverse class frequency to the power `class_power`.
         class_power: 1 = fully balanced (pushes neutral posts to negative), 0 = none.
         domain_power: Domain sampling share ∝ size**domain_power (0 equal, 1 natural).
+        max_neutral_to_negative: Cap on each dev domain's neutral→negative share that the
+            tuned decision keeps (None: macro recall alone).
         eval_every: Steps between dev evaluations for early stopping (0: never).
         eval_limit: Dev texts per domain in those evaluations.
         threads: torch CPU threads.
@@ -93,6 +95,7 @@ class TrainingArguments:
     balanced: bool = True
     class_power: float = 0.5
     domain_power: float = 0.5
+    max_neutral_to_negative: float | None = MAX_NEUTRAL_TO_NEGATIVE
     eval_every: int = 100
     eval_limit: int = 250
     threads: int = 2
@@ -388,7 +391,8 @@ def finish(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     """Tune logit biases and temperature on the whole dev set, report, write the artifact."""
-    calibration = calibrate(score_dev(model, tokenizer, dev, args.max_length))
+    scored = score_dev(model, tokenizer, dev, args.max_length)
+    calibration = calibrate(scored, args.max_neutral_to_negative)
     log(f"dev calibration: {json.dumps(calibration)}")
     config = artifact_config(args, train_set, calibration, state)
     minilm.save_artifact(model, args.out, config)
@@ -440,5 +444,10 @@ def decision_config(max_length: int, calibration: dict[str, Any]) -> dict[str, A
         "preprocessing": "flarewatch.models.text.preprocess",
         "temperature": calibration["temperature"],
         "logit_bias": calibration["logit_bias"],
-        "dev": {"objective": calibration["objective"], "domains": calibration["domains"]},
+        "dev": {
+            "objective": calibration["objective"],
+            "max_neutral_to_negative": calibration["max_neutral_to_negative"],
+            "cap_kept": calibration["cap_kept"],
+            "domains": calibration["domains"],
+        },
     }

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from flarewatch.models import checkpoint, train
-from flarewatch.models.calibrate import Scored, calibrate, fit_bias, objective
+from flarewatch.models.calibrate import Scored, calibrate, fit_bias, neutral_to_negative, objective
 from flarewatch.models.corpora import (
     COMPLAINT,
     COMPLAINTS,
@@ -174,3 +174,32 @@ def test_calibrate__complaints_count_as_a_domain():
     assert report["complaint_negative"] == 1.0 and report["not_complaint_negative"] == 0.0
     assert result["objective"]["tuned"] == 1.0 > result["objective"]["argmax"]
     assert result["temperature"] > 0
+
+
+def test_fit_bias__keeps_the_neutral_to_negative_cap():
+    # best macro recall alone decides half the neutral texts negative; the cap forbids it
+    labels = [0] * 20 + [1] * 40 + [2] * 20
+    logits = (
+        [[1.0, 0.0, 0.0]] * 5  # clear negatives
+        + [[0.4, 0.5, 0.0]] * 15  # negatives that read almost neutral
+        + [[0.45, 0.5, 0.0]] * 20  # neutrals that read almost negative
+        + [[0.0, 0.5, 0.0]] * 20
+        + [[0.0, 0.0, 2.0]] * 20
+    )
+    dev = [_scored("a", labels, logits)]
+    free, free_score = fit_bias(dev)
+    capped, capped_score = fit_bias(dev, max_neutral_to_negative=0.2)
+    assert neutral_to_negative(dev, free) == pytest.approx(0.5)
+    assert neutral_to_negative(dev, capped) <= 0.2
+    assert capped_score < free_score
+    assert neutral_to_negative(dev, fit_bias(dev, max_neutral_to_negative=0.0)[0]) == 0.0
+
+
+def test_calibrate__records_the_cap_and_falls_back_when_no_bias_keeps_it():
+    # a neutral text the network reads as negative by more than the bias grid can offset
+    dev = [_scored("a", [0, 1, 2], [[1.0, 0.0, 0.0], [9.0, 0.0, 0.0], [0.0, 0.0, 1.0]])]
+    kept = calibrate(dev, max_neutral_to_negative=1.0)
+    missed = calibrate(dev, max_neutral_to_negative=0.0)
+    assert kept["cap_kept"] and kept["max_neutral_to_negative"] == 1.0
+    assert not missed["cap_kept"]
+    assert missed["logit_bias"] == calibrate(dev, max_neutral_to_negative=None)["logit_bias"]
