@@ -56,9 +56,10 @@ def neutral_cap_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--threads", type=int, default=2, show_default=True, help="torch CPU threads.")
 @click.option(
     "--init",
-    type=click.Path(file_okay=False, exists=True),
+    type=click.Path(exists=True),
     default=None,
-    help="Start from this artifact's adapter and head (same --rank/--targets).",
+    help="Start from this artifact's (or a run's .safetensors) adapter and head "
+    "(same --rank/--targets).",
 )
 @click.option(
     "--skip",

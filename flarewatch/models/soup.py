@@ -30,23 +30,8 @@ def ingredient_state(path: Path, template: minilm.MeanPoolClassifier) -> dict[st
     Raises:
         ValueError: The path is neither, or its weights do not fit the model's shape.
     """
-    from safetensors.torch import load_file
-
-    if path.is_dir():
-        warm_start(template, path)
-        return {k: v.clone() for k, v in trainable_state(template).items()}
-    if path.suffix != ".safetensors" or not path.is_file():
-        raise ValueError(f"{path}: not an artifact directory nor a training run's .safetensors")
-    tensors = load_file(str(path))
-    state = {
-        k.removeprefix("model."): v
-        for k, v in tensors.items()
-        if not k.startswith(("optim.", "rng."))
-    }
-    expected = trainable_state(template)
-    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in state):
-        raise ValueError(f"{path}: weights of another shape (LoRA rank or targets differ)")
-    return state
+    warm_start(template, path)
+    return {k: v.clone() for k, v in trainable_state(template).items()}
 
 
 def average(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

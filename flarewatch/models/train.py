@@ -26,6 +26,7 @@ from flarewatch.models.checkpoint import (
     load_weights,
     save_checkpoint,
     save_weights,
+    trainable_state,
 )
 from flarewatch.models.corpora import (
     COMPLAINT,
@@ -75,7 +76,8 @@ class TrainingArguments:
         threads: torch CPU threads.
         checkpoint_every: Steps between resumable checkpoints.
         max_length: Token truncation length.
-        init: Artifact directory whose adapter and head start the run (continued training).
+        init: Artifact directory or a run's weights file whose adapter and head start the run
+            (continued training).
         skip: Skip this many examples of the seeded shuffle first, e.g. those `init` saw.
     """
 
@@ -127,13 +129,32 @@ def build_model(args: TrainingArguments) -> minilm.MeanPoolClassifier:
     return model
 
 
-def warm_start(model: minilm.MeanPoolClassifier, artifact: Path) -> None:
-    """Copy an artifact's LoRA and head weights into a freshly built model of the same shape."""
+def warm_start(model: minilm.MeanPoolClassifier, source: Path) -> None:
+    """Copy LoRA and head weights into a freshly built model of the same shape, from an
+    artifact directory or a training run's weights file (`checkpoint.safetensors`,
+    `best.safetensors`).
+
+    Raises:
+        ValueError: The path is neither, or its weights do not fit the model's shape.
+    """
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
-    set_peft_model_state_dict(model.encoder, load_file(str(artifact / minilm.ADAPTER_FILE)))
-    model.head.load_state_dict(load_file(str(artifact / minilm.HEAD_FILE)))
+    if source.is_dir():
+        set_peft_model_state_dict(model.encoder, load_file(str(source / minilm.ADAPTER_FILE)))
+        model.head.load_state_dict(load_file(str(source / minilm.HEAD_FILE)))
+        return
+    if source.suffix != ".safetensors" or not source.is_file():
+        raise ValueError(f"{source}: not an artifact directory nor a training run's .safetensors")
+    state = {
+        k.removeprefix("model."): v
+        for k, v in load_file(str(source)).items()
+        if not k.startswith(("optim.", "rng."))
+    }
+    expected = trainable_state(model)
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in state):
+        raise ValueError(f"{source}: weights of another shape (LoRA rank or targets differ)")
+    model.load_state_dict(state, strict=False)
 
 
 def load_training_data(args: TrainingArguments) -> tuple[LabelledTexts, list[Corpus]]:
