@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -68,6 +69,25 @@ def postgres_engine() -> Iterator[Engine]:
     for eng in _postgres_engine():
         upgrade(eng)
         yield eng
+
+
+def run_side_by_side(*steps: Callable[[], None], timeout: float = 30) -> None:
+    """Run each step in its own thread (each its own transaction), wait, re-raise a failure."""
+    errors: list[BaseException] = []
+
+    def guarded(step: Callable[[], None]) -> None:
+        try:
+            step()
+        except BaseException as error:  # an assertion in a thread would otherwise be lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from flarewatch.storage.engine import alembic_config, session_scope, upgrade
 from flarewatch.storage.queries import facets, views
 from flarewatch.storage.queries.views import _labels_by, _own_by
 from flarewatch.storage.schema import FacetBucket, LabelOverride, Post, PostBucket, SentimentScore
-from tests.conftest import T0, make_post
+from tests.conftest import T0, make_post, run_side_by_side
 
 A, B = "m@1", "m@2"
 PLATFORMS = ("x", "reddit", "bluesky")
@@ -246,11 +246,7 @@ def test_post_buckets__two_transactions_saving_one_new_post_count_it_once(postgr
         with session_scope(engine) as session:
             queries.save_posts(session, [make_post(1, "down", likes=3)])
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_side_by_side(first, second)
     with session_scope(engine) as session:
         counted = list(session.scalars(select(PostBucket.posts)))
         likes = session.scalar(select(Post.like_count))
@@ -318,11 +314,7 @@ def test_facet_buckets__a_language_set_while_the_post_is_scored_moves_its_score(
         with session_scope(engine) as session:
             queries.set_post_languages(session, {post_id: "en"})
 
-    threads = [threading.Thread(target=score), threading.Thread(target=set_language)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_side_by_side(score, set_language)
     with session_scope(engine) as session:
         languages = {
             r.language for r in session.scalars(select(FacetBucket).where(FacetBucket.posts > 0))

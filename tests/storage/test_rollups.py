@@ -15,7 +15,7 @@ from flarewatch.storage import queries
 from flarewatch.storage.engine import session_scope
 from flarewatch.storage.queries.rollups import bucket_of
 from flarewatch.storage.schema import Post, ScoreBucket, SentimentScore
-from tests.conftest import T0, make_post, score_down_as_negative
+from tests.conftest import T0, make_post, run_side_by_side, score_down_as_negative
 
 A, B = "m@1", "m@2"
 
@@ -170,11 +170,7 @@ def test_rollup__two_transactions_scoring_one_post_count_it_once(postgres_engine
         with session_scope(engine) as session:
             queries.save_scores(session, A, [_one_score(post_id, "positive")])
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_side_by_side(first, second)
     with session_scope(engine) as session:
         rolled, recomputed = _rolled_up(session), _recomputed(session)
         drift = queries.score_bucket_drift(session)
