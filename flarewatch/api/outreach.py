@@ -25,6 +25,8 @@ OUTREACH_TABLE_COLUMNS = [
     "assignee",
     "note",
 ]
+# What a ranking returns before the latest complaints are joined in.
+RANKED_COLUMNS = [*OUTREACH_COLUMNS, "status", "assignee", "note"]
 
 
 def outreach(
@@ -56,19 +58,19 @@ def outreach_authors(
             session, incident_id, model_version=scope.model_version
         )
         states = queries.outreach_states(session, incident_id)
-    ranked = rank_authors(rows, now or min(scope.end, datetime.now(UTC)))
+    ranked = rank_authors(rows, _ranked_at(scope, now))
     ids = ranked["author_id"]
     ranked["status"] = ids.map({a: s["status"] for a, s in states.items()}).fillna("new")
     for column in ("assignee", "note"):
         ranked[column] = _none_for_missing(ids.map({a: s[column] for a, s in states.items()}))
-    return ranked[[*OUTREACH_COLUMNS, "status", "assignee", "note"]]
+    return ranked[RANKED_COLUMNS]
 
 
 @dataclass(frozen=True)
 class OutreachPage:
     """One page of an incident's ranked unhappy authors, and how many there are."""
 
-    rows: pd.DataFrame  # OUTREACH_COLUMNS, status, assignee, note; highest priority first
+    rows: pd.DataFrame  # RANKED_COLUMNS, highest priority first
     authors: int
     not_contacted: int
     matching: int
@@ -89,7 +91,7 @@ def outreach_page(
     What the Outreach page shows at any incident size: the database returns only these rows.
     """
     scope = incident_scope(engine, incident_id, model_version)
-    now = now or min(scope.end, datetime.now(UTC))
+    now = _ranked_at(scope, now)
     args: dict[str, Any] = {
         "model_version": scope.model_version,
         "now": now,
@@ -99,7 +101,12 @@ def outreach_page(
         top = queries.top_incident_authors(session, incident_id, limit=limit, **args)
         counts = queries.incident_author_counts(session, incident_id, **args)
     top["reason"] = reasons(top, now) if not top.empty else pd.Series(dtype=object)
-    return OutreachPage(top[[*OUTREACH_COLUMNS, "status", "assignee", "note"]], **counts)
+    return OutreachPage(top[RANKED_COLUMNS], **counts)
+
+
+def _ranked_at(scope: IncidentScope, now: datetime | None) -> datetime:
+    # An incident resolved long ago is ranked as at its window's end, not by today's recency.
+    return now or min(scope.end, datetime.now(UTC))
 
 
 def _none_for_missing(values: pd.Series) -> pd.Series:
